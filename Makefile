@@ -1,0 +1,35 @@
+# The two commands a user needs: `make run` and `make test`. Both create the
+# virtual environment on first use, so a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test ui bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Materialize the whole graph once and publish the warehouse.
+run: $(STAMP)
+	$(BIN)/python -m assets.run
+
+## The whole test suite, offline, on the real data in ../shared.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
+ui: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Benchmarks: each prints its ratio against a named peer measured in the same run.
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) warehouse .pytest_cache
