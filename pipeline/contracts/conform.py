@@ -1,0 +1,94 @@
+"""Conform a frame to a contract's columns and types, counting what cannot be converted.
+
+Types are the first line of the contract gate: a value that cannot become the contract's
+type (text in a number column, a fractional year) is a failure to report with its column and
+count, not something to coerce silently into a missing value.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.contracts.odcs import Column, Contract
+from pipeline.contracts.report import Finding
+
+_INTEGER = {"int16", "int32", "int64"}
+_PANDAS_INT = {"int16": "Int16", "int32": "Int32", "int64": "Int64"}
+
+
+def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+    """Return (converted series, mask of values that were present but could not convert)."""
+    present = series.notna()
+    kind = column.physical_type
+    if kind == "string":
+        out = series.astype("string")
+        return out, pd.Series(False, index=series.index)
+    if kind in _INTEGER or kind in {"double", "float64"}:
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = present & numbers.isna()
+        if kind in _INTEGER:
+            fractional = numbers.notna() & (np.floor(numbers) != numbers)
+            bad |= fractional
+            numbers = numbers.where(~fractional)
+            return numbers.astype(_PANDAS_INT[kind]), bad
+        return numbers.astype("float64"), bad
+    if kind == "bool":
+        mapping = {True: True, False: False, 1: True, 0: False, "true": True, "false": False}
+        out = series.map(lambda v: mapping.get(v.lower() if isinstance(v, str) else v))
+        bad = present & out.isna()
+        return out.astype("boolean"), bad
+    if kind in {"date32", "timestamp"}:
+        out = pd.to_datetime(series, errors="coerce", utc=kind == "timestamp")
+        bad = present & out.isna()
+        return out, bad
+    raise ValueError(f"unsupported physical type {kind}")
+
+
+def conform(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Finding]]:
+    """Select and order the contract's columns and convert each to its type.
+
+    Returns the conformed frame (columns in contract order) and the findings: missing
+    columns, unexpected columns and values of the wrong type, each with counts and samples.
+    """
+    findings: list[Finding] = []
+    missing = [c for c in contract.column_names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in contract.column_names]
+    if missing:
+        findings.append(
+            Finding(
+                expectation="column_exists",
+                column=", ".join(missing),
+                failing_rows=len(frame),
+                total_rows=len(frame),
+                sample=[f"columns present: {list(frame.columns)}"],
+                fix="add the missing columns or map them in the source manifest",
+            )
+        )
+        return frame, findings
+    if extra:
+        findings.append(
+            Finding(
+                expectation="no_unexpected_columns",
+                column=", ".join(map(str, extra)),
+                failing_rows=len(frame),
+                total_rows=len(frame),
+                sample=[],
+                fix=f"drop the columns or declare them in {contract.path or contract.name}",
+            )
+        )
+    out = {}
+    for column in contract.columns:
+        converted, bad = _convert(frame[column.name], column)
+        if bad.any():
+            findings.append(
+                Finding(
+                    expectation=f"values_of_type_{column.physical_type}",
+                    column=column.name,
+                    failing_rows=int(bad.sum()),
+                    total_rows=len(frame),
+                    sample=frame.loc[bad, column.name].head(5).tolist(),
+                    fix=f"make every {column.name} a {column.logical_type} in the source",
+                )
+            )
+        out[column.name] = converted
+    return pd.DataFrame(out, index=frame.index), findings

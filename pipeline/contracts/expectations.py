@@ -1,0 +1,195 @@
+"""Compile a contract's rules to Great Expectations 1.x and run them on a frame.
+
+Mapping (ODCS v3.1 -> GX):
+
+==========================================================  =====================================
+contract                                                    expectation
+==========================================================  =====================================
+property ``required: true``                                 ``expect_column_values_to_not_be_null``
+property ``unique: true``                                   ``expect_column_values_to_be_unique``
+``primaryKey`` properties                                   ``expect_compound_columns_to_be_unique``
+quality ``library`` ``invalidValues`` + ``validValues``     ``expect_column_values_to_be_in_set``
+quality ``library`` ``rowCount`` ``mustBeGreaterThan``      ``expect_table_row_count_to_be_between``
+quality ``custom`` ``engine: greatExpectations``            the named expectation with its kwargs
+==========================================================  =====================================
+
+``validValues: "@country_codes"`` refers to :func:`pipeline.reference.codes.country_codes`.
+GX is imported inside :func:`run_expectations`: importing it costs seconds, and the Dagster
+code location must load fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from pipeline.contracts.odcs import Contract
+from pipeline.contracts.report import Finding
+from pipeline.reference.codes import country_codes
+
+
+@dataclass(frozen=True)
+class Rule:
+    expectation: str
+    kwargs: dict[str, Any]
+    fix: str
+
+    @property
+    def column(self) -> str | None:
+        if "column" in self.kwargs:
+            return self.kwargs["column"]
+        if "column_list" in self.kwargs:
+            return ", ".join(self.kwargs["column_list"])
+        return None
+
+
+def _value_set(values: Any) -> list[Any]:
+    if values == "@country_codes":
+        return sorted(country_codes().valid)
+    if isinstance(values, str):
+        raise ValueError(f"unknown value-set reference {values!r}; known: @country_codes")
+    return list(values)
+
+
+def _fix_for_set(column: str, values: Any) -> str:
+    if values == "@country_codes":
+        return (
+            f"map {column} to ISO 3166-1 alpha-3 (aliases in the source manifest) or declare "
+            "the code in pipeline/reference/country_codes.yaml"
+        )
+    return f"use only the allowed values for {column}: {list(values)[:10]}"
+
+
+def _quality_rule(q: dict[str, Any], column: str | None) -> Rule:
+    kind = q.get("type", "library")
+    if kind == "custom" and q.get("engine") == "greatExpectations":
+        impl = q["implementation"]
+        kwargs = dict(impl.get("kwargs", {}))
+        if column is not None:
+            kwargs.setdefault("column", column)
+        if "value_set" in kwargs:
+            kwargs["value_set"] = _value_set(kwargs["value_set"])
+        return Rule(impl["type"], kwargs, q.get("description", f"correct {column} in the source"))
+    metric = q.get("metric")
+    args = q.get("arguments", {})
+    if metric == "invalidValues" and column:
+        values = args["validValues"]
+        return Rule(
+            "expect_column_values_to_be_in_set",
+            {"column": column, "value_set": _value_set(values)},
+            _fix_for_set(column, values),
+        )
+    if metric == "nullValues" and column:
+        return Rule("expect_column_values_to_not_be_null", {"column": column}, f"fill {column}")
+    if metric == "duplicateValues":
+        cols = args.get("properties") or [column]
+        return Rule(
+            "expect_compound_columns_to_be_unique",
+            {"column_list": cols},
+            "remove the duplicate rows, or stop two input files from covering the same keys",
+        )
+    if metric == "rowCount":
+        low = q.get("mustBeGreaterThan", -1) + 1
+        return Rule(
+            "expect_table_row_count_to_be_between",
+            {"min_value": low},
+            "the input held no usable rows: check the file and its manifest pattern",
+        )
+    raise ValueError(f"unsupported quality rule {q} on {column or 'table'}")
+
+
+def compile_rules(contract: Contract) -> list[Rule]:
+    """Every rule of a contract, in a stable order (columns first, then table rules)."""
+    rules: list[Rule] = []
+    for col in contract.columns:
+        if col.required:
+            rules.append(
+                Rule(
+                    "expect_column_values_to_not_be_null",
+                    {"column": col.name},
+                    f"fill or drop the rows with no {col.name}, or fix the column mapping",
+                )
+            )
+        if col.unique:
+            rules.append(
+                Rule("expect_column_values_to_be_unique", {"column": col.name},
+                     f"{col.name} must identify one row: remove the duplicates")
+            )
+        rules += [_quality_rule(q, col.name) for q in col.quality]
+    if len(contract.primary_key) == 1:
+        rules.append(
+            Rule("expect_column_values_to_be_unique", {"column": contract.primary_key[0]},
+                 "one row per key: remove the duplicate rows")
+        )
+    elif contract.primary_key:
+        rules.append(
+            Rule(
+                "expect_compound_columns_to_be_unique",
+                {"column_list": contract.primary_key},
+                "one row per key: remove duplicate rows, or stop two input files from covering "
+                "the same keys",
+            )
+        )
+    rules += [_quality_rule(q, None) for q in contract.quality]
+    return rules
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule]) -> list[Finding]:
+    """Validate ``frame`` with GX 1.x (ephemeral context) and return the failed rules."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        ctx.data_sources.add_pandas(f"contract_{contract.name}")
+        .add_dataframe_asset(contract.name)
+        .add_batch_definition_whole_dataframe("whole_frame")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=f"{contract.name}_v{contract.version}")
+    for rule in rules:
+        suite.add_expectation(getattr(gx.expectations, _camel(rule.expectation))(**rule.kwargs))
+    result = batch.validate(
+        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}
+    )
+    key = contract.primary_key or contract.column_names[:4]
+    findings = []
+    for rule, res in zip(rules, result.results, strict=True):
+        if res.success:
+            continue
+        detail = res.result or {}
+        failing = detail.get("unexpected_count")
+        if failing is None:  # table-level expectations report an observed value instead
+            failing = len(frame)
+        sample = detail.get("partial_unexpected_list") or []
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            sample = [res.exception_info.get("exception_message")]
+        index = detail.get("partial_unexpected_index_list") or []
+        findings.append(
+            Finding(
+                expectation=rule.expectation,
+                column=rule.column,
+                failing_rows=int(failing),
+                total_rows=len(frame),
+                sample=[_plain(v) for v in sample],
+                fix=rule.fix,
+                rows=_plain(frame.loc[index, key].to_dict("records")) if index else [],
+            )
+        )
+    return findings
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value

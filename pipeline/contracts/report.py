@@ -1,0 +1,61 @@
+"""The outcome of checking one frame against its contract, worded for the person who fixes it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed expectation: which rule, which column, how many rows, a sample, the way out."""
+
+    expectation: str
+    column: str | None
+    failing_rows: int
+    total_rows: int
+    sample: list[Any]
+    fix: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        where = f"column {self.column}" if self.column else "table"
+        sample = f"; sample: {self.sample[:5]}" if self.sample else ""
+        rows = f"; first rows: {self.rows[:3]}" if self.rows else ""
+        return (
+            f"{self.expectation} failed on {where}: {self.failing_rows} of {self.total_rows} "
+            f"rows{sample}{rows}. Fix: {self.fix}"
+        )
+
+
+@dataclass
+class ContractReport:
+    """All rules evaluated for one table: ``findings`` holds the failures."""
+
+    table: str
+    contract_version: str
+    source: str
+    rows: int
+    evaluated: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def message(self) -> str:
+        if self.passed:
+            return f"{self.table}: {len(self.evaluated)} contract rules passed on {self.rows} rows"
+        lines = [
+            f"{self.table} (contract v{self.contract_version}) rejected the data from "
+            f"{self.source}: {len(self.findings)} rule(s) failed; nothing was published."
+        ]
+        lines += [f"  - {f.describe()}" for f in self.findings]
+        return "\n".join(lines)
+
+
+class ContractViolation(ValueError):
+    """Raised when data breaks its contract; carries the full report."""
+
+    def __init__(self, report: ContractReport):
+        super().__init__(report.message())
+        self.report = report

@@ -1,0 +1,1 @@
+"""Per-country exposure metrics: plain functions over canonical tables, formulas in docstrings."""

@@ -1,0 +1,79 @@
+"""The country trade profile and exposure to country groups."""
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.metrics.concentration import concentration, partner_flows
+
+OPENNESS_INDICATORS = {"NE.EXP.GNFS.ZS": "exports_gdp_pct", "NE.IMP.GNFS.ZS": "imports_gdp_pct"}
+
+
+def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.DataFrame:
+    """One row per country and year with exports, imports, openness and partner concentration.
+
+    ``trade_openness_pct`` = WDI exports + imports of goods and services, % of GDP;
+    ``imports_gdp_pct`` = WDI imports of goods and services, % of GDP. Both are left empty
+    where WDI has no value (historical codes, years before coverage). Rows: every non-aggregate
+    economy that exports or imports in the bilateral table that year.
+    """
+    parts = {}
+    for direction, prefix in (("exports", "export"), ("imports", "import")):
+        conc = concentration(partner_flows(bilateral, direction))
+        parts[direction] = conc.rename(
+            columns={
+                "total_usd": f"{direction}_usd",
+                "hhi": f"{prefix}_partner_hhi",
+                "top_partner_iso3": f"top_{prefix}_partner_iso3",
+                "top_partner_share": f"top_{prefix}_partner_share",
+            }
+        )
+    profile = parts["exports"].merge(parts["imports"], on=["iso3", "year"], how="outer")
+    for col in ("exports_usd", "imports_usd"):
+        profile[col] = profile[col].fillna(0.0)
+    wdi = macro[macro["indicator_code"].isin(list(OPENNESS_INDICATORS)) & ~macro["is_aggregate"]]
+    wide = wdi.pivot_table(index=["iso3", "year"], columns="indicator_code", values="value")
+    wide = wide.rename(columns=OPENNESS_INDICATORS).reset_index()
+    for col in OPENNESS_INDICATORS.values():
+        if col not in wide:
+            wide[col] = float("nan")
+    wide["trade_openness_pct"] = wide["exports_gdp_pct"] + wide["imports_gdp_pct"]
+    profile = profile.merge(
+        wide[["iso3", "year", "trade_openness_pct", "imports_gdp_pct"]], on=["iso3", "year"], how="left"
+    )
+    columns = [
+        "iso3", "year", "exports_usd", "imports_usd", "trade_openness_pct", "imports_gdp_pct",
+        "export_partner_hhi", "import_partner_hhi", "top_export_partner_iso3",
+        "top_export_partner_share", "top_import_partner_iso3", "top_import_partner_share",
+    ]
+    return profile[columns].sort_values(["year", "iso3"]).reset_index(drop=True)
+
+
+def country_group_exposure(bilateral: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+    """Share of each country's exports (imports) going to (coming from) each group's members.
+
+    :math:`share_{c,g,t} = \\sum_{p \\in G_t} v_{c,p,t} / \\sum_p v_{c,p,t}` with :math:`G_t`
+    the group's members in year t (``membership``: columns ``year, group_id, iso3``). A
+    country's flows with itself do not exist, so a member's share counts the other members.
+    Countries with zero total flows in a direction are left out for that direction.
+    """
+    frames = []
+    groups = membership["group_id"].drop_duplicates()
+    for direction in ("exports", "imports"):
+        flows = partner_flows(bilateral, direction)
+        totals = flows.groupby(["iso3", "year"], as_index=False)["value_usd"].sum()
+        totals = totals[totals["value_usd"] > 0]
+        to_members = flows.merge(
+            membership.rename(columns={"iso3": "partner_iso3"}), on=["year", "partner_iso3"]
+        )
+        within = to_members.groupby(["iso3", "year", "group_id"], as_index=False)["value_usd"].sum()
+        grid = totals.merge(groups.to_frame(), how="cross")
+        grid = grid.merge(within, on=["iso3", "year", "group_id"], how="left", suffixes=("_total", ""))
+        # Sums of a subset can exceed the total by float rounding only: clip that away.
+        grid["share"] = (grid["value_usd"].fillna(0.0) / grid["value_usd_total"]).clip(0.0, 1.0)
+        member_keys = membership.assign(is_member=True)
+        grid = grid.merge(member_keys, on=["iso3", "year", "group_id"], how="left")
+        grid["is_member"] = grid["is_member"].astype("boolean").fillna(False).astype(bool)
+        grid["direction"] = direction
+        frames.append(grid[["iso3", "year", "group_id", "direction", "is_member", "share"]])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["year", "iso3", "group_id", "direction"]).reset_index(drop=True)

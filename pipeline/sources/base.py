@@ -1,0 +1,81 @@
+"""What every source (bulk files now, HTTP APIs next) hands to the pipeline.
+
+A source *discovers* the inputs it holds for a canonical table, each with its provenance, and
+*reads* one input into a frame whose columns are the canonical table's (before the contract
+gate). Raw assets record the discovered inputs; core assets read them and pass the frames
+through the contract gate.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+
+class SourceError(RuntimeError):
+    """A source could not deliver: missing directory, unreadable file, wrong header."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one input came from, precisely enough to tell whether it changed."""
+
+    source: str
+    dataset_id: str
+    table: str
+    location: str
+    size_bytes: int
+    sha256: str
+    modified_at: str
+    retrieved_at: str
+    licence: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """One discovered input: its provenance and the manifest entry that says how to read it."""
+
+    provenance: Provenance
+    spec: dict[str, Any] = field(hash=False, compare=False)
+
+
+class Source(Protocol):
+    name: str
+
+    def discover(self, table: str) -> list[RawInput]: ...
+
+    def read(self, item: RawInput) -> pd.DataFrame: ...
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def file_provenance(path: Path, source: str, dataset_id: str, table: str, licence: str) -> Provenance:
+    stat = path.stat()
+    return Provenance(
+        source=source,
+        dataset_id=dataset_id,
+        table=table,
+        location=str(path),
+        size_bytes=stat.st_size,
+        sha256=sha256_of(path),
+        modified_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="seconds"),
+        retrieved_at=utc_now(),
+        licence=licence,
+    )

@@ -1,0 +1,1 @@
+"""Turn source frames into canonical tables (codes, units, flags); the contract gate follows."""

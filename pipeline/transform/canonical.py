@@ -1,0 +1,73 @@
+"""Finishing steps shared by every source of a canonical table.
+
+Each ``finalize_*`` takes the frames read from all inputs of one table (already renamed to
+canonical columns by the source) and returns one frame ready for the contract gate: codes
+rewritten from aliases (``ROM`` -> ``ROU``), units attached, aggregates flagged.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from pipeline.reference.codes import country_codes
+
+# World Bank indicator codes end in a suffix that states the unit (WDI naming convention).
+_WDI_UNIT_RULES = [
+    (r"\.CD(\.WT|\.WD)?$", "USD"),
+    (r"\.KD$", "USD_constant_2015"),
+    (r"\.KD\.ZG$", "pct_growth"),
+    (r"\.ZG$", "pct_growth"),
+    (r"\.ZS(\.UN)?$", "pct"),
+    (r"^SP\.POP\.TOTL$", "persons"),
+    (r"^PA\.NUS\.FCRF$", "LCU_per_USD"),
+]
+
+
+def wdi_unit(indicator_code: str) -> str:
+    """Unit of a World Bank indicator from its code, ``unknown`` if the code says nothing."""
+    for pattern, unit in _WDI_UNIT_RULES:
+        if re.search(pattern, indicator_code):
+            return unit
+    return "unknown"
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def finalize_bilateral_goods_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = _concat(frames)
+    codes = country_codes()
+    for col in ("reporter_iso3", "partner_iso3"):
+        frame[col] = codes.canonical(frame[col])
+    return frame
+
+
+def finalize_macro_indicators(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = _concat(frames)
+    codes = country_codes()
+    frame["iso3"] = codes.canonical(frame["iso3"])
+    if "unit" not in frame:
+        frame["unit"] = frame["indicator_code"].map(
+            {c: wdi_unit(c) for c in frame["indicator_code"].dropna().unique()}
+        )
+    frame["is_aggregate"] = codes.is_aggregate(frame["iso3"])
+    return frame
+
+
+def finalize_gravity_panel(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = _concat(frames)
+    codes = country_codes()
+    for col in ("exporter_iso3", "importer_iso3"):
+        frame[col] = codes.canonical(frame[col])
+    frame["panel_id"] = frame["source"]
+    return frame
+
+
+def finalize_input_output(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = _concat(frames)
+    codes = country_codes()
+    for col in ("row_iso3", "col_iso3"):
+        frame[col] = codes.canonical(frame[col])
+    return frame

@@ -1,0 +1,62 @@
+"""``catalog.json`` at the warehouse root: every published table, for humans and tools."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline.contracts.odcs import Contract
+from pipeline.warehouse.parquet import PublishedTable
+
+CATALOG_FILE = "catalog.json"
+
+
+def read_catalog(root: Path | str) -> dict[str, Any]:
+    path = Path(root) / CATALOG_FILE
+    if not path.exists():
+        return {"tables": {}}
+    return json.loads(path.read_text())
+
+
+def catalog_entry(published: PublishedTable, contract: Contract, root: Path, materialized_at: str,
+                  source: str) -> dict[str, Any]:
+    return {
+        "name": published.name,
+        "path": str(published.path.relative_to(root)),
+        "contract_id": contract.id,
+        "contract_version": contract.version,
+        "description": contract.description,
+        "row_count": published.row_count,
+        "partitioning": {"flavor": "hive", "column": published.partition_column}
+        if published.partition_column else None,
+        "primary_key": contract.primary_key,
+        "columns": [
+            {"name": c.name, "type": c.physical_type, "unit": c.unit, "required": c.required,
+             "description": c.description}
+            for c in contract.columns
+        ],
+        "source": source,
+        "last_materialization": materialized_at,
+    }
+
+
+def update_catalog(root: Path | str, entry: dict[str, Any]) -> Path:
+    """Insert or replace one table's entry; the file is swapped in atomically.
+
+    A lock file serialises concurrent writers (Dagster's multiprocess executor runs steps in
+    parallel), so no entry is lost to a read-modify-write race.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / CATALOG_FILE
+    with open(root / f".{CATALOG_FILE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        catalog = read_catalog(root)
+        catalog.setdefault("tables", {})[entry["name"]] = entry
+        catalog["tables"] = dict(sorted(catalog["tables"].items()))
+        tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(catalog, indent=2) + "\n")
+        os.replace(tmp, target)
+    return target
