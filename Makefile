@@ -7,6 +7,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test ui bench install clean
 
+# Defaults of every setting (see .env.example); a .env file or the environment overrides them.
+-include .env
+export TRADE_WAREHOUSE_DIR ?= $(CURDIR)/warehouse
+export TRADE_MANIFEST ?= $(CURDIR)/pipeline/sources/manifests/shared_datasets.yaml
+export TRADE_COUNTRY_GROUPS_FILE ?=
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export TRADE_BULK_DIR
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
@@ -25,6 +33,7 @@ test: $(STAMP)
 
 ## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
 ui: $(STAMP)
+	$(BIN)/python -c "from pathlib import Path; from assets.settings import prepare_dagster_home as p; p(Path('$(DAGSTER_HOME)'))"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## Benchmarks: each prints its ratio against a named peer measured in the same run.

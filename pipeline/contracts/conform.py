@@ -38,8 +38,10 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         bad = present & out.isna()
         return out.astype("boolean"), bad
     if kind in {"date32", "timestamp"}:
-        out = pd.to_datetime(series, errors="coerce", utc=kind == "timestamp")
+        out = pd.to_datetime(series, errors="coerce", utc=kind == "timestamp", format="mixed")
         bad = present & out.isna()
+        if kind == "date32":  # Arrow's date32 takes datetime.date objects
+            out = out.dt.date.where(out.notna(), None)
         return out, bad
     raise ValueError(f"unsupported physical type {kind}")
 
@@ -47,10 +49,14 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
 def conform(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Finding]]:
     """Select and order the contract's columns and convert each to its type.
 
+    Optional columns the frame lacks are added empty; a missing required column is a finding.
     Returns the conformed frame (columns in contract order) and the findings: missing
     columns, unexpected columns and values of the wrong type, each with counts and samples.
     """
     findings: list[Finding] = []
+    # An optional column a source lacks is empty, not an error (e.g. distance in the WIOD panel).
+    optional = [c.name for c in contract.columns if not c.required and c.name not in frame.columns]
+    frame = frame.assign(**{name: pd.NA for name in optional}) if optional else frame
     missing = [c for c in contract.column_names if c not in frame.columns]
     extra = [c for c in frame.columns if c not in contract.column_names]
     if missing:

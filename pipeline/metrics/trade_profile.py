@@ -14,7 +14,8 @@ def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.Da
     ``trade_openness_pct`` = WDI exports + imports of goods and services, % of GDP;
     ``imports_gdp_pct`` = WDI imports of goods and services, % of GDP. Both are left empty
     where WDI has no value (historical codes, years before coverage). Rows: every non-aggregate
-    economy that exports or imports in the bilateral table that year.
+    economy that exports or imports in the bilateral table that year; ``exports_usd`` or
+    ``imports_usd`` is empty when no flow in that direction was reported, directly or as mirror.
     """
     parts = {}
     for direction, prefix in (("exports", "export"), ("imports", "import")):
@@ -27,9 +28,9 @@ def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.Da
                 "top_partner_share": f"top_{prefix}_partner_share",
             }
         )
+    # A direction nobody reported (neither the country nor, as mirror, its partners) stays
+    # empty: Kenya's missing export reports after 2008 are not zero exports.
     profile = parts["exports"].merge(parts["imports"], on=["iso3", "year"], how="outer")
-    for col in ("exports_usd", "imports_usd"):
-        profile[col] = profile[col].fillna(0.0)
     wdi = macro[macro["indicator_code"].isin(list(OPENNESS_INDICATORS)) & ~macro["is_aggregate"]]
     wide = wdi.pivot_table(index=["iso3", "year"], columns="indicator_code", values="value")
     wide = wide.rename(columns=OPENNESS_INDICATORS).reset_index()

@@ -10,6 +10,7 @@ contract, source, provenance, retrieval time and code version.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,7 +35,37 @@ class PublishedTable:
     partition_column: str | None
 
 
+def data_fingerprint(table: pa.Table) -> str:
+    """sha256 of the table's data and schema, ignoring key-value metadata (timestamps)."""
+    plain = table.replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, plain.schema) as writer:
+        writer.write_table(plain)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+def _unchanged(target: Path, fingerprint: str) -> bool:
+    if not target.exists():
+        return False
+    try:
+        return file_metadata(target).get("data_sha256") == fingerprint
+    except (OSError, pa.ArrowInvalid):
+        return False
+
+
 def _atomic_write(table: pa.Table, target: Path) -> None:
+    """Write ``table`` to ``target`` via a hidden temp file and a rename.
+
+    A file whose data (``data_sha256``) is unchanged is left as it is, byte for byte: a
+    refresh that brings nothing new rewrites nothing, and the published files of a good run
+    stay identical when a later run republishes the same data.
+    """
+    fingerprint = data_fingerprint(table)
+    if _unchanged(target, fingerprint):
+        return
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), f"{METADATA_PREFIX}data_sha256".encode(): fingerprint.encode()}
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
     try:
@@ -84,12 +115,20 @@ def write_table(
     return PublishedTable(name, base, len(frame), tuple(written), partition_column)
 
 
-def read_table(root: Path | str, name: str) -> pd.DataFrame:
-    """Read a published table back with its partition column (Hive partitioning only)."""
+def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> pd.DataFrame:
+    """Read a published table back, the partition column typed as the files' metadata says.
+
+    Plain ``pd.read_parquet`` works too but returns the partition column as a category.
+    """
     path = Path(root) / name
     if not path.exists():
         raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
-    dataset = ds.dataset(path, format="parquet", partitioning="hive")
+    partitioning: Any = "hive"
+    parts = sorted(p.name.split("=", 1)[0] for p in path.glob("*=*") if p.is_dir())
+    if parts:
+        part_type = schema.field(parts[0]).type if schema is not None else pa.int32()
+        partitioning = ds.partitioning(pa.schema([(parts[0], part_type)]), flavor="hive")
+    dataset = ds.dataset(path, format="parquet", partitioning=partitioning)
     return dataset.to_table().to_pandas()
 
 

@@ -66,6 +66,10 @@ def test_profile_joins_openness_from_wdi():
     assert profile.loc["KEN", "imports_usd"] == pytest.approx(20.0)
     assert profile.loc["KEN", "export_partner_hhi"] == pytest.approx(0.46)
     assert math.isnan(profile.loc["USA", "trade_openness_pct"])
+    # DEU appears only as a partner: its imports are mirror flows, its exports unreported (empty,
+    # not zero).
+    assert profile.loc["DEU", "imports_usd"] == pytest.approx(10.0)
+    assert math.isnan(profile.loc["DEU", "exports_usd"])
 
 
 def test_group_exposure_uses_membership_of_the_year():

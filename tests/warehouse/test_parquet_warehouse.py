@@ -138,3 +138,15 @@ def test_the_next_write_clears_a_killed_writers_temp_files(tmp_path, bilateral):
     orphan.write_bytes(b"PAR1")
     _publish(bilateral, root)
     assert not orphan.exists()
+
+
+def test_republishing_the_same_data_leaves_files_byte_identical(tmp_path, bilateral):
+    _publish(bilateral, tmp_path, {"retrieved_at": "2026-01-01"})
+    before = _digests(tmp_path)
+    _publish(bilateral, tmp_path, {"retrieved_at": "2026-02-01"})
+    assert _digests(tmp_path) == before
+    changed = bilateral.copy()
+    changed.loc[changed["year"] == 2016, "value_usd"] += 1.0
+    _publish(changed, tmp_path, {"retrieved_at": "2026-03-01"})
+    after = _digests(tmp_path)
+    assert [k for k in before if before[k] != after[k]] == ["bilateral_goods_trade/year=2016/part-0.parquet"]

@@ -1,0 +1,121 @@
+"""Contracts as Dagster blocking checks, evaluated before the IO manager publishes anything.
+
+Each core/out asset declares one blocking check, ``contract``, built from its ODCS contract.
+The asset computes its frame, then ``yield from gate(...)``: the check result is yielded
+first; on failure the step raises :class:`dagster.Failure` before any ``Output``, so nothing
+is written and downstream assets do not run. The previous good Parquet files stay untouched.
+"""
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from pipeline.contracts import Contract, check_frame, load_contract
+
+
+def contract_check_spec(table: str, asset_key: str) -> dg.AssetCheckSpec:
+    contract = load_contract(table)
+    return dg.AssetCheckSpec(
+        name="contract",
+        asset=asset_key,
+        blocking=True,
+        description=f"Data contract {contract.id} v{contract.version}: types, required "
+        f"columns, key uniqueness and quality rules (data_contracts/{table}.yaml), run with "
+        "Great Expectations.",
+    )
+
+
+def column_schema(contract: Contract) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=c.physical_type,
+                description=c.description + (f" [{c.unit}]" if c.unit else ""),
+                constraints=dg.TableColumnConstraints(nullable=not c.required, unique=c.unique),
+            )
+            for c in contract.columns
+        ]
+    )
+
+
+def table_metadata(table: str) -> dict[str, Any]:
+    """Static asset metadata from the contract: column schema, contract id and version."""
+    contract = load_contract(table)
+    return {
+        "dagster/column_schema": column_schema(contract),
+        "contract": f"{contract.id} v{contract.version}",
+        "primary_key": ", ".join(contract.primary_key),
+    }
+
+
+def gate(
+    asset_key: str, frame: pd.DataFrame, table: str, source: str
+) -> Generator[dg.AssetCheckResult, None, pd.DataFrame]:
+    """Yield the contract check result; raise ``dg.Failure`` if it failed, else return the frame."""
+    contract = load_contract(table)
+    conformed, report = check_frame(frame, contract, source)
+    findings = [
+        {
+            "expectation": f.expectation,
+            "column": f.column,
+            "failing_rows": f.failing_rows,
+            "sample": f.sample[:5],
+            "first_rows": f.rows[:3],
+            "fix": f.fix,
+        }
+        for f in report.findings
+    ]
+    metadata = {
+        "rows": report.rows,
+        "rules_evaluated": len(report.evaluated),
+        "rules_failed": len(report.findings),
+        "source": source,
+    }
+    if findings:
+        metadata["failures"] = dg.MetadataValue.json(findings)
+        metadata["summary"] = dg.MetadataValue.md(
+            pd.DataFrame(findings)[["expectation", "column", "failing_rows", "fix"]].to_markdown(index=False)
+        )
+    yield dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name="contract",
+        passed=report.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+    )
+    if not report.passed:
+        raise dg.Failure(description=report.message(), metadata={"failures": dg.MetadataValue.json(findings)})
+    return conformed.reset_index(drop=True)
+
+
+def output_metadata(frame: pd.DataFrame, source: str, provenance: list[dict] | None = None,
+                    retrieved_at: str | None = None) -> dict[str, Any]:
+    """What every published asset shows in the UI: row count, preview, source and provenance."""
+    meta: dict[str, Any] = {
+        "dagster/row_count": len(frame),
+        "preview": dg.MetadataValue.md(frame.head(20).to_markdown(index=False)),
+        "source": source,
+    }
+    if provenance is not None:
+        meta["provenance"] = dg.MetadataValue.json(provenance)
+    if retrieved_at:
+        meta["retrieved_at"] = retrieved_at
+    return meta
+
+
+def published_asset(table: str, layer: str, **kwargs: Any):
+    """``@dg.asset`` for a table published to the warehouse behind its blocking contract check."""
+    name = f"{layer}__{table}"
+    return dg.asset(
+        name=name,
+        group_name=layer,
+        io_manager_key="warehouse_io_manager",
+        check_specs=[contract_check_spec(table, name)],
+        metadata=table_metadata(table),
+        kinds={"pandas", "parquet"},
+        **kwargs,
+    )

@@ -1,0 +1,56 @@
+"""The code location: every asset, check, job, schedule and resource (loaded by workspace.yaml).
+
+Configuration comes from the environment through ``dg.EnvVar`` here and nowhere else; the
+Makefile exports the defaults listed in ``.env.example``.
+"""
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.bulk_tables import bulk_table_assets
+from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
+from assets.outputs import out__country_group_exposure, out__country_trade_profile
+from assets.reference_tables import core__country_groups
+from assets.resources import BulkFilesResource, CountryGroupsResource
+
+ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
+              out__country_group_exposure]
+
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all(),
+    description="Materialize the whole graph: raw -> contract gate -> core -> out, publishing "
+    "the Parquet warehouse. Runs in process: the graph is small and steps are short.",
+    executor_def=dg.in_process_executor,
+)
+
+monthly_refresh = dg.ScheduleDefinition(
+    name="monthly_refresh",
+    job=refresh_job,
+    cron_schedule="0 6 1 * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="First of the month, 06:00 UTC. Stopped until an operator turns it on.",
+)
+
+
+def resources() -> dict[str, object]:
+    warehouse = dg.EnvVar("TRADE_WAREHOUSE_DIR")
+    return {
+        "bulk_files": BulkFilesResource(
+            bulk_dir=dg.EnvVar("TRADE_BULK_DIR"), manifest=dg.EnvVar("TRADE_MANIFEST")
+        ),
+        "country_groups": CountryGroupsResource(
+            extra_groups_file=dg.EnvVar("TRADE_COUNTRY_GROUPS_FILE")
+        ),
+        "warehouse_io_manager": ParquetWarehouseIOManager(root=warehouse),
+        "raw_io_manager": RawProvenanceIOManager(root=warehouse),
+    }
+
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[refresh_job],
+    schedules=[monthly_refresh],
+    resources=resources(),
+)

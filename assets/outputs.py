@@ -1,0 +1,59 @@
+"""Per-country outputs computed from the published core tables."""
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from assets.contract_gate import gate, output_metadata, published_asset
+from assets.plots import bar_chart_md
+from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+from pipeline.reference.groups import membership_panel
+
+
+@published_asset("country_trade_profile", "out")
+def out__country_trade_profile(
+    core__bilateral_goods_trade: pd.DataFrame, core__macro_indicators: pd.DataFrame
+):
+    """One row per country and year: goods exports and imports, openness (% of GDP, WDI), and
+    partner concentration (HHI = sum of squared partner shares, 0..1) with the top partner.
+    Imports are mirror flows where only exports were reported."""
+    frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators)
+    frame = yield from gate(
+        "out__country_trade_profile", frame, "country_trade_profile",
+        "core__bilateral_goods_trade, core__macro_indicators",
+    )
+    latest = frame[frame["year"] == frame["year"].max()]
+    top = latest[latest["exports_usd"] > 1e9].nlargest(15, "export_partner_hhi")
+    meta = output_metadata(frame, "core__bilateral_goods_trade, core__macro_indicators")
+    meta["plot"] = bar_chart_md(
+        top, "iso3", "export_partner_hhi",
+        f"Most concentrated export partners, {int(latest['year'].max())} (exports > $1bn)",
+    )
+    yield dg.Output(frame, metadata=meta)
+
+
+@published_asset("country_group_exposure", "out")
+def out__country_group_exposure(
+    core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame
+):
+    """Share of each country's exports going to, and imports coming from, the members of each
+    group (EU, TTIP, TISA, BRICS, OECD, G7, user groups), membership taken in that year."""
+    groups = core__country_groups.assign(
+        start_date=pd.to_datetime(core__country_groups["start_date"]),
+        end_date=pd.to_datetime(core__country_groups["end_date"]),
+    )
+    years = sorted(core__bilateral_goods_trade["year"].astype(int).unique())
+    membership = membership_panel(groups, years)
+    frame = country_group_exposure(core__bilateral_goods_trade, membership)
+    frame = yield from gate(
+        "out__country_group_exposure", frame, "country_group_exposure",
+        "core__bilateral_goods_trade, core__country_groups",
+    )
+    latest = frame[(frame["year"] == frame["year"].max()) & (frame["group_id"] == "BRICS")
+                   & (frame["direction"] == "exports") & ~frame["is_member"]]
+    meta = output_metadata(frame, "core__bilateral_goods_trade, core__country_groups")
+    meta["plot"] = bar_chart_md(
+        latest.nlargest(15, "share"), "iso3", "share",
+        f"Non-members most dependent on BRICS markets, {int(frame['year'].max())} (export share)",
+    )
+    yield dg.Output(frame, metadata=meta)

@@ -1,0 +1,72 @@
+"""Regenerate the README's generated sections: ``python -m assets.readme``.
+
+The environment table comes from :mod:`assets.settings`, the data sources from the manifest
+and the published tables from ``data_contracts/``: the README never restates a schema by hand.
+A test fails when the committed README differs from what this module generates.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from assets.settings import REPO_ROOT, SETTINGS
+from pipeline.contracts import all_contracts
+from pipeline.sources.files import DEFAULT_MANIFEST, load_manifest
+
+README = REPO_ROOT / "README.md"
+
+
+def environment_table() -> str:
+    rows = ["| variable | default | what it sets |", "|---|---|---|"]
+    for name, default, text in SETTINGS:
+        shown = "(required by `make run`)" if default is None else (f"`{default}`" if default else "(empty)")
+        rows.append(f"| `{name}` | {shown} | {text} |")
+    return "\n".join(rows)
+
+
+def sources_table() -> str:
+    rows = ["| dataset | file pattern | canonical table | unit | licence |", "|---|---|---|---|---|"]
+    for e in load_manifest(DEFAULT_MANIFEST):
+        rows.append(f"| `{e['id']}` | `{e['pattern']}` | `{e['table']}` | {e.get('unit', 'as stated')} "
+                    f"| {e.get('licence', '')} |")
+    return "\n".join(rows)
+
+
+def tables_section() -> str:
+    parts = []
+    for c in all_contracts():
+        part = f"`{c.partition_column}=`" if c.partition_column else "none"
+        parts.append(
+            f"#### `{c.name}` (asset `{c.physical_name}`, contract v{c.version})\n\n{c.description}\n\n"
+            f"Key: {', '.join(f'`{k}`' for k in c.primary_key)}. Hive partitions: {part}.\n\n"
+            "| column | type | unit | required | description |\n|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| `{col.name}` | {col.physical_type} | {col.unit or ''} | "
+                f"{'yes' if col.required else ''} | {col.description} |"
+                for col in c.columns
+            )
+        )
+    return "\n\n".join(parts)
+
+
+SECTIONS = {"environment": environment_table, "sources": sources_table, "tables": tables_section}
+
+
+def render(text: str) -> str:
+    for name, build in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README lacks the markers for section {name}")
+        text = pattern.sub(lambda m: m.group(1) + build() + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    README.write_text(render(README.read_text()))
+    print(f"regenerated {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Small good frames for every contract, cut from the real shared datasets."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+from pipeline.reference.groups import load_country_groups, membership_panel
+from pipeline.sources.files import FilesSource
+from pipeline.transform import canonical
+
+
+@pytest.fixture(scope="session")
+def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
+    source = FilesSource(shared_datasets)
+
+    def read(table, finalize, n=400, pick=None):
+        items = source.discover(table)
+        items = [i for i in items if pick is None or i.provenance.dataset_id == pick][:1]
+        return finalize([source.read(items[0])]).head(n).reset_index(drop=True)
+
+    bilateral_all = canonical.finalize_bilateral_goods_trade(
+        [source.read(i) for i in source.discover("bilateral_goods_trade")]
+    )
+    bilateral = bilateral_all[bilateral_all["year"] == 2016].reset_index(drop=True)
+    macro = read("macro_indicators", canonical.finalize_macro_indicators, n=None)
+    groups = load_country_groups()
+    membership = membership_panel(groups, [2016])
+    return {
+        "bilateral_goods_trade": bilateral.head(400),
+        "macro_indicators": macro.head(400),
+        "gravity_panel": read("gravity_panel", canonical.finalize_gravity_panel, pick="yotov2016_agtpa"),
+        "input_output": read("input_output", canonical.finalize_input_output),
+        "country_groups": groups.assign(
+            start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date
+        ),
+        "country_trade_profile": country_trade_profile(bilateral, macro).head(200),
+        "country_group_exposure": country_group_exposure(bilateral, membership).head(200),
+    }

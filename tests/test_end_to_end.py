@@ -1,0 +1,147 @@
+"""Tier 3: the whole graph materialized on the real shared data into a temporary warehouse,
+then a second run with one corrupted input that must stop at the contract gate and leave the
+first run's Parquet files byte-identical."""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+
+from assets.definitions import defs
+from pipeline.contracts import all_contracts
+from pipeline.warehouse import read_table
+
+pytestmark = pytest.mark.slow
+
+BULK_FOLDERS = [
+    "penppml_comtrade_dta_1964_2016", "wdi_datahub_extract", "yotov2016_agtpa",
+    "gegravity_sample_2006", "gegravity_wiod_2000_2014", "hmr2010_gravity_2006_xsec",
+    "ppmlhdfe_fta_35countries", "wiod2013_bquast",
+]
+
+
+@contextlib.contextmanager
+def environment(**values: str):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_refresh(bulk: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    with environment(
+        TRADE_BULK_DIR=str(bulk), TRADE_WAREHOUSE_DIR=str(warehouse),
+        TRADE_MANIFEST=str(Path(__file__).parents[1] / "pipeline/sources/manifests/shared_datasets.yaml"),
+        TRADE_COUNTRY_GROUPS_FILE="",
+    ):
+        return defs.resolve_job_def("refresh").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        )
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def bulk_dir(tmp_path_factory, shared_datasets) -> Path:
+    """A bulk directory of links to the shared folders (the data is never copied)."""
+    bulk = tmp_path_factory.mktemp("bulk")
+    for folder in BULK_FOLDERS:
+        (bulk / folder).symlink_to(shared_datasets / folder, target_is_directory=True)
+    return bulk
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, bulk_dir):
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    result = run_refresh(bulk_dir, warehouse)
+    return result, warehouse
+
+
+def test_full_materialization_publishes_every_table(first_run):
+    result, warehouse = first_run
+    assert result.success
+    catalog = json.loads((warehouse / "catalog.json").read_text())["tables"]
+    assert set(catalog) == {c.name for c in all_contracts()}
+    for name, entry in catalog.items():
+        table = ds.dataset(warehouse / entry["path"], format="parquet", partitioning="hive")
+        assert table.count_rows() == entry["row_count"] > 0, name
+        assert [c["name"] for c in entry["columns"]] == [f.name for f in table.schema] or \
+            entry["partitioning"], name
+    assert catalog["bilateral_goods_trade"]["row_count"] == 316317
+    evaluations = [e for e in result.get_asset_check_evaluations()]
+    assert evaluations and all(e.passed for e in evaluations)
+    assert len(evaluations) == len(catalog)
+
+
+def test_outputs_answer_analyst_questions(first_run):
+    _, warehouse = first_run
+    profile = read_table(warehouse, "country_trade_profile")
+    assert profile["year"].dtype == "int32"  # hive partition typed by the contract
+    ken = profile[profile["iso3"] == "KEN"].set_index("year")
+    assert 0 < ken.loc[2008, "export_partner_hhi"] <= 1 and ken.loc[2008, "exports_usd"] > 1e9
+    assert ken.loc[2008, "top_export_partner_iso3"] == "GBR"
+    # Kenya reports no exports to Comtrade/DTA after 2008: empty, not zero; imports are mirrors.
+    assert pd.isna(ken.loc[2016, "exports_usd"]) and ken.loc[2016, "imports_usd"] > 1e10
+    assert ken.loc[2016, "trade_openness_pct"] == pytest.approx(34.87, abs=0.01)  # WDI 2016
+    exposure = duckdb.sql(
+        f"select * from read_parquet('{warehouse}/country_group_exposure/**/*.parquet', "
+        "hive_partitioning=true) where iso3 = 'GBR' and group_id = 'EU' and direction = 'exports'"
+    ).df().set_index("year")
+    assert exposure.loc[2016, "is_member"] and 0.3 < exposure.loc[2016, "share"] < 0.6
+    # Shares of exports to all groups stay within 0..1 and members of BRICS get EGY only from 2024.
+    assert exposure["share"].between(0, 1).all()
+
+
+def corrupted_bulk(tmp: Path, bulk_dir: Path, shared_datasets: Path) -> Path:
+    """Same links, but the Comtrade/DTA panel replaced by a copy with negative trade values."""
+    bad = tmp / "bulk_bad"
+    shutil.copytree(bulk_dir, bad, symlinks=True)
+    folder = bad / "penppml_comtrade_dta_1964_2016"
+    folder.unlink()
+    folder.mkdir()
+    frame = pd.read_csv(shared_datasets / "penppml_comtrade_dta_1964_2016/penppml_trade.csv.gz")
+    frame.loc[frame.index[:7], "export"] = -1.0
+    with gzip.open(folder / "penppml_trade.csv.gz", "wt") as handle:
+        frame.to_csv(handle, index=False)
+    return bad
+
+
+def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
+    first_run, bulk_dir, shared_datasets, tmp_path
+):
+    _, warehouse = first_run
+    before = digests(warehouse)
+    result = run_refresh(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_key.to_user_string() for e in failed] == ["core__bilateral_goods_trade"]
+    failures = failed[0].metadata["failures"].value
+    negative = [f for f in failures if f["column"] == "value_usd"]
+    assert negative and negative[0]["failing_rows"] == 7
+    assert "expect_column_values_to_be_between" == negative[0]["expectation"]
+    step_failures = [e for e in result.all_events if e.is_step_failure]
+    message = step_failures[0].step_failure_data.error.message
+    assert "penppml_trade.csv.gz" in message and "value_usd" in message and "7 of 316317" in message
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "core__bilateral_goods_trade" not in materialized
+    assert not materialized & {"out__country_trade_profile", "out__country_group_exposure"}
+    assert digests(warehouse) == before
