@@ -26,6 +26,18 @@ BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
 }
 
 
+RAW_LISTING_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("dataset_id", "string", "Manifest entry that matched the file."),
+        dg.TableColumn("location", "string", "Absolute path of the file."),
+        dg.TableColumn("size_bytes", "int64", "File size in bytes."),
+        dg.TableColumn("sha256", "string", "Checksum; the core asset re-checks it before reading."),
+        dg.TableColumn("modified_at", "string", "File modification time (UTC, ISO 8601)."),
+        dg.TableColumn("licence", "string", "Licence of the dataset, from the manifest."),
+    ]
+)
+
+
 def _raw_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"raw_files__{table}",
@@ -51,9 +63,10 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
         return dg.Output(
             records,
             metadata={
-                "files": len(items),
+                "dagster/row_count": len(items),
+                "dagster/column_schema": RAW_LISTING_SCHEMA,
+                "preview": dg.MetadataValue.md(listing.to_markdown(index=False)),
                 "bytes": int(listing["size_bytes"].sum()),
-                "inputs": dg.MetadataValue.md(listing.to_markdown(index=False)),
                 "files_skipped_under_bulk_dir": len(source.skipped()),
             },
         )
