@@ -1,0 +1,88 @@
+"""Comtrade v1 parsing on the recorded bytes; the client on the local server; the key stays secret."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.sources.api_parsing import ApiFormatError
+from pipeline.sources.comtrade import ComtradeClient, parse_data, parse_reference, records_to_frame
+from pipeline.sources.http import HttpClient, HttpError
+from pipeline.sources.landing import LandingZone
+from tests.sources.conftest import API_KEY
+
+DIR = "comtrade"
+
+
+def _body(shared_api_responses, fragment):
+    [path] = [p for p in (shared_api_responses / DIR).iterdir()
+              if fragment in p.name and not p.name.endswith(".meta.json")]
+    return path.read_bytes()
+
+
+def test_recorded_records_map_to_canonical_rows(shared_api_responses):
+    count, records = parse_data(_body(shared_api_responses, "TOTAL__200_count4__2024-11-15"), "u")
+    codes = parse_reference(_body(shared_api_responses, "Reporters.json"), "u", "reporterCode", "reporterCodeIsoAlpha3")
+    frame = records_to_frame(records, {**codes, 0: "WLD"})
+    assert count == 4 and set(frame["reporter_iso3"]) == {"CHN"}
+    assert len(frame) == 4 and set(frame["flow"]) <= {"import", "export"}
+    arg = frame[(frame["partner_iso3"] == "ARG") & (frame["flow"] == "import")]
+    assert arg["value_usd"].iloc[0] == pytest.approx(6804128143.0)
+
+
+def test_recorded_empty_answer_is_empty(shared_api_responses):
+    count, records = parse_data(_body(shared_api_responses, "cmd200__200_EMPTY_count0__2024-11-15"), "u")
+    assert count == 0 and records == []
+
+
+@pytest.mark.parametrize("fragment", ["invalid_subscription_key", "missing_subscription_key"])
+def test_recorded_401_answers_are_errors(shared_api_responses, fragment):
+    with pytest.raises(ApiFormatError, match="401"):
+        parse_data(_body(shared_api_responses, fragment), "u")
+
+
+def _client(server, tmp_path, keyed: bool, key: str | None = None):
+    headers = {"Ocp-Apim-Subscription-Key": key} if key else {}
+    http = HttpClient("comtrade", server.url, LandingZone(tmp_path, "comtrade"), secrets=(key or "",),
+                      headers=headers, sleep=lambda s: None)
+    return ComtradeClient(http, keyed=keyed)
+
+
+def test_values_equal_the_source_panel(api_server, api_data, tmp_path):
+    frame = _client(api_server, tmp_path, keyed=False).fetch_reporters(["KEN", "DEU"], [2008])
+    source = api_data.trade[(api_data.trade.exp.isin(["KEN", "DEU"])) & (api_data.trade.time == 2008)]
+    merged = frame.merge(source, left_on=["reporter_iso3", "partner_iso3"], right_on=["exp", "imp"])
+    assert len(merged) > 300 and (merged["value_usd"] == merged["export"]).all()
+    assert set(frame["flow"]) == {"export"}
+
+
+def test_a_capped_preview_answer_is_never_taken_as_complete(api_server, tmp_path):
+    api_server.inject("/public/v1/preview", "capped")
+    with pytest.raises(ApiFormatError, match="cap of 500.*incomplete"):
+        _client(api_server, tmp_path, keyed=False).fetch_reporters(["KEN"], [2008])
+
+
+def test_a_renamed_field_is_named(api_server, tmp_path):
+    api_server.inject("/public/v1/preview", "rename")
+    with pytest.raises(ApiFormatError, match="primaryValue"):
+        _client(api_server, tmp_path, keyed=False).fetch_reporters(["KEN"], [2008])
+
+
+def test_the_api_key_never_leaks(api_server, tmp_path, caplog):
+    client = _client(api_server, tmp_path, keyed=True, key=API_KEY)
+    frame = client.fetch_reporters(["KEN"], [2008])
+    assert len(frame) > 100
+    assert all(r["headers"].get("Ocp-Apim-Subscription-Key") == API_KEY
+               for r in api_server.requests if r["path"].startswith("/data/"))
+    wrong = _client(api_server, tmp_path / "wrong", keyed=True, key="wrong-" + API_KEY)
+    with pytest.raises(HttpError) as caught:
+        wrong.fetch_reporters(["KEN"], [2012])
+    assert "401" in str(caught.value) and API_KEY not in str(caught.value)
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert API_KEY.encode() not in stored and all(API_KEY not in r["query"] for r in api_server.requests)
+    assert API_KEY not in caplog.text
+
+
+def test_reporter_code_in_force_for_the_year(api_server, tmp_path):
+    client = _client(api_server, tmp_path, keyed=False)
+    assert client.reporter_code("DEU", 1988) == 280 and client.reporter_code("DEU", 2008) == 276
+    with pytest.raises(ApiFormatError, match="no reporter code for XXX"):
+        client.reporter_code("XXX", 2008)
