@@ -73,11 +73,9 @@ def calc_exports(mrio: MRIO) -> np.ndarray:
     return to_all - domestic
 
 
-def _by_region(values: np.ndarray, region: np.ndarray, n_regions: int) -> np.ndarray:
-    """Sum the rows of ``values`` ((n,) or (n, k)) within each region."""
-    out = np.zeros((n_regions,) + values.shape[1:])
-    np.add.at(out, region, values)
-    return out
+def _by_region(values: np.ndarray, n_regions: int) -> np.ndarray:
+    """Sum the rows of ``values`` ((n,) or (n, k)) within each region (rows are region-major)."""
+    return values.reshape((n_regions, -1) + values.shape[1:]).sum(axis=1)
 
 
 def calc_value_chains(mrio: MRIO) -> ValueChains:
@@ -113,9 +111,9 @@ def calc_value_chains(mrio: MRIO) -> ValueChains:
     dvx = va_in_exports_of.sum(axis=1) - own
     return ValueChains(
         exgr=e, dva=dva, fva=fva, dvx=dvx,
-        va_by_source=_by_region(va_by_industry.T, region, n_r).T,
-        dvx_by_exporter=_by_region(va_in_exports_of, region, n_r),
-        va_absorbed=_by_region(v[:, None] * out[:, n_r:], region, n_r),
+        va_by_source=_by_region(va_by_industry.T, n_r).T,
+        dvx_by_exporter=_by_region(va_in_exports_of, n_r),
+        va_absorbed=_by_region(v[:, None] * out[:, n_r:], n_r),
         value_added=v * mrio.x,
         final_demand=mrio.Y.sum(axis=0),
     )
