@@ -1,0 +1,95 @@
+"""Services in TiSA-style sectors: concordance coverage, identities on WIOD, RCA by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.metrics.services import (calc_rca, combine_flows, services_exposure,
+                                       services_flows_from_batis, services_flows_from_io,
+                                       services_group_exposure)
+from pipeline.reference.groups import load_country_groups, membership_panel
+from pipeline.reference.services_sectors import concordance, services_sectors
+from tests.metrics.wiod_years import wiod_long
+
+EBOPS_2010_MAIN = [f"S{c}" for c in "ABCDEFGHIJKL"]
+
+
+def test_every_wiod_services_industry_maps_to_exactly_one_sector(shared_datasets):
+    industries = pd.read_csv(shared_datasets / "wiod2013_bquast/industries_wiod2013.csv")
+    services = industries.loc[industries["idx"] >= 18, "code"]  # c18 Construction .. c35
+    mapped = concordance("wiod2013")
+    assert sorted(mapped["code"]) == sorted(services)
+    assert not mapped["code"].duplicated().any()
+    assert set(mapped["sector_id"]) <= set(services_sectors()["sector_id"])
+
+
+def test_every_ebops_main_component_maps_to_exactly_one_sector():
+    mapped = concordance("ebops2010")
+    assert sorted(mapped["code"]) == EBOPS_2010_MAIN
+
+
+def test_rca_by_hand():
+    # Two countries, two sectors: A exports 30 transport + 10 finance, B 10 + 50 (world 100).
+    # RCA(A, transport) = (30/40) / (40/100) = 1.875; RCA(B, transport) = (10/60) / (40/100);
+    # RCA(A, finance) = (10/40) / (60/100); RCA(B, finance) = (50/60) / (60/100).
+    frame = pd.DataFrame({"year": 2000, "iso3": ["A", "A", "B", "B"],
+                          "sector_id": ["t", "f", "t", "f"], "exports_usd": [30.0, 10, 10, 50]})
+    np.testing.assert_allclose(calc_rca(frame), [1.875, 0.25 / 0.6, (1 / 6) / 0.4, (5 / 6) / 0.6])
+
+
+@pytest.fixture(scope="module")
+def flows(shared_datasets):
+    return combine_flows(services_flows_from_io(wiod_long(shared_datasets, (2003, 2004))), None)
+
+
+def test_exports_and_imports_are_the_wiod_cells_and_balance_worldwide(flows, shared_datasets):
+    io = wiod_long(shared_datasets, (2003, 2004))
+    out = services_exposure(flows)
+    # DEU's construction (c18) sales to foreign users in 2004, read straight off the table.
+    cells = io[(io.year == 2004) & (io.row_iso3 == "DEU") & (io.row_sector == "c18")
+               & (io.col_iso3 != "DEU") & (io.col_sector != "GO")]
+    row = out[(out.year == 2004) & (out.iso3 == "DEU") & (out.sector_id == "construction")]
+    assert row["exports_usd"].item() == pytest.approx(cells["value_usd"].sum(), rel=1e-12)
+    # World exports = world imports for every sector and year; balances sum to zero.
+    world = out.groupby(["year", "sector_id"])[["exports_usd", "imports_usd", "balance_usd"]].sum()
+    np.testing.assert_allclose(world["exports_usd"], world["imports_usd"], rtol=1e-12)
+    assert np.abs(world["balance_usd"]).max() < 1e-6 * world["exports_usd"].max()
+    # Services exports are a plausible share of world gross exports (about a fifth in WIOD).
+    world_exports = io[(io.year == 2004) & (io.row_iso3 != io.col_iso3) & (io.col_sector != "GO")]
+    share = out.loc[out.year == 2004, "exports_usd"].sum() / world_exports["value_usd"].sum()
+    assert 0.1 < share < 0.35
+
+
+def test_rca_world_weighted_average_is_one_for_every_country_and_stri_joins(flows):
+    # sum_k (X_wk / X_w) RCA_ck = sum_k X_ck / X_c = 1 for every exporter c.
+    out = services_exposure(flows)
+    y = out[out.year == 2004]
+    world_share = y.groupby("sector_id")["exports_usd"].transform("sum") / y["exports_usd"].sum()
+    per_country = (world_share * y["rca"]).groupby(y["iso3"]).sum()
+    np.testing.assert_allclose(per_country, 1.0, rtol=1e-9)
+    stri = pd.DataFrame({"iso3": ["DEU"], "year": [2004], "sector_id": ["transport"], "stri": [0.2]})
+    with_stri = services_exposure(flows, stri)
+    assert with_stri["stri"].notna().sum() == 1
+
+
+def test_group_exposure_follows_membership_of_the_year(flows):
+    members = membership_panel(load_country_groups(), [2003, 2004])
+    out = services_group_exposure(flows, members)
+    eu = out[(out.group_id == "EU") & (out.sector_id == "transport")].set_index(["iso3", "year"])
+    assert not eu.loc[("POL", 2003), "is_member"] and eu.loc[("POL", 2004), "is_member"]
+    # Ten countries joined on 1 May 2004: the EU's share of Germany's transport exports jumps.
+    assert eu.loc[("DEU", 2004), "export_share"] > eu.loc[("DEU", 2003), "export_share"]
+    assert out[["export_share", "import_share"]].stack().between(0, 1).all()
+
+
+def test_batis_replaces_wiod_in_its_years_and_rejects_unknown_codes(flows):
+    batis = pd.DataFrame({"year": [2004, 2004], "reporter_iso3": ["USA", "USA"],
+                          "partner_iso3": ["GBR", "GBR"], "ebops_code": ["SF", "SG"],
+                          "value_usd": [5.0, 7.0]})
+    combined = combine_flows(flows.drop(columns="source"), services_flows_from_batis(batis))
+    y2004 = combined[combined.year == 2004]
+    assert set(y2004["source"]) == {"batis"} and y2004["value_usd"].sum() == 12.0
+    assert set(combined.loc[combined.year == 2003, "source"]) == {"input_output"}
+    with pytest.raises(ValueError, match="SX"):
+        services_flows_from_batis(batis.assign(ebops_code="SX"))
