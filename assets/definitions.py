@@ -12,10 +12,11 @@ from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
 from assets.resources import BulkFilesResource, CountryGroupsResource
+from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
-              out__country_group_exposure, *VALUE_CHAIN_ASSETS]
+              out__country_group_exposure, *VALUE_CHAIN_ASSETS, *SERVICES_ASSETS]
 
 refresh_job = dg.define_asset_job(
     "refresh",

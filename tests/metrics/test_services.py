@@ -93,3 +93,13 @@ def test_batis_replaces_wiod_in_its_years_and_rejects_unknown_codes(flows):
     assert set(combined.loc[combined.year == 2003, "source"]) == {"input_output"}
     with pytest.raises(ValueError, match="SX"):
         services_flows_from_batis(batis.assign(ebops_code="SX"))
+
+
+def test_services_tables_pass_their_contracts(flows):
+    from pipeline.contracts import check_frame, load_contract
+
+    members = membership_panel(load_country_groups(), [2003, 2004])
+    for frame, table in ((services_exposure(flows), "services_exposure"),
+                         (services_group_exposure(flows, members), "services_group_exposure")):
+        _, report = check_frame(frame, load_contract(table), "WIOD 2003-2004")
+        assert report.passed, report.message()
