@@ -8,6 +8,7 @@ from pipeline.metrics.trade_profile import country_group_exposure, country_trade
 from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
+from tests.contracts.value_chain_frames import value_chain_good_frames
 
 
 @pytest.fixture(scope="session")
@@ -36,4 +37,5 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         ),
         "country_trade_profile": country_trade_profile(bilateral, macro).head(200),
         "country_group_exposure": country_group_exposure(bilateral, membership).head(200),
+        **value_chain_good_frames(source),
     }
