@@ -94,16 +94,13 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
     for name in [c for c in config["classifications"] if c in present]:
         spec = classifications()[name]
         flows = product_flows(bilateral, name)
+        importers = None
         if not spec["world_complete"]:
             # Imports are mirror flows: only importers whose imports the data holds in full.
-            covered = _covered(flows, reference, "importer_iso3", unknown_ok=False)
-            flows_in = flows.merge(covered[["iso3", "year"]].rename(columns={"iso3": "importer_iso3"}),
-                                   on=["importer_iso3", "year"])
-        else:
-            flows_in = flows
-        if flows_in.empty:
-            continue
-        table = dependency_indicators(flows_in, membership, config)
+            importers = _covered(flows, reference, "importer_iso3", unknown_ok=False)
+            if importers.empty:
+                continue
+        table = dependency_indicators(flows, membership, config, importers)
         if not spec["world_complete"]:
             # Group exports need every member's exports: fine for a country alone (complete as
             # covered importer means complete as exporter in the Atlas subset), not for a group.

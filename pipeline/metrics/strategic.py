@@ -25,8 +25,8 @@ def load_strategic_config(path: Path | str | None = None) -> dict[str, Any]:
     """Thresholds, home groups, classifications and strategic sectors, checked."""
     path = Path(path) if path else DEFAULT_CONFIG
     if not path.is_file():
-        raise FileNotFoundError(f"strategic-dependency config {path} not found: point "
-                                f"TRADE_STRATEGIC_CONFIG at a copy of {DEFAULT_CONFIG}")
+        raise FileNotFoundError(f"strategic-dependency config {path} not found: restore it from "
+                                f"git or pass a copy of {DEFAULT_CONFIG}")
     config = yaml.safe_load(path.read_text()) or {}
     missing = [k for k in THRESHOLD_KEYS if k not in config.get("thresholds", {})]
     if missing:
@@ -61,11 +61,14 @@ def strategic_sector(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.Seri
     return label
 
 
-def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any],
+                          importers: pd.DataFrame | None = None) -> pd.DataFrame:
     """The three EC criteria for every importer, year and product of one classification.
 
-    ``flows``: ``exporter_iso3, importer_iso3, year, product_code, value_usd`` (complete for
-    the importers to evaluate). For importer c with home group G, product k, year t:
+    ``flows``: ``exporter_iso3, importer_iso3, year, product_code, value_usd``, all flows of
+    the classification (group exports are summed over every destination). ``importers``
+    (``iso3, year``) restricts the evaluation to importers whose imports the flows hold in
+    full; ``None`` evaluates every importer. For importer c with home group G, product k, year t:
 
     - ``imports_usd`` :math:`M = \\sum_p m_{p}`; ``extra_group_imports_usd``
       :math:`M^{x} = \\sum_{p \\notin G} m_p` (USD);
@@ -81,6 +84,8 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
     """
     t = config["thresholds"]
     imp = flows.rename(columns={"exporter_iso3": "partner_iso3", "importer_iso3": "iso3"})
+    if importers is not None:
+        imp = imp.merge(importers[["iso3", "year"]].drop_duplicates(), on=["iso3", "year"])
     home = home_groups(imp, membership, config["home_groups"])
     imp = imp.merge(home, on=["iso3", "year"])
     members = membership[membership["group_id"].isin(config["home_groups"])].rename(
