@@ -18,6 +18,7 @@ from pipeline.metrics.dependency import product_concentration_table, rca_table, 
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.reference.groups import membership_panel
+from pipeline.sources.base import file_provenance
 
 
 def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
@@ -37,16 +38,20 @@ def out__export_product_concentration(core__bilateral_goods_trade: pd.DataFrame,
     shares (0..1) and Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N), per product classification;
     and the share of primary commodities (UNCTAD: SITC 0-4, 68, 667, 971) where HS detail exists."""
     source = bulk_files.source()
+    flag_path = Path(source.root) / FLAG_FILE
     try:
-        flags = load_primary_flags(Path(source.root) / FLAG_FILE)
+        flags = load_primary_flags(flag_path)
     except (FileNotFoundError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
+    # The flag file is a reference table, read beside the bulk files: record what was read.
+    provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
+                                  "MIT (R package concordance); UN correspondence tables").as_dict()]
     frame = product_concentration_table(core__bilateral_goods_trade, flags)
     sources = f"core__bilateral_goods_trade, {FLAG_FILE}"
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
     sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]
     latest, year = _latest(sectors)
-    meta = output_metadata(frame, sources)
+    meta = output_metadata(frame, sources, provenance)
     meta["plot"] = bar_chart_md(latest[latest["exports_usd"] > 1e9].nlargest(15, "product_hhi"), "iso3",
                                 "product_hhi", f"Least diversified exporters, {year} (Atlas sectors, exports > $1bn)")
     yield dg.Output(frame, metadata=meta)

@@ -119,7 +119,8 @@ def test_browser_sees_each_group_of_the_asset_graph(ui):
             assert "Asset checks" in dom
 
 
-def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
+def _open_output_plot(base: str, asset: str, column: str, shot) -> None:
+    """Open ``asset`` in a real chromium, wait for ``column`` in its schema, expand the plot."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
@@ -130,14 +131,22 @@ def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, args=flags)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{ui}/assets/out__country_trade_profile", timeout=60000)
-            page.get_by_text("export_partner_hhi").first.wait_for(timeout=60000)
+            page.goto(f"{base}/assets/{asset}", timeout=60000)
+            page.get_by_text(column).first.wait_for(timeout=60000)
             plot_row = page.locator("tr", has_text="plot").filter(has_text="Show Markdown").first
             plot_row.get_by_text("Show Markdown").click()
             image = page.locator('img[src^="data:image/png;base64,"]').first
             image.wait_for(timeout=30000)
             assert len(image.get_attribute("src")) > 5000  # a real chart, not a placeholder
             assert image.evaluate("img => img.naturalWidth") > 300
-            page.screenshot(path=str(tmp_path / "out__country_trade_profile.png"))
+            page.screenshot(path=str(shot / f"{asset}.png"))
         finally:
             browser.close()
+
+
+def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
+    _open_output_plot(ui, "out__country_trade_profile", "export_partner_hhi", tmp_path)
+
+
+def test_browser_opens_the_strategic_dependencies_and_their_plot(ui, tmp_path):
+    _open_output_plot(ui, "out__strategic_dependencies", "supplier_hhi", tmp_path)
