@@ -66,7 +66,9 @@ def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) ->
             table["commodity_export_share"] = float("nan")
         table = table.merge(covered, on=["iso3", "year"], how="left")
         frames.append(table.assign(product_classification=name))
-    out = pd.concat(frames, ignore_index=True)
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    # All-empty columns (no commodity share on Atlas sectors) are added back after the concat.
+    out = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True).reindex(columns=columns)
     return out.sort_values(["year", "iso3", "product_classification"]).reset_index(drop=True)
 
 
