@@ -25,9 +25,14 @@ from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
 MIN_COVERAGE = 0.95
 
 
-def _reference(bilateral: pd.DataFrame, present: list[str]) -> pd.DataFrame | None:
-    complete = [c for c in present if classifications()[c]["world_complete"]]
-    return product_flows(bilateral, complete[0]) if complete else None
+def _all_flows(bilateral: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Product flows of each classification, computed once (each pass scans every row)."""
+    return {name: product_flows(bilateral, name) for name in names}
+
+
+def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    complete = [c for c in flows if classifications()[c]["world_complete"]]
+    return flows[complete[0]] if complete else None
 
 
 def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unknown_ok: bool) -> pd.DataFrame:
@@ -46,11 +51,12 @@ def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) ->
     HS classifications (``nomenclature`` set).
     """
     present = product_classifications_present(bilateral)
-    reference = _reference(bilateral, present)
+    all_flows = _all_flows(bilateral, present)
+    reference = _reference(all_flows)
     frames = []
     for name in present:
         spec = classifications()[name]
-        flows = product_flows(bilateral, name)
+        flows = all_flows[name]
         reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
                                   ["reporter_iso3", "year"]].drop_duplicates()
         reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
@@ -91,11 +97,14 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
     """The EC indicators for every importer with complete imports, product and year, for each
     configured classification present; world supply HHI where the classification is complete."""
     present = product_classifications_present(bilateral)
-    reference = _reference(bilateral, present)
+    wanted = [c for c in config["classifications"] if c in present]
+    all_flows = _all_flows(bilateral, wanted + [c for c in present if c not in wanted
+                                                and classifications()[c]["world_complete"]])
+    reference = _reference(all_flows)
     frames = []
-    for name in [c for c in config["classifications"] if c in present]:
+    for name in wanted:
         spec = classifications()[name]
-        flows = product_flows(bilateral, name)
+        flows = all_flows[name]
         importers = None
         if not spec["world_complete"]:
             # Imports are mirror flows: only importers whose imports the data holds in full.
