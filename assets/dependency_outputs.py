@@ -28,6 +28,9 @@ def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
 
 
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Rows of the latest year (none, year 0, when the frame is empty: the plot stays empty)."""
+    if frame.empty:
+        return frame, 0
     year = int(frame["year"].max())
     return frame[frame["year"] == year], year
 
@@ -88,9 +91,10 @@ def out__strategic_dependencies(core__bilateral_goods_trade: pd.DataFrame, core_
     frame = yield from gate("out__strategic_dependencies", frame, "strategic_dependencies", sources)
     latest, year = _latest(frame[frame["product_classification"] == "HS92_2_4"])
     counts = latest[latest["strategic_sector"].notna()].groupby("iso3", as_index=False).size()
+    counts = counts.rename(columns={"size": "flagged_strategic_products"})
     meta = output_metadata(frame, sources)
     meta["evaluated_rows"] = len(evaluated)
-    meta["plot"] = bar_chart_md(counts.nlargest(15, "size"), "iso3", "size",
+    meta["plot"] = bar_chart_md(counts.nlargest(15, "flagged_strategic_products"), "iso3", "flagged_strategic_products",
                                 f"Strategic-sector dependencies per country, {year} (HS92 2/4-digit, 31 countries)")
     yield dg.Output(frame, metadata=meta)
 
