@@ -18,7 +18,11 @@ def test_each_shared_format_maps_to_its_table(shared_datasets):
     source = FilesSource(shared_datasets)
     found = {t: source.discover(t) for t in
              ("bilateral_goods_trade", "macro_indicators", "gravity_panel", "input_output")}
-    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == ["penppml_comtrade_dta"]
+    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == [
+        "penppml_comtrade_dta",  # TOTAL goods by partner, 1964-2016
+        "atlas_sections", "atlas_hs2hs4_subset",  # product detail, 2010-2020
+        "baci_hs92_zaf_afg", "baci_hs17_zaf_afg",
+    ]
     assert len(found["input_output"]) == 17  # WIOD 1995-2011
     assert {i.provenance.dataset_id for i in found["gravity_panel"]} == {
         "yotov2016_agtpa", "gegravity_sample_2006", "gegravity_wiod_2000_2014",

@@ -26,7 +26,9 @@ CONTRACT = load_contract("bilateral_goods_trade")
 @pytest.fixture(scope="module")
 def bilateral(shared_datasets) -> pd.DataFrame:
     source = FilesSource(shared_datasets)
-    return finalize_bilateral_goods_trade([source.read(i) for i in source.discover("bilateral_goods_trade")])
+    panel = [i for i in source.discover("bilateral_goods_trade")
+             if i.provenance.dataset_id == "penppml_comtrade_dta"]
+    return finalize_bilateral_goods_trade([source.read(i) for i in panel])
 
 
 def _publish(frame, root, metadata=None):
