@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
+from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
@@ -16,6 +17,7 @@ from assets.resources import BulkFilesResource, CountryGroupsResource
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
               out__country_group_exposure]
+ALL_ASSETS += [out__gravity_estimates]
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 
 refresh_job = dg.define_asset_job(

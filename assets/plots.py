@@ -19,6 +19,31 @@ def bar_chart_md(frame: pd.DataFrame, label: str, value: str, title: str) -> dg.
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(value)
     fig.tight_layout()
+    return _png_md(fig, title)
+
+
+def coefficient_chart_md(frame: pd.DataFrame, label: str, estimate: str, std_error: str,
+                         title: str) -> dg.MetadataValue:
+    """Horizontal point estimates with 95% confidence bars (estimate +- 1.96 se)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(frame) + 1.2), dpi=90)
+    labels = frame[label].astype(str)[::-1]
+    ax.errorbar(frame[estimate][::-1], labels, xerr=1.96 * frame[std_error][::-1], fmt="o",
+                color="#3b6ea5", ecolor="#9bb4d3", capsize=3)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(f"{estimate} (95% CI)")
+    fig.tight_layout()
+    return _png_md(fig, title)
+
+
+def _png_md(fig, title: str) -> dg.MetadataValue:
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.gravity.specs import estimate_specs, prepare_panel
 from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
 from pipeline.metrics.scorecard import country_scorecard
@@ -28,6 +29,9 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
     )
     bilateral = bilateral_all[bilateral_all["year"] == 2016].reset_index(drop=True)
     macro = read("macro_indicators", canonical.finalize_macro_indicators, n=None)
+    yotov = read("gravity_panel", canonical.finalize_gravity_panel, n=None, pick="yotov2016_agtpa")
+    estimates = estimate_specs(prepare_panel(yotov, years=[1994, 1998, 2002]),
+                               ["traditional_ppml", "intranational", "lead_test"]).assign(panel_id="yotov2016_agtpa")
     groups = load_country_groups()
     membership = membership_panel(groups, [2016])
     profile = country_trade_profile(bilateral, macro)
@@ -45,7 +49,8 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "country_scorecard": scorecard[scorecard["year"] == 2016].head(200).reset_index(drop=True),
         "bilateral_goods_trade": bilateral.head(400),
         "macro_indicators": macro.head(400),
-        "gravity_panel": read("gravity_panel", canonical.finalize_gravity_panel, pick="yotov2016_agtpa"),
+        "gravity_panel": yotov.head(400),
+        "gravity_estimates": estimates,
         "input_output": read("input_output", canonical.finalize_input_output),
         "country_groups": groups.assign(
             start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date
