@@ -8,8 +8,8 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.bulk_tables import bulk_table_assets
-from assets.gravity import out__gravity_estimates
 from assets.dependency_outputs import DEPENDENCY_ASSETS
+from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
