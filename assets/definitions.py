@@ -14,10 +14,12 @@ from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
 from assets.resources import BulkFilesResource, CountryGroupsResource
+from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
               out__country_group_exposure]
 ALL_ASSETS += [out__gravity_estimates]
+ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 
 refresh_job = dg.define_asset_job(

@@ -49,3 +49,22 @@ def _png_md(fig, title: str) -> dg.MetadataValue:
     plt.close(fig)
     encoded = base64.b64encode(buffer.getvalue()).decode()
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+
+
+def scatter_md(frame: pd.DataFrame, x: str, y: str, label: str, title: str) -> dg.MetadataValue:
+    """Labelled scatter plot (one point per row)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=90)
+    ax.scatter(frame[x], frame[y], color="#3b6ea5", s=18)
+    for _, row in frame.iterrows():
+        ax.annotate(str(row[label]), (row[x], row[y]), fontsize=7, xytext=(2, 2),
+                    textcoords="offset points")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _png_md(fig, title)

@@ -20,6 +20,9 @@ PROFILE_COLUMNS = [
 PRODUCT_CLASSIFICATION = "ATLAS_SECTION"
 
 
+GVC_COLUMNS = ["gvc_backward_pct", "gvc_forward_pct", "gvc_participation_pct"]
+
+
 def join_headline(base: pd.DataFrame, extra: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Left-join ``columns`` of ``extra`` (keyed ``iso3, year``) onto ``base``; duplicates raise."""
     if extra.duplicated(["iso3", "year"]).any():
@@ -43,7 +46,8 @@ def openness(macro: pd.DataFrame) -> pd.DataFrame:
 
 def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
                       product_concentration: pd.DataFrame, strategic: pd.DataFrame,
-                      macro: pd.DataFrame | None = None) -> pd.DataFrame:
+                      macro: pd.DataFrame | None = None,
+                      value_chains: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (iso3, year) present in any input, headline columns side by side.
 
     - from the trade profile: :data:`PROFILE_COLUMNS` (USD, % of GDP, HHI 0..1, shares 0..1);
@@ -57,7 +61,9 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
     - ``strategic_dependency_count``: products flagged in the finest classification evaluated
       for that country-year (named in ``strategic_dependency_classification``), empty where
-      none was evaluated.
+      none was evaluated;
+    - value chains from ``out__value_chain_exposure``: :data:`GVC_COLUMNS` (percent of gross
+      exports), empty outside the input-output table's countries and years.
     """
     keys = pd.concat([f[["iso3", "year"]] for f in (profile, group_exposure, product_concentration, strategic)
                       if len(f)], ignore_index=True).drop_duplicates()
@@ -96,5 +102,10 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     else:
         out["strategic_dependency_count"] = pd.NA
         out["strategic_dependency_classification"] = pd.NA
+    if value_chains is not None:
+        out = join_headline(out, value_chains, GVC_COLUMNS)
+    else:
+        for column in GVC_COLUMNS:
+            out[column] = float("nan")
     columns = ["iso3", "year", *PROFILE_COLUMNS] + [c for c in out.columns if c not in PROFILE_COLUMNS + ["iso3", "year"]]
     return out[columns].sort_values(["year", "iso3"]).reset_index(drop=True)

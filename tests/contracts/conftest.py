@@ -10,6 +10,7 @@ from pipeline.metrics.dependency import product_concentration_table, rca_table, 
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+from pipeline.metrics.value_chain_tables import value_chain_tables
 from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
@@ -32,7 +33,9 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
     yotov = read("gravity_panel", canonical.finalize_gravity_panel, n=None, pick="yotov2016_agtpa")
     estimates = estimate_specs(prepare_panel(yotov, years=[1994, 1998, 2002]),
                                ["traditional_ppml", "intranational", "lead_test"]).assign(panel_id="yotov2016_agtpa")
+    io_2011 = read("input_output", canonical.finalize_input_output, n=None)
     groups = load_country_groups()
+    chains = value_chain_tables(io_2011, membership_panel(groups, io_2011["year"].unique()))
     membership = membership_panel(groups, [2016])
     profile = country_trade_profile(bilateral, macro)
     exposure = country_group_exposure(bilateral, membership)
@@ -51,6 +54,9 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "macro_indicators": macro.head(400),
         "gravity_panel": yotov.head(400),
         "gravity_estimates": estimates,
+        "value_chain_exposure": chains["totals"],
+        "value_chain_partner_exposure": chains["partners"].head(200),
+        "value_added_absorption": chains["absorption"].head(200),
         "input_output": read("input_output", canonical.finalize_input_output),
         "country_groups": groups.assign(
             start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date

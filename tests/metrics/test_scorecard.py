@@ -63,3 +63,13 @@ def test_openness_from_wdi_for_every_row():
                           "unit": "pct", "is_aggregate": False, "source": "hand"})
     card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED, macro).set_index(["iso3", "year"])
     assert card.loc[("AGO", 2020), "trade_openness_pct"] == pytest.approx(60.0)
+
+
+def test_gvc_columns_join_from_the_value_chain_table():
+    chains = pd.DataFrame({"iso3": ["GBR", "DEU"], "year": [2016, 2016], "gvc_backward_pct": [21.5, 27.2],
+                           "gvc_forward_pct": [29.3, 23.0], "gvc_participation_pct": [50.8, 50.2]})
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED, value_chains=chains)
+    card = card.set_index(["iso3", "year"])
+    assert card.loc[("GBR", 2016), "gvc_backward_pct"] == pytest.approx(21.5)
+    assert pd.isna(card.loc[("GBR", 2020), "gvc_participation_pct"])
+    assert ("DEU", 2016) not in card.index  # the value-chain table adds no rows of its own

@@ -1,0 +1,113 @@
+"""Multi-regional input-output tables: from the long canonical layout to matrices, and back.
+
+Layout assumption (WIOD 2013 and OECD ICIO alike, once mapped to the canonical
+``input_output`` table): rows are (region, industry) pairs; a column is an industry of a
+region (intermediate use), a final-demand category of a region (any ``col_sector`` that is
+not an industry code and not ``GO``), or ``GO`` (gross output of the row industry). Regions
+and industries are ordered region-major, industries sorted as in the table.
+
+Textbook relations (Miller & Blair 2009, *Input-Output Analysis*, ch. 2):
+
+    A = Z diag(x)^-1            technical coefficients
+    L = (I - A)^-1              Leontief inverse
+    v = 1' (I - A) = 1 - 1'A    value added per unit of output (so that v L = 1')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+GROSS_OUTPUT = "GO"
+
+
+@dataclass(frozen=True)
+class IOTable:
+    """One year of an MRIO table in matrix form (values in USD).
+
+    Attributes
+    ----------
+    regions, industries : list of str
+        Row/column labels; ``N = len(regions) * len(industries)``.
+    z : ndarray (N x N)
+        Intermediate use.
+    f : ndarray (N x R)
+        Final demand of each region (all categories summed) for each supplying industry.
+    x : ndarray (N)
+        Gross output.
+    """
+
+    year: int
+    regions: list[str]
+    industries: list[str]
+    z: np.ndarray
+    f: np.ndarray
+    x: np.ndarray
+
+    @property
+    def region_of_row(self) -> np.ndarray:
+        """Index of the region of each of the N rows (region-major layout)."""
+        return np.repeat(np.arange(len(self.regions)), len(self.industries))
+
+
+def io_table_from_long(frame: pd.DataFrame) -> IOTable:
+    """Pivot one year of the canonical ``input_output`` table back to Z, F and x."""
+    years = frame["year"].unique()
+    if len(years) != 1:
+        raise ValueError(f"input_output: expected one year, got {sorted(years)}")
+    regions = list(dict.fromkeys(frame["row_iso3"]))
+    industries = sorted(frame["row_sector"].unique(), key=_industry_order)
+    r_index = {r: i for i, r in enumerate(regions)}
+    s_index = {s: i for i, s in enumerate(industries)}
+    n_ind = len(industries)
+    row = frame["row_iso3"].map(r_index).to_numpy() * n_ind + frame["row_sector"].map(s_index).to_numpy()
+    is_go = (frame["col_sector"] == GROSS_OUTPUT).to_numpy()
+    is_inter = frame["col_sector"].isin(s_index).to_numpy()
+    col_region = frame["col_iso3"].map(r_index)
+    if col_region.isna().any():
+        bad = frame.loc[col_region.isna(), "col_iso3"].unique()[:5]
+        raise ValueError(f"input_output {years[0]}: using regions {list(bad)} never supply; "
+                         "the table must be square in regions")
+    col_region = col_region.to_numpy().astype(int)
+    values = frame["value_usd"].to_numpy(float)
+    n = len(regions) * n_ind
+    z = np.zeros((n, n))
+    inter = is_inter & ~is_go
+    col = col_region[inter] * n_ind + frame.loc[inter, "col_sector"].map(s_index).to_numpy()
+    np.add.at(z, (row[inter], col), values[inter])
+    f = np.zeros((n, len(regions)))
+    final = ~is_inter & ~is_go
+    np.add.at(f, (row[final], col_region[final]), values[final])
+    x = np.zeros(n)
+    np.add.at(x, row[is_go], values[is_go])
+    return IOTable(int(years[0]), regions, industries, z, f, x)
+
+
+def _industry_order(code: str):
+    """c1, c2, ..., c35 in numeric order; other codes alphabetically after them."""
+    digits = code[1:] if code[:1].isalpha() else ""
+    return (0, int(digits), code) if digits.isdigit() else (1, 0, code)
+
+
+def calc_a(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Technical coefficients ``A = Z diag(x)^-1`` (columns of zero output stay zero)."""
+    safe = np.where(x > 0, x, 1.0)
+    return np.where(x[None, :] > 0, z / safe[None, :], 0.0)
+
+
+def calc_v(a: np.ndarray) -> np.ndarray:
+    """Value-added coefficients ``v = 1 - column sums of A`` (so that ``v L = 1'``)."""
+    return 1.0 - a.sum(axis=0)
+
+
+def calc_l(a: np.ndarray) -> np.ndarray:
+    """Leontief inverse ``L = (I - A)^-1`` (use :func:`leontief_solve` when only ``L B`` is needed)."""
+    return np.linalg.inv(np.eye(len(a)) - a)
+
+
+def leontief_solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``L B = (I - A)^-1 B`` by one LU factorisation, without forming ``L``."""
+    lu = scipy.linalg.lu_factor(np.eye(len(a)) - a, check_finite=False)
+    return scipy.linalg.lu_solve(lu, rhs, check_finite=False)
