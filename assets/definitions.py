@@ -8,6 +8,8 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.bulk_tables import bulk_table_assets
+from assets.dependency_outputs import DEPENDENCY_ASSETS
+from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
@@ -16,7 +18,11 @@ from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
-              out__country_group_exposure, *VALUE_CHAIN_ASSETS, *SERVICES_ASSETS]
+              out__country_group_exposure]
+ALL_ASSETS += [out__gravity_estimates]
+ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
+ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
+ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
 
 refresh_job = dg.define_asset_job(
     "refresh",

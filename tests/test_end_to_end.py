@@ -27,7 +27,14 @@ BULK_FOLDERS = [
     "penppml_comtrade_dta_1964_2016", "wdi_datahub_extract", "yotov2016_agtpa",
     "gegravity_sample_2006", "gegravity_wiod_2000_2014", "hmr2010_gravity_2006_xsec",
     "ppmlhdfe_fta_35countries", "wiod2013_bquast",
+    # Product detail (issue 4): Atlas sectors (world), Atlas HS2/HS4 (31 countries), BACI HS6,
+    # and the UNCTAD primary-commodity flags.
+    "atlas_bilateral_sections_2010_2020", "atlas_bilateral_hs2hs4_subset_2010_2020",
+    "baci_hs6_bilateral_zaf_afg", "concordances",
 ]
+# Rows of bilateral_goods_trade: penppml TOTAL 316,317 + Atlas sectors 1,720,321 + Atlas HS2/HS4
+# 2,312,164 + BACI HS92 71,192 + BACI HS17 72,097 (the datasets' MANIFESTs).
+BILATERAL_ROWS = 316317 + 1720321 + 2312164 + 71192 + 72097
 
 
 @contextlib.contextmanager
@@ -86,7 +93,7 @@ def test_full_materialization_publishes_every_table(first_run):
         assert table.count_rows() == entry["row_count"] > 0, name
         assert [c["name"] for c in entry["columns"]] == [f.name for f in table.schema] or \
             entry["partitioning"], name
-    assert catalog["bilateral_goods_trade"]["row_count"] == 316317
+    assert catalog["bilateral_goods_trade"]["row_count"] == BILATERAL_ROWS
     evaluations = [e for e in result.get_asset_check_evaluations()]
     assert evaluations and all(e.passed for e in evaluations)
     assert len(evaluations) == len(catalog)
@@ -109,6 +116,31 @@ def test_outputs_answer_analyst_questions(first_run):
     assert exposure.loc[2016, "is_member"] and 0.3 < exposure.loc[2016, "share"] < 0.6
     # Shares of exports to all groups stay within 0..1 and members of BRICS get EGY only from 2024.
     assert exposure["share"].between(0, 1).all()
+
+
+def test_dependency_outputs_on_real_data(first_run):
+    _, warehouse = first_run
+    bilateral = duckdb.sql(
+        f"select product_classification, count(*) n, sum(value_usd) v from read_parquet("
+        f"'{warehouse}/bilateral_goods_trade/**/*.parquet', hive_partitioning=true) where year = 2019 "
+        "group by 1").df().set_index("product_classification")
+    # The same 2019 flows at two levels: the HS subset's 31 countries are a part of the world.
+    assert set(bilateral.index) == {"ATLAS_SECTION", "HS92_2_4"}
+    assert 1.5e13 < bilateral.loc["ATLAS_SECTION", "v"] < 2e13  # world goods trade, MANIFEST: 18.2T
+    strategic = read_table(warehouse, "strategic_dependencies")
+    tgo = strategic[(strategic["iso3"] == "TGO") & (strategic["year"] == 2019) & (strategic["product_code"] == "8507")]
+    assert len(tgo) == 1 and tgo["top_supplier_iso3"].iloc[0] == "CHN"
+    assert tgo["supplier_hhi"].iloc[0] == pytest.approx(0.8673, abs=1e-4)  # by hand in tests/metrics
+    card = read_table(warehouse, "country_scorecard").set_index(["iso3", "year"])
+    assert not card.index.duplicated().any()
+    assert card.loc[("GBR", 2016), "eu_member"] and card.loc[("GBR", 2016), "exports_to_eu_share"] > 0.3
+    assert card.loc[("AGO", 2019), "commodity_export_share"] > 0.95
+    assert card.loc[("AGO", 2019), "export_product_hhi"] > 0.8
+    assert card.loc[("AGO", 2019), "strategic_dependency_classification"] == "HS92_2_4"
+    assert card.loc[("DEU", 2019), "trade_openness_pct"] > 50  # WDI, a year without partner data
+    profile = read_table(warehouse, "country_trade_profile").set_index(["iso3", "year"])
+    ken = profile.loc[("KEN", 2008)]
+    assert ken["top_export_partner_share"] <= ken["top3_export_partner_share"] <= 1
 
 
 def corrupted_bulk(tmp: Path, bulk_dir: Path, shared_datasets: Path) -> Path:
@@ -140,8 +172,9 @@ def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
     assert "expect_column_values_to_be_between" == negative[0]["expectation"]
     step_failures = [e for e in result.all_events if e.is_step_failure]
     message = step_failures[0].step_failure_data.error.message
-    assert "penppml_trade.csv.gz" in message and "value_usd" in message and "7 of 316317" in message
+    assert "penppml_trade.csv.gz" in message and "value_usd" in message and f"7 of {BILATERAL_ROWS}" in message
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "core__bilateral_goods_trade" not in materialized
-    assert not materialized & {"out__country_trade_profile", "out__country_group_exposure"}
+    assert not materialized & {"out__country_trade_profile", "out__country_group_exposure",
+                               "out__strategic_dependencies", "out__country_scorecard"}
     assert digests(warehouse) == before

@@ -86,12 +86,13 @@ def _graphql(base: str, query: str) -> dict:
     return json.loads(_get(f"{base}/graphql", json.dumps({"query": query}).encode()))["data"]
 
 
-def _browse(url: str) -> str:
+def _browse(url: str, window: str = "1400,900") -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (.ci/run does it)")
+    flags = [f if not f.startswith("--window-size=") else f"--window-size={window}" for f in CHROMIUM_FLAGS]
     with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        proc = subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
                               capture_output=True, text=True, timeout=180)
     return proc.stdout
 
@@ -111,7 +112,10 @@ def test_ui_serves_every_asset_with_its_blocking_contract_check(ui):
 def test_browser_sees_each_group_of_the_asset_graph(ui):
     graph = defs.resolve_asset_graph()
     for group in ("raw", "core", "out"):
-        dom = _browse(f"{ui}/locations/trade_exposure/asset-groups/{group}")
+        # The graph only renders the nodes inside the viewport: with every output linked from
+        # the core group, a 900 px window cuts core__bilateral_goods_trade off. A tall window
+        # shows the whole group.
+        dom = _browse(f"{ui}/locations/trade_exposure/asset-groups/{group}", window="1400,2400")
         names = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == group]
         missing = [n for n in names if n not in dom]
         assert not missing, f"group {group}: the rendered page lacks {missing}"
@@ -119,7 +123,8 @@ def test_browser_sees_each_group_of_the_asset_graph(ui):
             assert "Asset checks" in dom
 
 
-def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
+def _open_output_plot(base: str, asset: str, column: str, shot) -> None:
+    """Open ``asset`` in a real chromium, wait for ``column`` in its schema, expand the plot."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
@@ -130,14 +135,22 @@ def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, args=flags)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{ui}/assets/out__country_trade_profile", timeout=60000)
-            page.get_by_text("export_partner_hhi").first.wait_for(timeout=60000)
+            page.goto(f"{base}/assets/{asset}", timeout=60000)
+            page.get_by_text(column).first.wait_for(timeout=60000)
             plot_row = page.locator("tr", has_text="plot").filter(has_text="Show Markdown").first
             plot_row.get_by_text("Show Markdown").click()
             image = page.locator('img[src^="data:image/png;base64,"]').first
             image.wait_for(timeout=30000)
             assert len(image.get_attribute("src")) > 5000  # a real chart, not a placeholder
             assert image.evaluate("img => img.naturalWidth") > 300
-            page.screenshot(path=str(tmp_path / "out__country_trade_profile.png"))
+            page.screenshot(path=str(shot / f"{asset}.png"))
         finally:
             browser.close()
+
+
+def test_browser_opens_an_output_and_its_plot(ui, tmp_path):
+    _open_output_plot(ui, "out__country_trade_profile", "export_partner_hhi", tmp_path)
+
+
+def test_browser_opens_the_strategic_dependencies_and_their_plot(ui, tmp_path):
+    _open_output_plot(ui, "out__strategic_dependencies", "supplier_hhi", tmp_path)

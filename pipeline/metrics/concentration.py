@@ -44,7 +44,11 @@ def concentration(flows: pd.DataFrame) -> pd.DataFrame:
     spread evenly over n partners. Countries whose total is zero get an empty HHI and top
     partner (a share of nothing is undefined, not zero).
 
-    Returns columns ``iso3, year, total_usd, hhi, top_partner_iso3, top_partner_share``.
+    ``top3_partner_share`` = sum of the three largest partner shares (0..1; the sum of all
+    shares when there are fewer than three partners).
+
+    Returns columns ``iso3, year, total_usd, hhi, top_partner_iso3, top_partner_share,
+    top3_partner_share``.
     """
     grouped = flows.groupby(["iso3", "year"], sort=False)["value_usd"]
     total = grouped.transform("sum")
@@ -57,8 +61,13 @@ def concentration(flows: pd.DataFrame) -> pd.DataFrame:
     top = positive.sort_values(["share", "partner_iso3"], ascending=[False, True]).drop_duplicates(
         ["iso3", "year"]
     )[["iso3", "year", "partner_iso3", "share"]]
+    ranked = positive.sort_values(["share", "partner_iso3"], ascending=[False, True])
+    top3 = ranked.groupby(["iso3", "year"], sort=False).head(3)
+    top3 = top3.groupby(["iso3", "year"], as_index=False)["share"].sum()
+    top3["share"] = top3["share"].clip(upper=1.0)  # float rounding of a full sum only
     out = out.merge(top, on=["iso3", "year"], how="left").rename(
         columns={"partner_iso3": "top_partner_iso3", "share": "top_partner_share"}
     )
+    out = out.merge(top3.rename(columns={"share": "top3_partner_share"}), on=["iso3", "year"], how="left")
     out.loc[out["total_usd"] <= 0, "hhi"] = float("nan")
     return out

@@ -1,14 +1,16 @@
-"""One year of a multi-regional input-output (MRIO) table as dense arrays, from the long form.
+"""Multi-regional input-output tables: from the long canonical layout to matrices, and back.
 
-Layout assumption (the same for WIOD 2013 and OECD ICIO bulk files): the canonical
-``input_output`` table has one row per non-zero cell ``(year, row_iso3, row_sector, col_iso3,
-col_sector, value_usd)``. A column whose ``col_sector`` is one of the supplying industry codes
-is intermediate use (``Z``); ``GO`` is the supplying industry's gross output (``x``); any
-other ``col_sector`` is a final-demand category (household, government, GFCF, inventories,
-...) and is summed into that region's final demand (``Y``). An OECD ICIO CSV (rows
-``AUS_D01T02``.., columns ``AUS_D01T02``.. then ``AUS_HFCE``.. and ``OUT``) therefore loads
-once its reader splits the ``REGION_CODE`` labels into iso3 and sector and renames ``OUT`` to
-``GO``; value-added rows (``VA``/``TLS``) are not needed because ``v = 1 - 1'A``.
+Layout assumption (WIOD 2013 and OECD ICIO alike, once mapped to the canonical
+``input_output`` table): rows are (region, industry) pairs; a column is an industry of a
+region (intermediate use), a final-demand category of a region (any ``col_sector`` that is
+not an industry code and not ``GO``), or ``GO`` (gross output of the row industry). Regions
+and industries are ordered region-major, industries sorted as in the table.
+
+Textbook relations (Miller & Blair 2009, *Input-Output Analysis*, ch. 2):
+
+    A = Z diag(x)^-1            technical coefficients
+    L = (I - A)^-1              Leontief inverse
+    v = 1' (I - A) = 1 - 1'A    value added per unit of output (so that v L = 1')
 """
 from __future__ import annotations
 
@@ -16,89 +18,96 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 GROSS_OUTPUT = "GO"
 
 
 @dataclass(frozen=True)
-class MRIO:
-    """Dense arrays of one MRIO year, regions major and industries minor (``n = R * S``).
+class IOTable:
+    """One year of an MRIO table in matrix form (values in USD).
 
     Attributes
     ----------
-    regions, sectors : list of str
-        Region (ISO3) and industry codes, in the order of the rows.
-    Z : ndarray (n, n)
-        Intermediate use, USD.
-    Y : ndarray (n, R)
-        Final demand of each region (categories summed), USD.
-    x : ndarray (n,)
-        Gross output, USD (as published; see ``row_imbalance``).
+    regions, industries : list of str
+        Row/column labels; ``N = len(regions) * len(industries)``.
+    z : ndarray (N x N)
+        Intermediate use.
+    f : ndarray (N x R)
+        Final demand of each region (all categories summed) for each supplying industry.
+    x : ndarray (N)
+        Gross output.
     """
 
     year: int
     regions: list[str]
-    sectors: list[str]
-    Z: np.ndarray
-    Y: np.ndarray
+    industries: list[str]
+    z: np.ndarray
+    f: np.ndarray
     x: np.ndarray
 
     @property
-    def n_sectors(self) -> int:
-        return len(self.sectors)
-
-    @property
     def region_of_row(self) -> np.ndarray:
-        """Index of the region of each of the ``n`` rows."""
-        return np.repeat(np.arange(len(self.regions)), self.n_sectors)
-
-    def row_imbalance(self) -> np.ndarray:
-        """``x - (Z 1 + Y 1)``: how far the published output is from the row sums (rounding)."""
-        return self.x - self.Z.sum(axis=1) - self.Y.sum(axis=1)
+        """Index of the region of each of the N rows (region-major layout)."""
+        return np.repeat(np.arange(len(self.regions)), len(self.industries))
 
 
-def mrio_from_long(frame: pd.DataFrame, year: int | None = None) -> MRIO:
-    """Pivot one year of the long ``input_output`` table into an :class:`MRIO`.
-
-    Raises ``ValueError`` naming the year and the offending rows when the table is not square
-    (an intermediate user that is not a supplying industry) or gross output is missing.
-    """
-    if year is not None:
-        frame = frame[frame["year"] == year]
-    if frame.empty:
-        raise ValueError(f"input_output has no rows for year {year}: check core__input_output")
+def io_table_from_long(frame: pd.DataFrame) -> IOTable:
+    """Pivot one year of the canonical ``input_output`` table back to Z, F and x."""
     years = frame["year"].unique()
     if len(years) != 1:
-        raise ValueError(f"mrio_from_long needs one year, got {sorted(years)}: pass year=")
-    regions = list(pd.unique(frame["row_iso3"]))
-    sectors = list(pd.unique(frame["row_sector"]))
-    n_s = len(sectors)
-    n = len(regions) * n_s
-    region_ix = {r: i for i, r in enumerate(regions)}
-    sector_ix = {s: i for i, s in enumerate(sectors)}
-    row = (frame["row_iso3"].map(region_ix).to_numpy() * n_s
-           + frame["row_sector"].map(sector_ix).to_numpy())
-    col_region = frame["col_iso3"].map(region_ix)
+        raise ValueError(f"input_output: expected one year, got {sorted(years)}")
+    regions = list(dict.fromkeys(frame["row_iso3"]))
+    industries = sorted(frame["row_sector"].unique(), key=_industry_order)
+    r_index = {r: i for i, r in enumerate(regions)}
+    s_index = {s: i for i, s in enumerate(industries)}
+    n_ind = len(industries)
+    row = frame["row_iso3"].map(r_index).to_numpy() * n_ind + frame["row_sector"].map(s_index).to_numpy()
+    is_go = (frame["col_sector"] == GROSS_OUTPUT).to_numpy()
+    is_inter = frame["col_sector"].isin(s_index).to_numpy()
+    col_region = frame["col_iso3"].map(r_index)
     if col_region.isna().any():
         bad = frame.loc[col_region.isna(), "col_iso3"].unique()[:5]
-        raise ValueError(f"input_output {years[0]}: users {list(bad)} are not supplying regions; "
-                         "the table must be square (add their rows or drop their columns)")
+        raise ValueError(f"input_output {years[0]}: using regions {list(bad)} never supply; "
+                         "the table must be square in regions")
     col_region = col_region.to_numpy().astype(int)
-    col_sector = frame["col_sector"].to_numpy()
-    values = frame["value_usd"].to_numpy(dtype="float64")
-    is_go = col_sector == GROSS_OUTPUT
-    inter_ix = frame["col_sector"].map(sector_ix)
-    is_inter = inter_ix.notna().to_numpy()
-    is_final = ~is_go & ~is_inter
-
-    Z = np.zeros((n, n))
-    Y = np.zeros((n, len(regions)))
+    values = frame["value_usd"].to_numpy(float)
+    n = len(regions) * n_ind
+    z = np.zeros((n, n))
+    inter = is_inter & ~is_go
+    col = col_region[inter] * n_ind + frame.loc[inter, "col_sector"].map(s_index).to_numpy()
+    np.add.at(z, (row[inter], col), values[inter])
+    f = np.zeros((n, len(regions)))
+    final = ~is_inter & ~is_go
+    np.add.at(f, (row[final], col_region[final]), values[final])
     x = np.zeros(n)
-    Z_cols = col_region[is_inter] * n_s + inter_ix[is_inter].to_numpy().astype(int)
-    np.add.at(Z, (row[is_inter], Z_cols), values[is_inter])
-    np.add.at(Y, (row[is_final], col_region[is_final]), values[is_final])
     np.add.at(x, row[is_go], values[is_go])
-    if not is_go.any():
-        raise ValueError(f"input_output {years[0]}: no col_sector == 'GO' rows (gross output); "
-                         "the reader must emit them")
-    return MRIO(int(years[0]), regions, sectors, Z, Y, x)
+    return IOTable(int(years[0]), regions, industries, z, f, x)
+
+
+def _industry_order(code: str):
+    """c1, c2, ..., c35 in numeric order; other codes alphabetically after them."""
+    digits = code[1:] if code[:1].isalpha() else ""
+    return (0, int(digits), code) if digits.isdigit() else (1, 0, code)
+
+
+def calc_a(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Technical coefficients ``A = Z diag(x)^-1`` (columns of zero output stay zero)."""
+    safe = np.where(x > 0, x, 1.0)
+    return np.where(x[None, :] > 0, z / safe[None, :], 0.0)
+
+
+def calc_v(a: np.ndarray) -> np.ndarray:
+    """Value-added coefficients ``v = 1 - column sums of A`` (so that ``v L = 1'``)."""
+    return 1.0 - a.sum(axis=0)
+
+
+def calc_l(a: np.ndarray) -> np.ndarray:
+    """Leontief inverse ``L = (I - A)^-1`` (use :func:`leontief_solve` when only ``L B`` is needed)."""
+    return np.linalg.inv(np.eye(len(a)) - a)
+
+
+def leontief_solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``L B = (I - A)^-1 B`` by one LU factorisation, without forming ``L``."""
+    lu = scipy.linalg.lu_factor(np.eye(len(a)) - a, check_finite=False)
+    return scipy.linalg.lu_solve(lu, rhs, check_finite=False)

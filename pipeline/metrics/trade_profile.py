@@ -12,7 +12,9 @@ def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.Da
     """One row per country and year with exports, imports, openness and partner concentration.
 
     ``trade_openness_pct`` = WDI exports + imports of goods and services, % of GDP;
-    ``imports_gdp_pct`` = WDI imports of goods and services, % of GDP. Both are left empty
+    ``exports_gdp_pct`` / ``imports_gdp_pct`` = WDI exports / imports of goods and services,
+    % of GDP. ``top3_*_partner_share`` = sum of the three largest partner shares (0..1). The
+    WDI columns are left empty
     where WDI has no value (historical codes, years before coverage). Rows: every non-aggregate
     economy that exports or imports in the bilateral table that year; ``exports_usd`` or
     ``imports_usd`` is empty when no flow in that direction was reported, directly or as mirror.
@@ -26,6 +28,7 @@ def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.Da
                 "hhi": f"{prefix}_partner_hhi",
                 "top_partner_iso3": f"top_{prefix}_partner_iso3",
                 "top_partner_share": f"top_{prefix}_partner_share",
+                "top3_partner_share": f"top3_{prefix}_partner_share",
             }
         )
     # A direction nobody reported (neither the country nor, as mirror, its partners) stays
@@ -39,12 +42,14 @@ def country_trade_profile(bilateral: pd.DataFrame, macro: pd.DataFrame) -> pd.Da
             wide[col] = float("nan")
     wide["trade_openness_pct"] = wide["exports_gdp_pct"] + wide["imports_gdp_pct"]
     profile = profile.merge(
-        wide[["iso3", "year", "trade_openness_pct", "imports_gdp_pct"]], on=["iso3", "year"], how="left"
+        wide[["iso3", "year", "trade_openness_pct", "exports_gdp_pct", "imports_gdp_pct"]],
+        on=["iso3", "year"], how="left"
     )
     columns = [
         "iso3", "year", "exports_usd", "imports_usd", "trade_openness_pct", "imports_gdp_pct",
         "export_partner_hhi", "import_partner_hhi", "top_export_partner_iso3",
         "top_export_partner_share", "top_import_partner_iso3", "top_import_partner_share",
+        "exports_gdp_pct", "top3_export_partner_share", "top3_import_partner_share",
     ]
     return profile[columns].sort_values(["year", "iso3"]).reset_index(drop=True)
 

@@ -1,131 +1,109 @@
-"""Trade in value added (TiVA) from one MRIO year: EXGR, DVA, FVA, DVX, value added absorbed.
+"""Value added in trade: how deep each economy sits in global value chains, and towards whom.
 
-Definitions follow the OECD TiVA indicators guide (OECD, *Guide to OECD TiVA Indicators*,
-2021 ed., indicators EXGR, EXGR_DVA, EXGR_FVA, DEXFVAP, FFD_DVA) and Koopman, Wang & Wei
-(2014, AER 104(2)): the value-added content of gross exports is
+Definitions of the OECD-WTO Trade in Value Added (TiVA) database (OECD 2023, *Guide to
+OECD TiVA Indicators*; Koopman, Wang & Wei 2014, AER 104(2)), computed from an MRIO table
+(:mod:`pipeline.metrics.io_tables`) with ``A``, ``L = (I - A)^-1`` and ``v = 1 - 1'A``:
 
-    VS = diag(v) L diag(e),   v = 1' - 1'A,   L = (I - A)^-1,
+- gross exports ``EXGR_c = sum_{i in c} (sum_{j not in c} Z_ij + sum_{d != c} F_id)``,
+  as an N-vector ``e_c`` that is zero outside c's industries;
+- value added of source s embodied in c's exports ``VAS[s, c] = sum_{i in s} v_i (L e_c)_i``;
+- ``DVA_c = VAS[c, c]`` (TiVA EXGR_DVA), ``FVA_c = sum_{s != c} VAS[s, c]`` (EXGR_FVA); since
+  ``v L = 1'``, ``DVA_c + FVA_c = EXGR_c`` exactly;
+- ``DVX_c = sum_{c' != c} VAS[c, c']``: c's value added in other countries' exports (TiVA
+  DEXFVAP, forward participation);
+- backward participation ``FVA/EXGR``, forward ``DVX/EXGR``, GVC participation the sum
+  (Koopman et al. 2010), in percent;
+- value added of s absorbed by the final demand of d ``VAD[s, d] = sum_{i in s} v_i (L F)_{i,d}``
+  (TiVA FD_VA); ``sum_d VAD[s, d]`` is s's value added.
 
-with ``e_j`` the gross exports of industry ``j`` (intermediate and final sales to every
-foreign region). For an industry ``j`` of region ``s``:
-
-* ``EXGR_j = e_j``;
-* ``DVA_j  = sum_{i in s} VS_ij`` (EXGR_DVA: domestic value added in gross exports);
-* ``FVA_j  = sum_{i not in s} VS_ij`` (EXGR_FVA), by source region ``r``: ``sum_{i in r}``;
-* ``DVX_i  = sum_{j not in region(i)} VS_ij`` for an industry ``i`` (DEXFVAP: its value added
-  in other regions' gross exports), by exporting region ``c``: ``sum_{j in c}``;
-* backward participation = FVA / EXGR, forward = DVX / EXGR, participation = their sum
-  (KWW 2014, sec. V; TiVA ``EXGR_FVASH`` and ``DEXFVAP`` / EXGR), all in percent;
-* value added of region ``r`` absorbed by final demand of region ``d`` (FFD_DVA):
-  ``sum_{i in r} v_i (L y_d)_i``.
-
-Since ``v L = 1'`` exactly, ``DVA + FVA = EXGR`` holds to floating-point precision whatever the
-rounding of the table. Nothing forms ``L``: one LU factorization of ``I - A`` serves two
-multi-right-hand-side solves (``L' V_R`` and ``L [E_R, Y]``, ``R`` regions each).
-Values are in the unit of the table (USD for the canonical table).
+One LU factorisation of ``I - A`` per year serves both ``L E`` and ``L F`` (2R right-hand
+sides): the inverse itself is never formed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+import pandas as pd
 
-from pipeline.metrics.io_tables import MRIO
-from pipeline.metrics.leontief import calc_A, calc_v, factorize, solve_L, solve_L_transposed
-
-
-@dataclass(frozen=True)
-class ValueChains:
-    """TiVA results of one year; ``n`` industries (region-major), ``R`` regions, USD.
-
-    ``exgr, dva, fva, dvx`` are per industry ``(n,)``; ``fva_by_source[r, s]`` is region
-    ``r``'s value added in region ``s``'s exports; ``dvx_by_exporter[r, c]`` the same flow seen
-    from the origin (so ``dvx_by_exporter == fva_by_source`` off the diagonal);
-    ``va_absorbed[r, d]`` region ``r``'s value added absorbed by region ``d``'s final demand.
-    """
-
-    exgr: np.ndarray
-    dva: np.ndarray
-    fva: np.ndarray
-    dvx: np.ndarray
-    va_by_source: np.ndarray
-    dvx_by_exporter: np.ndarray
-    va_absorbed: np.ndarray
-    value_added: np.ndarray
-    final_demand: np.ndarray
-
-    @property
-    def fva_by_source(self) -> np.ndarray:
-        """``(R, R)``: value added of source ``r`` (rows) in exports of region ``s`` (cols),
-        zero on the diagonal (that is DVA)."""
-        out = self.va_by_source.copy()
-        np.fill_diagonal(out, 0.0)
-        return out
+from pipeline.metrics.io_tables import IOTable, calc_a, calc_v, leontief_solve
 
 
-def calc_exports(mrio: MRIO) -> np.ndarray:
-    """Gross exports per industry, ``e_i = sum_{j not in s} z_ij + sum_{d != s} y_id`` (USD)."""
-    n_s, n_r = mrio.n_sectors, len(mrio.regions)
-    region = mrio.region_of_row
-    Z_by_region = mrio.Z.reshape(mrio.Z.shape[0], n_r, n_s).sum(axis=2)
-    to_all = Z_by_region.sum(axis=1) + mrio.Y.sum(axis=1)
-    domestic = Z_by_region[np.arange(len(region)), region] + mrio.Y[np.arange(len(region)), region]
-    return to_all - domestic
+def calc_exports(table: IOTable) -> np.ndarray:
+    """``E`` (N x R): column c holds the gross exports of c's industries, zero elsewhere."""
+    region = table.region_of_row
+    r = len(table.regions)
+    col_region = region  # Z columns are ordered like rows
+    foreign_inter = np.zeros((len(region), r))
+    for c in range(r):
+        rows = region == c
+        foreign_inter[rows, c] = table.z[np.ix_(rows, col_region != c)].sum(axis=1)
+        foreign_inter[rows, c] += np.delete(table.f[rows], c, axis=1).sum(axis=1)
+    return foreign_inter
 
 
-def _by_region(values: np.ndarray, n_regions: int) -> np.ndarray:
-    """Sum the rows of ``values`` ((n,) or (n, k)) within each region (rows are region-major)."""
-    return values.reshape((n_regions, -1) + values.shape[1:]).sum(axis=1)
+def _by_region(matrix: np.ndarray, region: np.ndarray, r: int) -> np.ndarray:
+    """Sum the rows of ``matrix`` within each region: (N x K) -> (R x K)."""
+    out = np.zeros((r, matrix.shape[1]))
+    np.add.at(out, region, matrix)
+    return out
 
 
-def calc_value_chains(mrio: MRIO) -> ValueChains:
-    """EXGR, DVA, FVA, DVX and value added absorbed for one MRIO year (module docstring).
-
-    Cost: one LU of ``I - A`` (``2n^3/3`` flops) and solves with ``3R`` right-hand sides.
-    """
-    n_r = len(mrio.regions)
-    n = mrio.x.shape[0]
-    region = mrio.region_of_row
-    rows = np.arange(n)
-    A = calc_A(mrio.Z, mrio.x)
-    v = calc_v(A)
-    e = calc_exports(mrio)
-    lu = factorize(A)
-
-    # V_R[i, r] = v_i if i in r: (V_R' L)[r, j] = value added of region r per unit of j's output.
-    V_R = np.zeros((n, n_r))
-    V_R[rows, region] = v
-    VB = solve_L_transposed(lu, V_R).T            # (R, n)
-    va_by_industry = VB * e[None, :]             # (R, n): region r's VA in exports of j
-    dva = va_by_industry[region, rows]
-    # Summed from the other regions' rows (not e - dva), so DVA + FVA = EXGR tests v L = 1'.
-    fva = va_by_industry.sum(axis=0) - dva
-
-    # E_R[j, c] = e_j if j in c; L [E_R, Y] gives output needed for each region's exports and
-    # for each region's final demand.
-    E_R = np.zeros((n, n_r))
-    E_R[rows, region] = e
-    out = solve_L(lu, np.hstack([E_R, mrio.Y]))
-    va_in_exports_of = v[:, None] * out[:, :n_r]  # (n, R): industry i's VA in c's exports
-    own = va_in_exports_of[rows, region]
-    dvx = va_in_exports_of.sum(axis=1) - own
-    return ValueChains(
-        exgr=e, dva=dva, fva=fva, dvx=dvx,
-        va_by_source=_by_region(va_by_industry.T, n_r).T,
-        dvx_by_exporter=_by_region(va_in_exports_of, n_r),
-        va_absorbed=_by_region(v[:, None] * out[:, n_r:], n_r),
-        value_added=v * mrio.x,
-        final_demand=mrio.Y.sum(axis=0),
-    )
+def calc_value_added_flows(table: IOTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``VAS`` (source x exporter), ``VAD`` (source x final user) and ``EXGR`` (R), in USD."""
+    a = calc_a(table.z, table.x)
+    v = calc_v(a)
+    exports = calc_exports(table)
+    solved = leontief_solve(a, np.hstack([exports, table.f]))
+    r = len(table.regions)
+    weighted = v[:, None] * solved
+    region = table.region_of_row
+    vas = _by_region(weighted[:, :r], region, r)
+    vad = _by_region(weighted[:, r:], region, r)
+    return vas, vad, exports.sum(axis=0)
 
 
-def participation_pct(fva: np.ndarray, dvx: np.ndarray, exgr: np.ndarray) -> dict[str, np.ndarray]:
-    """GVC participation in percent of gross exports (NaN where EXGR = 0).
-
-    ``backward = 100 FVA/EXGR``, ``forward = 100 DVX/EXGR``, ``participation = backward +
-    forward`` (Koopman, Wang & Wei 2014; OECD TiVA EXGR_FVASH, DEXFVAP).
-    """
+def value_chain_year(table: IOTable) -> dict[str, pd.DataFrame]:
+    """Country totals, partner detail and final-demand absorption for one table year."""
+    vas, vad, exgr = calc_value_added_flows(table)
+    regions = table.regions
+    dva = np.diag(vas).copy()
+    fva = vas.sum(axis=0) - dva
+    dvx = vas.sum(axis=1) - dva
     with np.errstate(divide="ignore", invalid="ignore"):
-        back = np.where(exgr > 0, 100.0 * fva / exgr, np.nan)
-        fwd = np.where(exgr > 0, 100.0 * dvx / exgr, np.nan)
-    return {"gvc_backward_pct": back, "gvc_forward_pct": fwd, "gvc_participation_pct": back + fwd}
+        pct = lambda part: np.where(exgr > 0, 100 * part / exgr, np.nan)  # noqa: E731
+        totals = pd.DataFrame({
+            "iso3": regions, "year": table.year, "exgr_usd": exgr, "dva_usd": dva,
+            "fva_usd": fva, "dvx_usd": dvx, "gvc_backward_pct": pct(fva),
+            "gvc_forward_pct": pct(dvx), "gvc_participation_pct": pct(fva + dvx),
+        })
+    source, exporter = np.meshgrid(np.arange(len(regions)), np.arange(len(regions)), indexing="ij")
+    off = source != exporter
+    partners = pd.DataFrame({
+        "iso3": np.array(regions)[exporter[off]], "partner_iso3": np.array(regions)[source[off]],
+        "year": table.year,
+        "fva_from_partner_usd": vas[off],                       # partner's VA in iso3's exports
+        "dvx_via_partner_usd": vas.T[off],                      # iso3's VA in partner's exports
+    })
+    absorption = pd.DataFrame(vad, index=regions, columns=regions)
+    return {"totals": totals, "partners": partners, "absorption": absorption}
+
+
+def absorption_by_group(absorption: pd.DataFrame, year: int,
+                        membership: pd.DataFrame) -> pd.DataFrame:
+    """Value added of each country absorbed by each group's final demand, and its share.
+
+    ``va_absorbed_usd[s, g] = sum_{d in g} VAD[s, d]``; ``share = va_absorbed / sum_d VAD[s, d]``
+    (0..1). ``membership`` has ``group_id, iso3, year`` rows for the members of each year.
+    """
+    members = membership[membership["year"] == year]
+    total = absorption.sum(axis=1)
+    rows = []
+    for group_id, group in members.groupby("group_id"):
+        inside = [c for c in absorption.columns if c in set(group["iso3"])]
+        absorbed = absorption[inside].sum(axis=1) if inside else pd.Series(0.0, absorption.index)
+        rows.append(pd.DataFrame({
+            "iso3": absorption.index, "year": year, "group_id": group_id,
+            "is_member": absorption.index.isin(inside),
+            "va_absorbed_usd": absorbed.to_numpy(),
+            "va_absorbed_share": (absorbed / total.where(total > 0)).to_numpy(),
+        }))
+    return pd.concat(rows, ignore_index=True)

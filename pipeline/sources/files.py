@@ -102,7 +102,9 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             "Use the original file, or map its columns in the manifest"
         )
     wanted = {v if isinstance(v, str) else v["exp"] for v in spec.get("columns", {}).values()}
-    return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False)
+    # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
+    return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
+                       dtype=spec.get("dtypes"))
 
 
 def map_columns(frame: pd.DataFrame, spec: dict[str, Any], path: Path) -> pd.DataFrame:

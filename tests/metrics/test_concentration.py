@@ -83,3 +83,23 @@ def test_group_exposure_uses_membership_of_the_year():
     other_year = membership.assign(year=2012)
     later = country_group_exposure(CASE, other_year).set_index(["iso3", "direction", "group_id"])
     assert later.loc[("KEN", "exports", "G"), "share"] == pytest.approx(0.0)
+
+
+def test_top3_partner_share_by_hand():
+    rows = [("BRA", p, 2000, "export", v) for p, v in (("ARG", 40.0), ("CHN", 30.0), ("USA", 20.0), ("DEU", 10.0))]
+    conc = concentration(partner_flows(_bilateral(rows), "exports"))
+    assert conc["top3_partner_share"].iloc[0] == pytest.approx(0.9)   # 0.4 + 0.3 + 0.2
+    # Fewer than three partners: all of them (KEN 0.6 + 0.3 + 0.1 = 1; USA, one partner: 1).
+    case = concentration(partner_flows(CASE, "exports")).set_index("iso3")
+    assert case.loc["KEN", "top3_partner_share"] == pytest.approx(1.0)
+    assert case.loc["USA", "top3_partner_share"] == pytest.approx(1.0)
+    assert pd.isna(case.loc["CHN", "top3_partner_share"])             # nothing exported
+
+
+def test_product_rows_leave_total_metrics_unchanged():
+    # Product detail of the same flows must not be added to TOTAL (no double counting).
+    detail = _bilateral([("KEN", "USA", 2016, "export", 35.0), ("KEN", "USA", 2016, "export", 25.0)])
+    detail = detail.assign(product_classification="HS92_2_4", product_code=["09", "0603"])
+    both = pd.concat([CASE, detail], ignore_index=True)
+    pd.testing.assert_frame_equal(concentration(partner_flows(both, "exports")),
+                                  concentration(partner_flows(CASE, "exports")))

@@ -1,95 +1,88 @@
-"""TiVA indicators on the real WIOD 2013 tables: accounting identities and group membership."""
+"""Value-chain accounting: the Miller & Blair textbook example and identities on real WIOD."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from pipeline.metrics.io_tables import mrio_from_long
-from pipeline.metrics.leontief import calc_A, calc_L, calc_v
+from pipeline.metrics.io_tables import calc_a, calc_l, calc_v, io_table_from_long, leontief_solve
 from pipeline.metrics.value_chain_tables import value_chain_tables
-from pipeline.metrics.value_chains import calc_exports, calc_value_chains
+from pipeline.metrics.value_chains import calc_exports, calc_value_added_flows
 from pipeline.reference.groups import load_country_groups, membership_panel
-from tests.metrics.wiod_years import wiod_long
+from pipeline.sources.files import FilesSource
+from pipeline.transform.canonical import finalize_input_output
+
+
+def test_miller_blair_two_sector_example():
+    """Miller & Blair (2009), Input-Output Analysis, section 2.3: Z, x -> A and L."""
+    z = np.array([[150.0, 500.0], [200.0, 100.0]])
+    x = np.array([1000.0, 2000.0])
+    a = calc_a(z, x)
+    np.testing.assert_allclose(a, [[0.15, 0.25], [0.20, 0.05]])
+    np.testing.assert_allclose(calc_l(a), [[1.2541, 0.3300], [0.2640, 1.1221]], atol=5e-5)
+    np.testing.assert_allclose(calc_v(a), [0.65, 0.70])
+    f = np.array([[350.0], [1700.0]])  # final demand x - Z 1
+    np.testing.assert_allclose(leontief_solve(a, f).ravel(), x)
 
 
 @pytest.fixture(scope="module")
-def wiod_2003_2004(shared_datasets):
-    return wiod_long(shared_datasets, (2003, 2004))
+def wiod(shared_datasets) -> pd.DataFrame:
+    source = FilesSource(shared_datasets)
+    items = [i for i in source.discover("input_output")
+             if any(y in i.provenance.location for y in ("2003", "2004", "2011"))]
+    return finalize_input_output([source.read(i) for i in items])
 
 
 @pytest.fixture(scope="module")
-def year_2004(wiod_2003_2004):
-    mrio = mrio_from_long(wiod_2003_2004, 2004)
-    return mrio, calc_value_chains(mrio)
+def table_2011(wiod, shared_datasets):
+    table = io_table_from_long(wiod[wiod["year"] == 2011])
+    raw = np.load(shared_datasets / "wiod2013_bquast/wiot_2011.npz")
+    np.testing.assert_allclose(table.z, raw["inter"] * 1e6)  # pivot undoes the long form
+    return table
 
 
-def test_dva_plus_fva_equals_gross_exports(year_2004):
-    # FVA is summed from the foreign rows of diag(v) L diag(e), not taken as EXGR - DVA, so the
-    # identity checks v L = 1'. With v = 1 - 1'A it is exact algebra whatever the rounding of
-    # the table, so only floating point remains: 1e-9 of each industry's exports (+1 USD).
-    mrio, vc = year_2004
-    np.testing.assert_allclose(vc.dva + vc.fva, vc.exgr, rtol=1e-9, atol=1.0)
-    assert vc.exgr.sum() == pytest.approx(9.94e12, rel=0.01)  # world gross exports 2004, USD
+def test_dva_plus_fva_is_gross_exports(table_2011):
+    """Exact because v L = 1' (v = 1 - 1'A); not a rounding-level approximation."""
+    vas, _, exgr = calc_value_added_flows(table_2011)
+    np.testing.assert_allclose(vas.sum(axis=0), exgr, rtol=1e-9)
 
 
-def test_world_value_added_equals_world_final_demand_up_to_rounding(year_2004):
-    # sum(VA) - sum(FD) = sum(x - Z1 - Y1): the rows of WIOD 2013 (rounded to millions USD by
-    # the R package) do not balance exactly; the world gap must equal that row imbalance and
-    # stay under 0.5% of world final demand (it is about 0.14% in 2004).
-    mrio, vc = year_2004
-    gap = vc.value_added.sum() - vc.final_demand.sum()
-    assert gap == pytest.approx(mrio.row_imbalance().sum(), rel=1e-9)
-    assert abs(gap) < 0.005 * vc.final_demand.sum()
+def test_world_value_added_equals_world_final_demand(table_2011):
+    """All value added is absorbed by some final demand: sum v L F = 1'F exactly (v L = 1'),
+    and world value added (x - Z'1) equals world final demand up to the table's rounding
+    (WIOD 2013 cells rounded to USD millions: rows balance to about 0.2%)."""
+    _, vad, _ = calc_value_added_flows(table_2011)
+    assert vad.sum() == pytest.approx(table_2011.f.sum(), rel=1e-9)
+    world_va = (table_2011.x - table_2011.z.sum(axis=0)).sum()
+    assert world_va == pytest.approx(table_2011.f.sum(), rel=5e-3)
 
 
-def test_lu_path_matches_explicit_leontief_inverse(year_2004):
-    mrio, vc = year_2004
-    A = calc_A(mrio.Z, mrio.x)
-    VS = calc_v(A)[:, None] * calc_L(A) * calc_exports(mrio)[None, :]
-    region = mrio.region_of_row
-    same = region[:, None] == region[None, :]
-    np.testing.assert_allclose(vc.dva, (VS * same).sum(axis=0), rtol=1e-8, atol=1.0)
-    np.testing.assert_allclose(vc.dvx, (VS * ~same).sum(axis=1), rtol=1e-8, atol=1.0)
+def test_gross_exports_match_the_raw_table(table_2011, shared_datasets):
+    """EXGR of Germany straight from the npz: foreign intermediate + foreign final use."""
+    raw = np.load(shared_datasets / "wiod2013_bquast/wiot_2011.npz")
+    k = table_2011.regions.index("DEU")
+    rows = slice(35 * k, 35 * (k + 1))
+    inter = np.delete(raw["inter"][rows], np.s_[35 * k:35 * (k + 1)], axis=1).sum()
+    final = np.delete(raw["final"][rows], np.s_[5 * k:5 * (k + 1)], axis=1).sum()
+    assert calc_exports(table_2011)[:, k].sum() == pytest.approx((inter + final) * 1e6, rel=1e-12)
 
 
-def test_fva_by_source_is_dvx_by_exporter_from_an_independent_solve(year_2004):
-    # Two different solves (L' V and L E) must tell the same bilateral story.
-    _, vc = year_2004
-    dvx = vc.dvx_by_exporter.copy()
-    np.fill_diagonal(dvx, 0.0)
-    np.testing.assert_allclose(vc.fva_by_source, dvx, rtol=1e-8, atol=10.0)
-    assert vc.fva.sum() == pytest.approx(vc.dvx.sum(), rel=1e-9)
-    # Each region's final demand decomposes fully into value added of some origin (v L = 1').
-    np.testing.assert_allclose(vc.va_absorbed.sum(axis=0), vc.final_demand, rtol=1e-9)
-
-
-@pytest.fixture(scope="module")
-def tables(wiod_2003_2004):
-    years = [2003, 2004]
-    membership = membership_panel(load_country_groups(), years)
-    return value_chain_tables(wiod_2003_2004, membership)
-
-
-def test_country_shares_in_range(tables):
-    country = tables["country"]
-    assert len(country) == 2 * 41 and not country.isna().any().any()
-    for col in ("gvc_backward_pct", "gvc_forward_pct"):
-        assert country[col].between(0, 100).all(), country.loc[~country[col].between(0, 100)]
-    deu = country[(country.iso3 == "DEU") & (country.year == 2004)].iloc[0]
-    # OECD TiVA puts Germany's foreign content of exports near a fifth in the mid-2000s.
-    assert 15 < deu.gvc_backward_pct < 30
-    partner = tables["partner"]
-    sums = partner.groupby(["iso3", "year"])[["fva_partner_share", "dvx_partner_share"]].sum()
-    np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=1e-9)
-
-
-def test_eu_enlargement_of_2004_shows_in_that_year(tables):
-    group = tables["group"]
-    eu = group[group.group_id == "EU"].set_index(["iso3", "year"])
-    assert not eu.loc[("POL", 2003), "is_member"] and eu.loc[("POL", 2004), "is_member"]
-    assert eu.loc[("DEU", 2003), "is_member"]
-    # Poland's value added absorbed by EU final demand jumps when Poland itself joins (its
-    # own final demand then counts as the EU's).
-    assert eu.loc[("POL", 2004), "va_absorbed_share"] > eu.loc[("POL", 2003), "va_absorbed_share"] + 0.5
-    for col in ("va_absorbed_share", "fva_group_share", "dvx_group_share"):
-        assert group[col].between(0, 1 + 1e-9).all(), col
+def test_country_tables_are_consistent(wiod):
+    groups = load_country_groups()
+    out = value_chain_tables(wiod, membership_panel(groups, [2003, 2004, 2011]))
+    totals, partners, absorbed = out["totals"], out["partners"], out["absorption"]
+    assert len(totals) == 3 * 41
+    by_country = partners.groupby(["iso3", "year"])[["fva_from_partner_usd", "dvx_via_partner_usd"]].sum()
+    merged = totals.set_index(["iso3", "year"]).join(by_country)
+    np.testing.assert_allclose(merged["fva_from_partner_usd"], merged["fva_usd"], rtol=1e-9)
+    np.testing.assert_allclose(merged["dvx_via_partner_usd"], merged["dvx_usd"], rtol=1e-9)
+    assert totals["gvc_backward_pct"].between(0, 100).all()
+    # small open economies import more of their export content than large ones
+    latest = totals[totals["year"] == 2011].set_index("iso3")
+    assert latest.loc["LUX", "gvc_backward_pct"] > latest.loc["USA", "gvc_backward_pct"]
+    # Poland joined the EU on 1 May 2004: an outsider in 2003, a member in 2004
+    pol = absorbed[(absorbed["iso3"] == "POL") & (absorbed["group_id"] == "EU")].set_index("year")
+    assert not pol.loc[2003, "is_member"] and pol.loc[2004, "is_member"]
+    # the EU of 25 absorbs more of Poland's value added than the EU of 15 did
+    assert pol.loc[2004, "va_absorbed_share"] > pol.loc[2003, "va_absorbed_share"]
+    assert absorbed["va_absorbed_share"].between(0, 1).all()

@@ -18,7 +18,8 @@ def test_each_shared_format_maps_to_its_table(shared_datasets):
     source = FilesSource(shared_datasets)
     found = {t: source.discover(t) for t in
              ("bilateral_goods_trade", "macro_indicators", "gravity_panel", "input_output")}
-    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == ["penppml_comtrade_dta"]
+    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == [
+        "penppml_comtrade_dta", "atlas_sections", "atlas_hs2hs4_subset", "baci_hs92_zaf_afg", "baci_hs17_zaf_afg"]
     assert len(found["input_output"]) == 17  # WIOD 1995-2011
     assert {i.provenance.dataset_id for i in found["gravity_panel"]} == {
         "yotov2016_agtpa", "gegravity_sample_2006", "gegravity_wiod_2000_2014",
@@ -28,7 +29,8 @@ def test_each_shared_format_maps_to_its_table(shared_datasets):
     assert wdi.size_bytes == path.stat().st_size
     assert wdi.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert "CC BY 4.0" in wdi.licence
-    assert any(s.startswith("atlas_bilateral_sections") for s in source.skipped())
+    assert any(s.startswith("economiccomplexity_country_product_exports") for s in source.skipped())
+    assert "atlas_bilateral_sections_2010_2020/atlas_bilateral_sections_2010_2020.csv.gz" not in source.skipped()
 
 
 def test_units_are_converted_to_usd(shared_datasets):

@@ -1,0 +1,127 @@
+"""Dependency outputs (issue 4): product concentration, RCA, strategic dependencies, scorecard.
+
+Thin layer: each asset calls :mod:`pipeline.metrics`, passes the contract gate and shows a
+preview and a bar chart in the UI.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from assets.contract_gate import gate, output_metadata, published_asset
+from assets.plots import bar_chart_md
+from assets.resources import BulkFilesResource
+from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
+from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
+from pipeline.metrics.scorecard import country_scorecard
+from pipeline.metrics.strategic import load_strategic_config
+from pipeline.reference.groups import membership_panel
+from pipeline.sources.base import file_provenance
+
+
+def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
+    groups = groups.assign(start_date=pd.to_datetime(groups["start_date"]),
+                           end_date=pd.to_datetime(groups["end_date"]))
+    return membership_panel(groups, sorted({int(y) for y in years}))
+
+
+def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Rows of the latest year (none, year 0, when the frame is empty: the plot stays empty)."""
+    if frame.empty:
+        return frame, 0
+    year = int(frame["year"].max())
+    return frame[frame["year"] == year], year
+
+
+@published_asset("export_product_concentration", "out")
+def out__export_product_concentration(core__bilateral_goods_trade: pd.DataFrame, bulk_files: BulkFilesResource):
+    """How concentrated each country's exports are on few products: HHI = sum of squared product
+    shares (0..1) and Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N), per product classification;
+    and the share of primary commodities (UNCTAD: SITC 0-4, 68, 667, 971) where HS detail exists."""
+    source = bulk_files.source()
+    flag_path = Path(source.root) / FLAG_FILE
+    try:
+        flags = load_primary_flags(flag_path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    # The flag file is a reference table, read beside the bulk files: record what was read.
+    provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
+                                  "MIT (R package concordance); UN correspondence tables").as_dict()]
+    frame = product_concentration_table(core__bilateral_goods_trade, flags)
+    sources = f"core__bilateral_goods_trade, {FLAG_FILE}"
+    frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
+    sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]
+    latest, year = _latest(sectors)
+    meta = output_metadata(frame, sources, provenance)
+    meta["plot"] = bar_chart_md(latest[latest["exports_usd"] > 1e9].nlargest(15, "product_hhi"), "iso3",
+                                "product_hhi", f"Least diversified exporters, {year} (Atlas sectors, exports > $1bn)")
+    yield dg.Output(frame, metadata=meta)
+
+
+@published_asset("revealed_comparative_advantage", "out")
+def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFrame):
+    """Balassa RCA = (x_ck / X_c) / (x_wk / X_w) per country, product and year, on classifications
+    that cover every exporter of the world (Atlas sectors)."""
+    frame = rca_table(core__bilateral_goods_trade)
+    frame = yield from gate("out__revealed_comparative_advantage", frame, "revealed_comparative_advantage",
+                            "core__bilateral_goods_trade")
+    latest, year = _latest(frame)
+    minerals = latest[(latest["product_code"] == "3") & (latest["export_value_usd"] > 1e9)]
+    meta = output_metadata(frame, "core__bilateral_goods_trade")
+    meta["plot"] = bar_chart_md(minerals.nlargest(15, "rca"), "iso3", "rca",
+                                f"Strongest revealed advantage in minerals (Atlas sector 3), {year}")
+    yield dg.Output(frame, metadata=meta)
+
+
+@published_asset("strategic_dependencies", "out")
+def out__strategic_dependencies(core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame):
+    """Products flagged as strategic dependencies after the European Commission (SWD(2021) 352):
+    extra-group supplier HHI > 0.4, extra-group share of imports > 0.5 and extra-group imports /
+    group exports > 1 (thresholds in pipeline/reference/strategic_dependencies.yaml)."""
+    try:
+        config = load_strategic_config()
+    except (FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    membership = _membership(core__country_groups, core__bilateral_goods_trade["year"].unique())
+    evaluated = strategic_table(core__bilateral_goods_trade, membership, config)
+    frame = evaluated[evaluated["is_dependency"]].drop(columns=["is_dependency"]) if len(evaluated) else evaluated
+    sources = "core__bilateral_goods_trade, core__country_groups, pipeline/reference/strategic_dependencies.yaml"
+    frame = yield from gate("out__strategic_dependencies", frame, "strategic_dependencies", sources)
+    latest, year = _latest(frame[frame["product_classification"] == "HS92_2_4"])
+    counts = latest[latest["strategic_sector"].notna()].groupby("iso3", as_index=False).size()
+    counts = counts.rename(columns={"size": "flagged_strategic_products"})
+    meta = output_metadata(frame, sources)
+    meta["evaluated_rows"] = len(evaluated)
+    meta["plot"] = bar_chart_md(counts.nlargest(15, "flagged_strategic_products"), "iso3", "flagged_strategic_products",
+                                f"Strategic-sector dependencies per country, {year} (HS92 2/4-digit, 31 countries)")
+    yield dg.Output(frame, metadata=meta)
+
+
+@published_asset("country_scorecard", "out")
+def out__country_scorecard(out__country_trade_profile: pd.DataFrame, out__country_group_exposure: pd.DataFrame,
+                           out__export_product_concentration: pd.DataFrame,
+                           out__strategic_dependencies: pd.DataFrame, core__macro_indicators: pd.DataFrame,
+                           out__value_chain_exposure: pd.DataFrame):
+    """One row per country and year with the headline indicators side by side: openness (% of
+    GDP), partner and product concentration (HHI, Theil), commodity share, exposure to EU,
+    TTIP, TISA and BRICS (shares 0..1, membership of the year), strategic dependencies and
+    backward/forward GVC participation (% of gross exports, input-output table years)."""
+    flagged = out__strategic_dependencies.assign(is_dependency=True)
+    frame = country_scorecard(out__country_trade_profile, out__country_group_exposure,
+                              out__export_product_concentration, flagged, core__macro_indicators,
+                              out__value_chain_exposure)
+    sources = ("out__country_trade_profile, out__country_group_exposure, out__export_product_concentration, "
+               "out__strategic_dependencies, core__macro_indicators, out__value_chain_exposure")
+    frame = yield from gate("out__country_scorecard", frame, "country_scorecard", sources)
+    with_hs = frame[frame["commodity_export_share"].notna()]
+    latest, year = _latest(with_hs)
+    meta = output_metadata(frame, sources)
+    meta["plot"] = bar_chart_md(latest.nlargest(15, "commodity_export_share"), "iso3", "commodity_export_share",
+                                f"Most commodity-dependent exporters, {year} (UNCTAD primary commodities)")
+    yield dg.Output(frame, metadata=meta)
+
+
+DEPENDENCY_ASSETS = [out__export_product_concentration, out__revealed_comparative_advantage,
+                     out__strategic_dependencies, out__country_scorecard]

@@ -1,0 +1,123 @@
+"""Product-level dependency tables built from the canonical bilateral table.
+
+Each function evaluates every product classification present, one at a time (never summing
+across classifications), and keeps only the countries whose flows in that classification are
+complete enough to read as their own trade (``coverage_share``, see
+:func:`pipeline.metrics.product_flows.coverage_share`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipeline.metrics.commodity import commodity_export_share, primary_fraction
+from pipeline.metrics.product_concentration import export_product_concentration
+from pipeline.metrics.product_flows import (
+    classifications, coverage_share, exports_by_product, product_classifications_present, product_flows,
+)
+from pipeline.metrics.rca import balassa_rca
+from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
+
+# A country's flows in a partial classification count as its own when they hold at least this
+# share of its flows in the world-complete reference of the same year (the Atlas HS subset
+# holds all flows of its 31 countries: 1.0; a neighbour's exports to them: a fraction).
+MIN_COVERAGE = 0.95
+
+
+def _all_flows(bilateral: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Product flows of each classification, computed once (each pass scans every row)."""
+    return {name: product_flows(bilateral, name) for name in names}
+
+
+def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    complete = [c for c in flows if classifications()[c]["world_complete"]]
+    return flows[complete[0]] if complete else None
+
+
+def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unknown_ok: bool) -> pd.DataFrame:
+    cov = coverage_share(flows, reference, side)
+    ok = cov["coverage_share"] >= MIN_COVERAGE
+    if unknown_ok:
+        ok |= cov["coverage_share"].isna()
+    return cov[ok]
+
+
+def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """Export product HHI, Theil, commodity share per country, year and classification.
+
+    Exporters are the reporters of each classification with complete exports (coverage >=
+    :data:`MIN_COVERAGE`, or no reference that year, e.g. BACI 2021). Commodity share only for
+    HS classifications (``nomenclature`` set).
+    """
+    present = product_classifications_present(bilateral)
+    all_flows = _all_flows(bilateral, present)
+    reference = _reference(all_flows)
+    frames = []
+    for name in present:
+        spec = classifications()[name]
+        flows = all_flows[name]
+        reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
+                                  ["reporter_iso3", "year"]].drop_duplicates()
+        reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
+        covered = _covered(flows, None if spec["world_complete"] else reference, "exporter_iso3", unknown_ok=True)
+        covered = covered.merge(reporters, on=["iso3", "year"])
+        exports = exports_by_product(flows).merge(covered[["iso3", "year"]], on=["iso3", "year"])
+        table = export_product_concentration(exports, spec.get("universe"))
+        if spec["nomenclature"]:
+            codes = pd.Series(exports["product_code"].unique())
+            fraction = pd.Series(primary_fraction(codes, flags, spec["nomenclature"]).to_numpy(), index=codes)
+            table = table.merge(commodity_export_share(exports, fraction), on=["iso3", "year"], how="left")
+        else:
+            table["commodity_export_share"] = float("nan")
+        table = table.merge(covered, on=["iso3", "year"], how="left")
+        frames.append(table.assign(product_classification=name))
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    # All-empty columns (no commodity share on Atlas sectors) are added back after the concat.
+    out = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True).reindex(columns=columns)
+    return out.sort_values(["year", "iso3", "product_classification"]).reset_index(drop=True)
+
+
+def rca_table(bilateral: pd.DataFrame) -> pd.DataFrame:
+    """Balassa RCA per country, product and year for every world-complete classification."""
+    frames = []
+    for name in product_classifications_present(bilateral):
+        if not classifications()[name]["world_complete"]:
+            continue
+        exports = exports_by_product(product_flows(bilateral, name))
+        frames.append(balassa_rca(exports).assign(product_classification=name))
+    if not frames:
+        return pd.DataFrame(columns=["iso3", "year", "product_classification", "product_code", "value_usd",
+                                     "export_share", "world_share", "rca"])
+    out = pd.concat(frames, ignore_index=True).rename(columns={"value_usd": "export_value_usd"})
+    return out.sort_values(["year", "iso3", "product_classification", "product_code"]).reset_index(drop=True)
+
+
+def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The EC indicators for every importer with complete imports, product and year, for each
+    configured classification present; world supply HHI where the classification is complete."""
+    present = product_classifications_present(bilateral)
+    wanted = [c for c in config["classifications"] if c in present]
+    all_flows = _all_flows(bilateral, wanted + [c for c in present if c not in wanted
+                                                and classifications()[c]["world_complete"]])
+    reference = _reference(all_flows)
+    frames = []
+    for name in wanted:
+        spec = classifications()[name]
+        flows = all_flows[name]
+        importers = None
+        if not spec["world_complete"]:
+            # Imports are mirror flows: only importers whose imports the data holds in full.
+            importers = _covered(flows, reference, "importer_iso3", unknown_ok=False)
+            if importers.empty:
+                continue
+        table = dependency_indicators(flows, membership, config, importers)
+        if not spec["world_complete"]:
+            # Group exports need every member's exports: fine for a country alone (complete as
+            # covered importer means complete as exporter in the Atlas subset), not for a group.
+            table = table[table["home_group"] == table["iso3"]]
+            table["world_supply_hhi"] = float("nan")
+        else:
+            table = table.merge(world_supply_hhi(flows), on=["year", "product_code"], how="left")
+        frames.append(table.assign(product_classification=name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

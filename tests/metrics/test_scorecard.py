@@ -1,0 +1,75 @@
+"""The scorecard joins headline indicators without changing them, one row per country-year."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.contracts import load_contract
+from pipeline.metrics.scorecard import HEADLINE_GROUPS, country_scorecard
+
+PROFILE = pd.DataFrame({
+    "iso3": ["GBR", "GBR"], "year": [2016, 2020], "exports_usd": [4e11, 3.9e11], "imports_usd": [6e11, 6.3e11],
+    "exports_gdp_pct": [28.0, 27.0], "imports_gdp_pct": [30.0, 29.0], "trade_openness_pct": [58.0, 56.0],
+    "export_partner_hhi": [0.08, 0.09], "import_partner_hhi": [0.07, 0.07],
+    "top3_export_partner_share": [0.35, 0.36], "top3_import_partner_share": [0.33, 0.34],
+})
+EXPOSURE = pd.DataFrame({
+    "iso3": "GBR", "year": [2016, 2016, 2020, 2020], "group_id": "EU",
+    "direction": ["exports", "imports", "exports", "imports"],
+    "is_member": [True, True, False, False], "share": [0.47, 0.52, 0.43, 0.49],
+})
+PRODUCTS = pd.DataFrame({
+    "iso3": ["GBR", "AGO", "AGO"], "year": [2020, 2020, 2020],
+    "product_classification": ["ATLAS_SECTION", "ATLAS_SECTION", "HS92_2_4"],
+    "exports_usd": [3.9e11, 2e10, 2e10], "n_products": [10, 8, 60], "product_hhi": [0.13, 0.87, 0.8],
+    "product_theil": [0.15, 2.0, 3.1], "commodity_export_share": [float("nan"), float("nan"), 0.99],
+    "coverage_share": [float("nan"), float("nan"), 1.0],
+})
+FLAGGED = pd.DataFrame({"iso3": ["AGO", "AGO", "AGO"], "year": 2020,
+                        "product_classification": ["HS92_2_4", "HS92_2_4", "ATLAS_SECTION"],
+                        "product_code": ["8507", "30", "8"], "is_dependency": True})
+
+
+def test_scorecard_joins_by_country_and_year():
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED).set_index(["iso3", "year"])
+    assert not card.index.duplicated().any() and len(card) == 3
+    # Membership of the year: GBR in the EU in 2016, not in 2020 (left 31 January 2020).
+    assert card.loc[("GBR", 2016), "eu_member"] and not card.loc[("GBR", 2020), "eu_member"]
+    assert card.loc[("GBR", 2020), "exports_to_eu_share"] == pytest.approx(0.43)
+    assert card.loc[("GBR", 2020), "top3_export_partner_share"] == pytest.approx(0.36)
+    assert card.loc[("GBR", 2020), "export_product_hhi"] == pytest.approx(0.13)
+    # AGO: commodity share from the HS classification, strategic count from the finest one (2).
+    assert card.loc[("AGO", 2020), "commodity_export_share"] == pytest.approx(0.99)
+    assert card.loc[("AGO", 2020), "commodity_share_classification"] == "HS92_2_4"
+    assert card.loc[("AGO", 2020), "strategic_dependency_count"] == 2
+    assert card.loc[("AGO", 2020), "strategic_dependency_classification"] == "HS92_2_4"
+    assert pd.isna(card.loc[("AGO", 2020), "exports_to_eu_share"])
+
+
+def test_scorecard_columns_match_contract_and_each_has_description_and_unit():
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED)
+    contract = load_contract("country_scorecard")
+    assert list(card.columns) == contract.column_names
+    for column in contract.columns:
+        assert len(column.description) > 20, column.name
+        assert column.unit, f"{column.name} has no unit"
+    for group in HEADLINE_GROUPS:
+        assert f"exports_to_{group.lower()}_share" in contract.column_names
+
+
+def test_openness_from_wdi_for_every_row():
+    macro = pd.DataFrame({"iso3": ["AGO", "AGO"], "year": [2020, 2020],
+                          "indicator_code": ["NE.EXP.GNFS.ZS", "NE.IMP.GNFS.ZS"], "value": [38.0, 22.0],
+                          "unit": "pct", "is_aggregate": False, "source": "hand"})
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED, macro).set_index(["iso3", "year"])
+    assert card.loc[("AGO", 2020), "trade_openness_pct"] == pytest.approx(60.0)
+
+
+def test_gvc_columns_join_from_the_value_chain_table():
+    chains = pd.DataFrame({"iso3": ["GBR", "DEU"], "year": [2016, 2016], "gvc_backward_pct": [21.5, 27.2],
+                           "gvc_forward_pct": [29.3, 23.0], "gvc_participation_pct": [50.8, 50.2]})
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, FLAGGED, value_chains=chains)
+    card = card.set_index(["iso3", "year"])
+    assert card.loc[("GBR", 2016), "gvc_backward_pct"] == pytest.approx(21.5)
+    assert pd.isna(card.loc[("GBR", 2020), "gvc_participation_pct"])
+    assert ("DEU", 2016) not in card.index  # the value-chain table adds no rows of its own
