@@ -26,6 +26,22 @@ def out__value_chain_exposure(core__input_output: pd.DataFrame):
     yield dg.Output(frame, metadata=meta)
 
 
+@published_asset("value_chain_industry_exposure", "out")
+def out__value_chain_industry_exposure(core__input_output: pd.DataFrame):
+    """The same split for every exporting industry of every economy: domestic and foreign
+    value added in its gross exports, and its value added in other economies' exports
+    (backward and forward participation by industry; industry sums equal the country rows)."""
+    frame = value_chain_tables(core__input_output)["industries"]
+    frame = yield from gate("out__value_chain_industry_exposure", frame,
+                            "value_chain_industry_exposure", SOURCE)
+    latest = frame[(frame["year"] == frame["year"].max()) & (frame["exgr_usd"] > 1e10)]
+    top = latest.nlargest(15, "gvc_backward_pct").assign(label=lambda f: f["iso3"] + " " + f["sector"])
+    meta = output_metadata(frame, SOURCE)
+    meta["plot"] = bar_chart_md(top, "label", "gvc_backward_pct",
+                                "Export industries most reliant on foreign inputs (exports > $10bn)")
+    yield dg.Output(frame, metadata=meta)
+
+
 @published_asset("value_chain_partner_exposure", "out")
 def out__value_chain_partner_exposure(core__input_output: pd.DataFrame):
     """For each economy and partner: the partner's value added in the economy's exports
@@ -60,5 +76,6 @@ def out__value_added_absorption(core__input_output: pd.DataFrame,
     yield dg.Output(frame, metadata=meta)
 
 
-VALUE_CHAIN_ASSETS = [out__value_chain_exposure, out__value_chain_partner_exposure,
+VALUE_CHAIN_ASSETS = [out__value_chain_exposure, out__value_chain_industry_exposure,
+                      out__value_chain_partner_exposure,
                       out__value_added_absorption]

@@ -57,6 +57,7 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "gravity_estimates": estimates,
         "value_chain_exposure": chains["totals"],
         "value_chain_partner_exposure": chains["partners"].head(200),
+        "value_chain_industry_exposure": chains["industries"].head(200),
         "value_added_absorption": chains["absorption"].head(200),
         "input_output": read("input_output", canonical.finalize_input_output),
         "country_groups": groups.assign(

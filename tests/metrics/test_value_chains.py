@@ -86,3 +86,20 @@ def test_country_tables_are_consistent(wiod):
     # the EU of 25 absorbs more of Poland's value added than the EU of 15 did
     assert pol.loc[2004, "va_absorbed_share"] > pol.loc[2003, "va_absorbed_share"]
     assert absorbed["va_absorbed_share"].between(0, 1).all()
+
+
+def test_industry_detail_adds_up_to_country_totals(wiod):
+    out = value_chain_tables(wiod)
+    industries, totals = out["industries"], out["totals"].set_index(["iso3", "year"])
+    assert len(industries) == 3 * 41 * 35
+    summed = industries.groupby(["iso3", "year"])[["exgr_usd", "dva_usd", "fva_usd", "dvx_usd"]].sum()
+    for column in summed.columns:
+        np.testing.assert_allclose(summed[column], totals.loc[summed.index, column], rtol=1e-9)
+    np.testing.assert_allclose(industries["dva_usd"] + industries["fva_usd"], industries["exgr_usd"],
+                               rtol=1e-9, atol=1.0)
+    # upstream: Australian mining (c2) feeds other countries' exports far more than it
+    # imports inputs; downstream: Chinese electrical equipment (c14) the other way round
+    aus = industries[(industries["iso3"] == "AUS") & (industries["year"] == 2011)].set_index("sector")
+    assert aus.loc["c2", "gvc_forward_pct"] > 2 * aus.loc["c2", "gvc_backward_pct"]
+    chn = industries[(industries["iso3"] == "CHN") & (industries["year"] == 2011)].set_index("sector")
+    assert chn.loc["c14", "gvc_backward_pct"] > chn.loc["c14", "gvc_forward_pct"]

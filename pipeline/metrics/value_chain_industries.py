@@ -1,0 +1,50 @@
+"""Value added in exports by exporting industry (the country-industry view of TiVA).
+
+With ``A``, ``v`` and the exports matrix ``E`` (N x R) of :mod:`pipeline.metrics.value_chains`,
+for an industry ``i`` of region ``c(i)`` with gross exports ``e_i``:
+
+    dva_i = e_i * sum_{k in c(i)} v_k L_ki        (domestic value added in its exports)
+    fva_i = e_i - dva_i                           (foreign value added; v L = 1')
+    dvx_i = v_i * sum_{c != c(i)} (L E)_{i,c}      (its value added in other regions' exports)
+
+The column sums ``sum_{k in c} v_k L_k.`` come from one transposed solve
+``(I - A)' Y = V_R`` (``V_R`` holds ``v`` masked to each region), sharing the LU
+factorisation with ``L E``; summing over a region's industries gives the country DVA, FVA and
+DVX of :func:`pipeline.metrics.value_chains.value_chain_year` (OECD TiVA EXGR_DVA, EXGR_FVA,
+DEXFVAP by industry).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+from pipeline.metrics.io_tables import IOTable, calc_a, calc_v
+from pipeline.metrics.value_chains import calc_exports
+
+
+def industry_value_chains(table: IOTable) -> pd.DataFrame:
+    """``iso3, sector, year, exgr_usd, dva_usd, fva_usd, dvx_usd`` and participation (%)."""
+    a = calc_a(table.z, table.x)
+    v = calc_v(a)
+    region = table.region_of_row
+    r = len(table.regions)
+    exports_by_region = calc_exports(table)
+    lu = scipy.linalg.lu_factor(np.eye(len(a)) - a, check_finite=False)
+    through = scipy.linalg.lu_solve(lu, exports_by_region, check_finite=False)
+    masked_v = np.zeros((len(v), r))
+    masked_v[np.arange(len(v)), region] = v
+    domestic_share = scipy.linalg.lu_solve(lu, masked_v, trans=1, check_finite=False)
+    rows = np.arange(len(v))
+    exgr = exports_by_region[rows, region]
+    dva = exgr * domestic_share[rows, region]
+    fva = exgr - dva
+    dvx = v * (through.sum(axis=1) - through[rows, region])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = lambda part: np.where(exgr > 0, 100 * part / exgr, np.nan)  # noqa: E731
+        return pd.DataFrame({
+            "iso3": np.asarray(table.regions)[region],
+            "sector": np.tile(table.industries, r), "year": table.year,
+            "exgr_usd": exgr, "dva_usd": dva, "fva_usd": fva, "dvx_usd": dvx,
+            "gvc_backward_pct": pct(fva), "gvc_forward_pct": pct(dvx),
+        })
