@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.agreement_impacts import out__agreement_impacts
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
 from assets.gravity import out__gravity_estimates
@@ -23,6 +24,7 @@ ALL_ASSETS += [out__gravity_estimates]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
+ALL_ASSETS += [out__agreement_impacts]  # issue 5: general-equilibrium scenarios
 
 refresh_job = dg.define_asset_job(
     "refresh",

@@ -14,6 +14,7 @@ from pipeline.metrics.value_chain_tables import value_chain_tables
 from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
+from tests.contracts.agreement_impacts_frames import agreement_impacts_good_frames
 from tests.contracts.services_frames import services_good_frames
 
 
@@ -66,4 +67,5 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "country_trade_profile": profile.head(200),
         "country_group_exposure": exposure.head(200),
         **services_good_frames(source),
+        **agreement_impacts_good_frames(shared_datasets),
     }
