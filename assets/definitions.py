@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.agreement_impacts import out__agreement_impacts
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
 from assets.gravity import out__gravity_estimates
@@ -19,7 +20,7 @@ from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
               out__country_group_exposure]
-ALL_ASSETS += [out__gravity_estimates]
+ALL_ASSETS += [out__gravity_estimates, out__agreement_impacts]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors

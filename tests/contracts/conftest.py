@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.gravity.scenarios import load_scenario, run_scenario
 from pipeline.gravity.specs import estimate_specs, prepare_panel
 from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
@@ -55,6 +56,7 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "macro_indicators": macro.head(400),
         "gravity_panel": yotov.head(400),
         "gravity_estimates": estimates,
+        "agreement_impacts": run_scenario(load_scenario("nafta"), yotov, groups),
         "value_chain_exposure": chains["totals"],
         "value_chain_partner_exposure": chains["partners"].head(200),
         "value_chain_industry_exposure": chains["industries"].head(200),
