@@ -79,9 +79,11 @@ def run_scenario(spec: dict, panel: pd.DataFrame, groups: pd.DataFrame | None = 
     n = len(countries)
     used = res.fitted.notna().to_numpy()
     costs, in_force, trade = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
-    costs[i[used], j[used]] = np.exp(frame.loc[used, COST_TERMS].to_numpy() @ res.params[COST_TERMS].to_numpy())
-    in_force[i, j] = frame["rta"].to_numpy()
-    trade[i[used], j[used]] = frame.loc[used, "trade"].to_numpy()
+    # nullable integer columns (as read back from Parquet) become floats here
+    covariates = frame.loc[used, COST_TERMS].astype(float).to_numpy()
+    costs[i[used], j[used]] = np.exp(covariates @ res.params[COST_TERMS].to_numpy())
+    in_force[i, j] = frame["rta"].astype(float).fillna(0.0).to_numpy()
+    trade[i[used], j[used]] = frame.loc[used, "trade"].astype(float).to_numpy()
     effect = (pair_fe_effect(panel, spec) if spec["coefficient"] == "estimated"
               else float(spec["coefficient"]))
     members = [m for m in scenario_members(spec, groups) if m in index]

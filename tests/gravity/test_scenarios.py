@@ -59,3 +59,11 @@ def test_unknown_scenario_lists_the_shipped_ones(shared_datasets):
                           "tpp", "--bulk-dir", str(shared_datasets)],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "ttip" in run.stderr and "nafta" in run.stderr
+
+
+def test_panel_read_back_from_parquet_with_nullable_integers(panel):
+    """The published core table comes back with nullable Int16 dummies (pd.NA capable)."""
+    typed = panel.astype({c: "Int16" for c in ("contiguity", "common_language", "colony", "agreement")})
+    left = run_scenario(load_scenario("nafta"), typed)
+    right = run_scenario(load_scenario("nafta"), panel)
+    pd.testing.assert_frame_equal(left, right)
