@@ -20,11 +20,10 @@ from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
               out__country_group_exposure]
-ALL_ASSETS += [out__gravity_estimates]
+ALL_ASSETS += [out__gravity_estimates, out__agreement_impacts]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
-ALL_ASSETS += [out__agreement_impacts]  # issue 5: general-equilibrium scenarios
 
 refresh_job = dg.define_asset_job(
     "refresh",

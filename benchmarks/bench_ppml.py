@@ -108,6 +108,9 @@ def run(name: str, frame: pd.DataFrame, with_statsmodels: bool) -> None:
     if not with_statsmodels:
         print("  statsmodels GLM dummies  skipped: dummy matrix would not fit in memory")
         return
+    print("  statsmodels GLM dummies  running: a dense design of "
+          f"{len(same):,} x {same[['ey', 'iy', 'pair']].nunique().sum():,} columns, "
+          "expect 15 minutes or more ...", flush=True)
     coef, t_sm = best_of(lambda: statsmodels_fit(same), repeats=1)
     assert abs(coef - res.params["rta"]) < 1e-6, (coef, res.params["rta"])
     print(f"  statsmodels GLM dummies  {t_sm:8.2f} s   ratio statsmodels / fit_ppml = {t_sm / t_ours:5.1f}")

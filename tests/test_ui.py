@@ -113,9 +113,9 @@ def test_browser_sees_each_group_of_the_asset_graph(ui):
     graph = defs.resolve_asset_graph()
     for group in ("raw", "core", "out"):
         # The graph only renders the nodes inside the viewport: with every output linked from
-        # the core group, a 900 px window cuts core__bilateral_goods_trade off. A tall window
-        # shows the whole group.
-        dom = _browse(f"{ui}/locations/trade_exposure/asset-groups/{group}", window="1400,2400")
+        # the core group, a 900 px window cuts core__bilateral_goods_trade off, and the out
+        # group (16 outputs, stacked) needs more height still. A tall window shows it whole.
+        dom = _browse(f"{ui}/locations/trade_exposure/asset-groups/{group}", window="1600,6000")
         names = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == group]
         missing = [n for n in names if n not in dom]
         assert not missing, f"group {group}: the rendered page lacks {missing}"

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                     "multilateral resistances and real GDP.")
     parser.add_argument("--scenario", nargs="+", default=None,
                         help=f"scenario name(s) ({', '.join(shipped_scenarios())}) or YAML file(s)")
-    parser.add_argument("--out", help="Parquet file to write (all scenarios, one row per country)")
+    parser.add_argument("--out", help="file to write, .parquet (or .csv): all scenarios, one row "
+                                      "per scenario and country")
     parser.add_argument("--bulk-dir", default=None,
                         help="bulk files directory (default: $TRADE_BULK_DIR), e.g. ../shared/datasets")
     parser.add_argument("--warehouse", default=None,
@@ -74,6 +75,10 @@ def main(argv: list[str]) -> int:
     except (ScenarioError, ValueError, GEConvergenceError) as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 1
-    pd.concat(tables, ignore_index=True).to_parquet(args.out, index=False)
+    table = pd.concat(tables, ignore_index=True)
+    if args.out.endswith(".csv"):
+        table.to_csv(args.out, index=False)
+    else:
+        table.to_parquet(args.out, index=False)
     print(f"wrote {sum(len(t) for t in tables)} rows to {args.out}")
     return 0

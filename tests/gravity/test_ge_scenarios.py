@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from pipeline.gravity.__main__ import main as gravity_main
-from pipeline.gravity.ge.run import resolve_members
+from pipeline.gravity.ge.data import prepare_gravity_panel
+from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.panels import load_gravity_panel
 from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 EU28_2014 = {"AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GBR",
@@ -86,3 +88,15 @@ def test_cli_reports_data_problems_without_traceback(tmp_path, shared_datasets, 
                          "--bulk-dir", str(shared_datasets)])
     assert code == 1
     assert "reference country RUS is not in the data" in capsys.readouterr().err
+
+
+def test_panel_read_back_from_parquet_with_nullable_integers(shared_datasets):
+    """The published core table comes back from Parquet with nullable Int16 dummies: the
+    scenario gives the same table (regression found on main by the e2e run, c36866b)."""
+    panel = load_gravity_panel("yotov2016_agtpa", bulk_dir=shared_datasets)
+    typed = panel.astype({c: "Int16" for c in ("contiguity", "common_language", "colony", "agreement")})
+    scenario = load_scenario("nafta")
+    years = (1990, 1994, 1998)
+    left = run_scenario(scenario, prepare_gravity_panel(typed, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
+    right = run_scenario(scenario, prepare_gravity_panel(panel, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
+    pd.testing.assert_frame_equal(left.results, right.results)
