@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 from assets.settings import REPO_ROOT, SETTINGS
 from pipeline.contracts import all_contracts

@@ -19,29 +19,19 @@ the best of the timed runs counts. Real data only.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "datasets"
 
+from benchmarks.timing import best_of  # noqa: E402
 from pipeline.gravity import fit_ppml  # noqa: E402
 
 REPEATS = 3
-
-
-def best_of(fn, repeats=REPEATS):
-    result, times = None, []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return result, min(times)
 
 
 def yotov() -> pd.DataFrame:

@@ -1,31 +1,84 @@
-"""``python -m pipeline.gravity simulate --scenario ttip --bulk-dir ../shared/datasets --out ttip.parquet``."""
+"""``python -m pipeline.gravity simulate``: run counterfactual scenarios, write Parquet.
+
+    python -m pipeline.gravity simulate --scenario nafta --out nafta.parquet \
+        --bulk-dir ../shared/datasets
+    python -m pipeline.gravity simulate --scenario my_scenario.yaml ttip --out impacts.parquet
+    python -m pipeline.gravity simulate --list
+
+``--bulk-dir`` defaults to ``$TRADE_BULK_DIR``; ``--warehouse`` reads the published
+``gravity_panel`` instead (services scenarios always need the WIOD files of ``--bulk-dir``).
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from pipeline.gravity.panels import load_gravity_panel
-from pipeline.gravity.scenarios import load_scenario, run_scenario
+import pandas as pd
+
+from pipeline.gravity.ge.data import scenario_panel
+from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
+from pipeline.gravity.ge.solver import GEConvergenceError
+
+SHOWN = ["iso3", "member", "pct_change_exports", "pct_change_real_gdp",
+         "pct_change_producer_price", "pct_change_imr", "pct_change_omr"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.gravity simulate",
+        description="General-equilibrium counterfactual of a trade-agreement scenario "
+                    "(Advanced Guide, ch. 2): per-country % changes in exports, prices, "
+                    "multilateral resistances and real GDP.")
+    parser.add_argument("--scenario", nargs="+", default=None,
+                        help=f"scenario name(s) ({', '.join(shipped_scenarios())}) or YAML file(s)")
+    parser.add_argument("--out", help="file to write, .parquet (or .csv): all scenarios, one row "
+                                      "per scenario and country")
+    parser.add_argument("--bulk-dir", default=None,
+                        help="bulk files directory (default: $TRADE_BULK_DIR), e.g. ../shared/datasets")
+    parser.add_argument("--warehouse", default=None,
+                        help="read the published gravity_panel from this warehouse instead")
+    parser.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    return parser
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.gravity simulate",
-                                     description="General-equilibrium effects of an agreement scenario.")
-    parser.add_argument("--scenario", required=True,
-                        help="shipped scenario (ttip, brics_fta, nafta) or a YAML file")
-    parser.add_argument("--bulk-dir", help="bulk files directory, e.g. ../shared/datasets")
-    parser.add_argument("--warehouse", help="published warehouse directory (instead of --bulk-dir)")
-    parser.add_argument("--out", help="write the per-country table (.parquet or .csv)")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    if args.list:
+        for name in shipped_scenarios():
+            print(f"{name:16s} {load_scenario(name).title}")
+        return 0
+    if not args.scenario or not args.out:
+        print("simulate: give --scenario and --out (or --list)", file=sys.stderr)
+        return 2
+    bulk_dir = args.bulk_dir or os.environ.get("TRADE_BULK_DIR") or None
+    if bulk_dir is None and args.warehouse is None:
+        print("simulate: give --bulk-dir (e.g. ../shared/datasets), set TRADE_BULK_DIR, or give "
+              "--warehouse", file=sys.stderr)
+        return 2
+    tables = []
     try:
-        spec = load_scenario(args.scenario)
-        panel = load_gravity_panel(spec["panel"], bulk_dir=args.bulk_dir, warehouse=args.warehouse)
-        table = run_scenario(spec, panel)
-    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
+        for name in args.scenario:
+            scenario = load_scenario(name)
+            panel = scenario_panel(scenario, bulk_dir=bulk_dir, warehouse=args.warehouse)
+            run = run_scenario(scenario, panel, resolve_members(scenario))
+            print(f"== {scenario.name}: {scenario.title}")
+            print(f"   agreement coefficient {run.coefficient:.4f} (PPML estimate "
+                  f"{run.costs.coefficient:.4f}, s.e. {run.costs.std_error:.4f}); "
+                  f"{len(run.countries)} countries, baseline {scenario.baseline_year}")
+            if run.members_missing:
+                print(f"   members not in the data (left out): {', '.join(run.members_missing)}")
+            shown = run.results.sort_values(["member", "pct_change_real_gdp"], ascending=False)
+            print(shown[SHOWN].head(12).round(3).to_string(index=False))
+            tables.append(run.results)
+    except (ScenarioError, ValueError, GEConvergenceError) as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 1
-    shown = table.sort_values(["member", "pct_change_real_gdp"], ascending=[False, False])
-    print(shown.round(3).to_string(index=False))
-    if args.out:
-        table.to_csv(args.out, index=False) if args.out.endswith(".csv") else table.to_parquet(args.out)
+    table = pd.concat(tables, ignore_index=True)
+    if args.out.endswith(".csv"):
+        table.to_csv(args.out, index=False)
+    else:
+        table.to_parquet(args.out, index=False)
+    print(f"wrote {sum(len(t) for t in tables)} rows to {args.out}")
     return 0

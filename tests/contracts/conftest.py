@@ -4,7 +4,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.gravity.scenarios import load_scenario, run_scenario
 from pipeline.gravity.specs import estimate_specs, prepare_panel
 from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
@@ -15,6 +14,7 @@ from pipeline.metrics.value_chain_tables import value_chain_tables
 from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
+from tests.contracts.agreement_impacts_frames import agreement_impacts_good_frames
 from tests.contracts.services_frames import services_good_frames
 
 
@@ -56,7 +56,6 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "macro_indicators": macro.head(400),
         "gravity_panel": yotov.head(400),
         "gravity_estimates": estimates,
-        "agreement_impacts": run_scenario(load_scenario("nafta"), yotov, groups),
         "value_chain_exposure": chains["totals"],
         "value_chain_partner_exposure": chains["partners"].head(200),
         "value_chain_industry_exposure": chains["industries"].head(200),
@@ -68,4 +67,5 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "country_trade_profile": profile.head(200),
         "country_group_exposure": exposure.head(200),
         **services_good_frames(source),
+        **agreement_impacts_good_frames(shared_datasets),
     }

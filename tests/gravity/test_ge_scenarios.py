@@ -1,0 +1,102 @@
+"""Scenario files (shipped and user), member resolution by date, and the simulate command."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.gravity.__main__ import main as gravity_main
+from pipeline.gravity.ge.data import prepare_gravity_panel
+from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.panels import load_gravity_panel
+from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
+
+EU28_2014 = {"AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GBR",
+             "GRC", "HRV", "HUN", "IRL", "ITA", "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT",
+             "ROU", "SVK", "SVN", "SWE"}
+
+
+def test_shipped_scenarios_parse():
+    assert shipped_scenarios() == ["brics_fta", "nafta", "tisa_services", "ttip"]
+    nafta = load_scenario("nafta")
+    assert (nafta.baseline_year, nafta.reference_country, nafta.sigma) == (1994, "DEU", 7.0)
+    assert nafta.members == ("CAN", "MEX", "USA") and nafta.status == 0
+    assert nafta.coefficient is None and nafta.symmetric_pairs and nafta.predict_missing
+
+
+def test_group_members_are_taken_by_date():
+    """TTIP = USA + the EU of 1 July 2014 (Croatia in, no one else); BRICS in 2014 includes
+    South Africa (joined 2010-12-24) but not the 2024 members; TiSA of 2016 without Uruguay
+    (left 2015-09-07) and with Mauritius (2015-03-01)."""
+    assert set(resolve_members(load_scenario("ttip"))) == EU28_2014 | {"USA"}
+    assert resolve_members(load_scenario("brics_fta")) == ["BRA", "CHN", "IND", "RUS", "ZAF"]
+    tisa = set(resolve_members(load_scenario("tisa_services")))
+    assert "MUS" in tisa and "URY" not in tisa and "GBR" in tisa and len(tisa) == 22 + 28
+
+
+def test_user_file_with_a_given_coefficient(tmp_path, shared_datasets):
+    """Any YAML file works; a given coefficient replaces the estimate in the scenario costs."""
+    path = tmp_path / "mercosur_deep.yaml"
+    path.write_text(
+        "name: mercosur_deep\n"
+        "data: {source: gravity_panel, panel: yotov2016_agtpa, years: [1994, 1998, 2002, 2006]}\n"
+        "baseline_year: 2006\nreference_country: DEU\n"
+        "agreement: {members: [ARG, BRA, URY, CHL], status: 1, coefficient: 0.8}\n")
+    out = tmp_path / "out.parquet"
+    assert gravity_main(["simulate", "--scenario", str(path), "--out", str(out),
+                         "--bulk-dir", str(shared_datasets)]) == 0
+    table = pd.read_parquet(out)
+    assert set(table.loc[table["member"], "iso3"]) == {"ARG", "BRA", "URY", "CHL"}
+    assert (table["agreement_coefficient"] == 0.8).all() and (table["baseline_year"] == 2006).all()
+    members = table[table["member"]]
+    assert (members["pct_change_real_gdp"] > 0).all()
+    assert table.loc[~table["member"], "pct_change_exports"].max() < members["pct_change_exports"].min()
+
+
+@pytest.mark.parametrize("body, message", [
+    ("name: x\nbaseline_year: 2000\nreference_country: DEU\nagreement: {members: [USA, CAN]}\n",
+     "missing `data`"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {members: [USA, CAN], group: TTIP}\n", "exactly one of `members`"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {group: TTIP}\n", "needs membership_year"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {members: [usa, CAN]}\n", "not ISO3 codes"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {members: [USA, CAN], coefficient: big}\n", "`estimate` or a number"),
+    ("name: x\ndata: {source: wiod_services}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {members: [USA, CAN]}\n", "agreements_from"),
+])
+def test_malformed_scenarios_name_file_key_and_fix(tmp_path, body, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    with pytest.raises(ScenarioError, match=message) as info:
+        load_scenario(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_scenario_lists_the_shipped_ones():
+    with pytest.raises(ScenarioError, match=r"nafta"):
+        load_scenario("no_such_scenario")
+
+
+def test_cli_reports_data_problems_without_traceback(tmp_path, shared_datasets, capsys):
+    path = tmp_path / "ref.yaml"
+    path.write_text("name: r\ndata: {panel: yotov2016_agtpa, years: [2002, 2006]}\n"
+                    "baseline_year: 2006\nreference_country: RUS\n"
+                    "agreement: {members: [USA, CAN], status: 0}\n")
+    code = gravity_main(["simulate", "--scenario", str(path), "--out", str(tmp_path / "o.parquet"),
+                         "--bulk-dir", str(shared_datasets)])
+    assert code == 1
+    assert "reference country RUS is not in the data" in capsys.readouterr().err
+
+
+def test_panel_read_back_from_parquet_with_nullable_integers(shared_datasets):
+    """The published core table comes back from Parquet with nullable Int16 dummies: the
+    scenario gives the same table (regression found on main by the e2e run, c36866b)."""
+    panel = load_gravity_panel("yotov2016_agtpa", bulk_dir=shared_datasets)
+    typed = panel.astype({c: "Int16" for c in ("contiguity", "common_language", "colony", "agreement")})
+    scenario = load_scenario("nafta")
+    years = (1990, 1994, 1998)
+    left = run_scenario(scenario, prepare_gravity_panel(typed, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
+    right = run_scenario(scenario, prepare_gravity_panel(panel, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
+    pd.testing.assert_frame_equal(left.results, right.results)
