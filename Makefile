@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test ui bench install clean
 
-# Defaults of every setting (see .env.example); a .env file or the environment overrides them.
+# Settings (see .env.example): a .env file or the environment overrides them; `assets.run` and
+# `assets.ui` fill in the defaults of the rest (assets/settings.py).
 -include .env
 export TRADE_WAREHOUSE_DIR ?= $(CURDIR)/warehouse
 export TRADE_MANIFEST ?= $(CURDIR)/pipeline/sources/manifests/shared_datasets.yaml
@@ -33,8 +34,7 @@ test: $(STAMP)
 
 ## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
 ui: $(STAMP)
-	$(BIN)/python -c "from pathlib import Path; from assets.settings import prepare_dagster_home as p; p(Path('$(DAGSTER_HOME)'))"
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -m assets.ui
 
 ## Benchmarks: each prints its ratio against a named peer measured in the same run.
 bench: $(STAMP)

@@ -1,8 +1,15 @@
-"""Raw and core assets for the canonical tables fed by bulk files.
+"""Raw and core assets for the canonical tables fed by bulk files (and, where an API serves
+the table, by its live raw asset: :mod:`assets.live_sources`).
 
 For each table: ``raw_files__<table>`` records which files the manifest matched (path, size,
 sha256, modified time, licence) without publishing them; ``core__<table>`` reads exactly those
-bytes, maps them to canonical columns, passes the contract gate and is published.
+bytes (or re-reads the landed API answers), maps them to canonical columns, passes the
+contract gate and is published.
+
+Modes (``TRADE_SOURCES``): in live mode a table with an API comes from the API only; a table
+without one (WIOD, gravity panels) comes from TRADE_BULK_DIR when it is set and is otherwise
+an error naming TRADE_BULK_DIR (`make run` leaves such branches out: :mod:`assets.selection`).
+In bulk mode the API assets fetch nothing.
 """
 from __future__ import annotations
 
@@ -12,10 +19,12 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
-from assets.resources import BulkFilesResource
+from assets.live_sources import LIVE_RAW_ASSETS
+from assets.resources import BulkFilesResource, SourceModeResource
 from pipeline.contracts import load_contract
 from pipeline.sources.base import Provenance, RawInput, SourceError
 from pipeline.sources.files import read_file_input
+from pipeline.sources.live import fetch_frame, replay_client
 from pipeline.transform import canonical
 
 BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
@@ -47,7 +56,15 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
         description=f"Bulk files under TRADE_BULK_DIR that the manifest maps to `{table}`, with "
         "provenance (path, size, sha256, modified time, licence). Files are not copied.",
     )
-    def raw(bulk_files: BulkFilesResource) -> dg.Output:
+    def raw(bulk_files: BulkFilesResource, sources: SourceModeResource) -> dg.Output:
+        if sources.resolved() == "live":
+            if table in LIVE_RAW_ASSETS:
+                return dg.Output([], metadata={"mode": "live", "note": f"{table} comes from "
+                                               f"{LIVE_RAW_ASSETS[table]} in live mode"})
+            if not bulk_files.bulk_dir:
+                raise dg.Failure(description=f"{table} has no live API source and TRADE_BULK_DIR is not "
+                                 "set: set it to a directory of bulk files (e.g. ../shared/datasets) "
+                                 "for this table; `make run` leaves it out until then")
         source = bulk_files.source()
         items = source.discover(table)
         if not items:
@@ -78,16 +95,12 @@ def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFram
     key = f"core__{table}"
     contract = load_contract(table)
 
-    @published_asset(
-        table,
-        "core",
-        ins={"raw": dg.AssetIn(key=f"raw_files__{table}")},
-        description=f"{contract.description}\n\nContract: `data_contracts/{table}.yaml`.",
-    )
-    def core(raw: list[dict]):
-        items = [RawInput(Provenance(**r["provenance"]), r["spec"]) for r in raw]
+    def publish(sources: SourceModeResource, raws: list[list[dict]]):
+        items = [RawInput(Provenance(**r["provenance"]), r["spec"]) for raw in raws for r in raw]
+        if not items:
+            raise dg.Failure(description=f"no input for {table}: neither bulk files nor an API answer")
         try:
-            frames = [read_file_input(i) for i in items]
+            frames = [_read(i, sources) for i in items]
         except SourceError as exc:
             raise dg.Failure(description=str(exc)) from exc
         source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
@@ -97,7 +110,27 @@ def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFram
         retrieved = max(p["retrieved_at"] for p in provenance)
         yield dg.Output(frame, metadata=output_metadata(frame, source, provenance, retrieved))
 
-    return core
+    ins = {"raw": dg.AssetIn(key=f"raw_files__{table}")}
+    description = f"{contract.description}\n\nContract: `data_contracts/{table}.yaml`."
+    if table not in LIVE_RAW_ASSETS:
+        @published_asset(table, "core", ins=ins, description=description)
+        def core(sources: SourceModeResource, raw: list[dict]):
+            yield from publish(sources, [raw])
+        return core
+
+    @published_asset(table, "core", ins={**ins, "live": dg.AssetIn(key=LIVE_RAW_ASSETS[table])},
+                     description=description)
+    def core_with_api(sources: SourceModeResource, raw: list[dict], live: list[dict]):
+        yield from publish(sources, [raw, live])
+
+    return core_with_api
+
+
+def _read(item: RawInput, sources: SourceModeResource) -> pd.DataFrame:
+    """A bulk file, or the landed answers of a live refresh re-read without the network."""
+    if item.spec.get("kind") == "api":
+        return fetch_frame(item.spec, replay_client(item.spec, sources.landing_root))
+    return read_file_input(item)
 
 
 def bulk_table_assets() -> list[dg.AssetsDefinition]:

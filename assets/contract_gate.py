@@ -57,6 +57,10 @@ def gate(
 ) -> Generator[dg.AssetCheckResult, None, pd.DataFrame]:
     """Yield the contract check result; raise ``dg.Failure`` if it failed, else return the frame."""
     contract = load_contract(table)
+    if frame.empty:
+        # Nothing to compute from this input (e.g. a live refresh without product detail): an
+        # empty table with the contract's columns, not a frame without columns.
+        frame = frame.reindex(columns=contract.column_names)
     conformed, report = check_frame(frame, contract, source)
     findings = [
         {

@@ -14,11 +14,13 @@ from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
-from assets.resources import BulkFilesResource, CountryGroupsResource
+from assets.live_sources import LIVE_SOURCE_ASSETS
+from assets.resources import (BulkFilesResource, ComtradeResource, CountryGroupsResource,
+                              SourceModeResource, WorldBankResource)
 from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
-ALL_ASSETS = [*bulk_table_assets(), core__country_groups, out__country_trade_profile,
+ALL_ASSETS = [*LIVE_SOURCE_ASSETS, *bulk_table_assets(), core__country_groups, out__country_trade_profile,
               out__country_group_exposure]
 ALL_ASSETS += [out__gravity_estimates, out__agreement_impacts]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
@@ -48,6 +50,18 @@ def resources() -> dict[str, object]:
     return {
         "bulk_files": BulkFilesResource(
             bulk_dir=dg.EnvVar("TRADE_BULK_DIR"), manifest=dg.EnvVar("TRADE_MANIFEST")
+        ),
+        "sources": SourceModeResource(
+            mode=dg.EnvVar("TRADE_SOURCES"), bulk_dir=dg.EnvVar("TRADE_BULK_DIR"),
+            warehouse_dir=warehouse, cache_hours=dg.EnvVar("TRADE_API_CACHE_HOURS"),
+        ),
+        "worldbank": WorldBankResource(
+            base_url=dg.EnvVar("WORLD_BANK_API_URL"), indicators=dg.EnvVar("WORLD_BANK_INDICATORS")
+        ),
+        "comtrade": ComtradeResource(
+            base_url=dg.EnvVar("COMTRADE_API_URL"), api_key=dg.EnvVar("COMTRADE_API_KEY"),
+            reporters=dg.EnvVar("COMTRADE_REPORTERS"), years=dg.EnvVar("COMTRADE_YEARS"),
+            commodities=dg.EnvVar("COMTRADE_COMMODITIES"),
         ),
         "country_groups": CountryGroupsResource(
             extra_groups_file=dg.EnvVar("TRADE_COUNTRY_GROUPS_FILE")

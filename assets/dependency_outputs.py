@@ -15,6 +15,7 @@ from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
+from pipeline.metrics.product_flows import product_classifications_present
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.reference.groups import membership_panel
@@ -27,6 +28,15 @@ def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
     return membership_panel(groups, sorted({int(y) for y in years}))
 
 
+def _require_products(bilateral: pd.DataFrame, asset: str) -> None:
+    """Product metrics need product detail; a live Comtrade refresh of TOTAL has none."""
+    if not product_classifications_present(bilateral):
+        raise dg.Failure(description=(
+            f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Add "
+            "product-level bulk files (TRADE_BULK_DIR) or Comtrade HS codes (COMTRADE_COMMODITIES, "
+            "with COMTRADE_API_KEY for the record cap); `make run` leaves this asset out until then"))
+
+
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Rows of the latest year (none, year 0, when the frame is empty: the plot stays empty)."""
     if frame.empty:
@@ -36,19 +46,26 @@ def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 @published_asset("export_product_concentration", "out")
-def out__export_product_concentration(core__bilateral_goods_trade: pd.DataFrame, bulk_files: BulkFilesResource):
+def out__export_product_concentration(context, core__bilateral_goods_trade: pd.DataFrame,
+                                      bulk_files: BulkFilesResource):
     """How concentrated each country's exports are on few products: HHI = sum of squared product
     shares (0..1) and Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N), per product classification;
     and the share of primary commodities (UNCTAD: SITC 0-4, 68, 667, 971) where HS detail exists."""
-    source = bulk_files.source()
-    flag_path = Path(source.root) / FLAG_FILE
-    try:
-        flags = load_primary_flags(flag_path)
-    except (FileNotFoundError, ValueError) as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    # The flag file is a reference table, read beside the bulk files: record what was read.
-    provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
-                                  "MIT (R package concordance); UN correspondence tables").as_dict()]
+    _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
+    flags, provenance = None, []
+    if bulk_files.bulk_dir:
+        source = bulk_files.source()
+        flag_path = Path(source.root) / FLAG_FILE
+        try:
+            flags = load_primary_flags(flag_path)
+        except (FileNotFoundError, ValueError) as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        # The flag file is a reference table, read beside the bulk files: record what was read.
+        provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
+                                      "MIT (R package concordance); UN correspondence tables").as_dict()]
+    else:
+        context.log.warning(f"TRADE_BULK_DIR is not set: no {FLAG_FILE}, so commodity export shares "
+                            "stay empty")
     frame = product_concentration_table(core__bilateral_goods_trade, flags)
     sources = f"core__bilateral_goods_trade, {FLAG_FILE}"
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
@@ -64,6 +81,7 @@ def out__export_product_concentration(core__bilateral_goods_trade: pd.DataFrame,
 def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFrame):
     """Balassa RCA = (x_ck / X_c) / (x_wk / X_w) per country, product and year, on classifications
     that cover every exporter of the world (Atlas sectors)."""
+    _require_products(core__bilateral_goods_trade, "out__revealed_comparative_advantage")
     frame = rca_table(core__bilateral_goods_trade)
     frame = yield from gate("out__revealed_comparative_advantage", frame, "revealed_comparative_advantage",
                             "core__bilateral_goods_trade")
@@ -80,6 +98,7 @@ def out__strategic_dependencies(core__bilateral_goods_trade: pd.DataFrame, core_
     """Products flagged as strategic dependencies after the European Commission (SWD(2021) 352):
     extra-group supplier HHI > 0.4, extra-group share of imports > 0.5 and extra-group imports /
     group exports > 1 (thresholds in pipeline/reference/strategic_dependencies.yaml)."""
+    _require_products(core__bilateral_goods_trade, "out__strategic_dependencies")
     try:
         config = load_strategic_config()
     except (FileNotFoundError, ValueError) as exc:

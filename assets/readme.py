@@ -1,4 +1,4 @@
-"""Regenerate the README's generated sections: ``python -m assets.readme``.
+"""Regenerate the README's generated sections and ``.env.example``: ``python -m assets.readme``.
 
 The environment table comes from :mod:`assets.settings`, the data sources from the manifest
 and the published tables from ``data_contracts/``: the README never restates a schema by hand.
@@ -14,6 +14,7 @@ from pipeline.contracts import all_contracts
 from pipeline.sources.files import DEFAULT_MANIFEST, load_manifest
 
 README = REPO_ROOT / "README.md"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
 
 
 def environment_table() -> str:
@@ -22,6 +23,16 @@ def environment_table() -> str:
         shown = "(required by `make run`)" if default is None else (f"`{default}`" if default else "(empty)")
         rows.append(f"| `{name}` | {shown} | {text} |")
     return "\n".join(rows)
+
+
+def env_example() -> str:
+    """``.env.example``: every setting with its default, one comment line each."""
+    lines = ["# Every environment variable the pipeline reads, with its default (generated from",
+             "# assets/settings.py by `python -m assets.readme`). Copy to .env (git-ignored) to override",
+             "# them for `make run` / `make ui`; `make` and the environment take precedence.", ""]
+    for name, default, text in SETTINGS:
+        lines += [f"# {text}", f"{name}={default or ''}"]
+    return "\n".join(lines) + "\n"
 
 
 def sources_table() -> str:
@@ -63,7 +74,8 @@ def render(text: str) -> str:
 
 def main() -> int:
     README.write_text(render(README.read_text()))
-    print(f"regenerated {README}")
+    ENV_EXAMPLE.write_text(env_example())
+    print(f"regenerated {README} and {ENV_EXAMPLE}")
     return 0
 
 

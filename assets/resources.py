@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.sources.files import DEFAULT_MANIFEST, FilesSource
+from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 
 
 class BulkFilesResource(dg.ConfigurableResource):
@@ -30,3 +31,75 @@ class CountryGroupsResource(dg.ConfigurableResource):
 
     def path(self) -> Path | None:
         return Path(self.extra_groups_file) if self.extra_groups_file else None
+
+
+class SourceModeResource(dg.ConfigurableResource):
+    """Which sources feed the tables: ``live`` APIs, ``bulk`` files, or ``auto`` (bulk when a
+    bulk directory is set, else live). Also where API answers land (``<warehouse>/landing``)
+    and how long a landed answer is reused without asking again."""
+
+    mode: str = "auto"
+    bulk_dir: str | None = None
+    warehouse_dir: str
+    cache_hours: str = "24"
+
+    def resolved(self) -> str:
+        try:
+            return resolve_mode(self.mode, self.bulk_dir)
+        except ValueError as exc:
+            raise dg.Failure(description=str(exc)) from None
+
+    def cache_seconds(self) -> float:
+        try:
+            return float(self.cache_hours) * 3600
+        except ValueError:
+            raise dg.Failure(description=f"TRADE_API_CACHE_HOURS={self.cache_hours!r}: give a number "
+                             "of hours (0 fetches everything again)") from None
+
+    @property
+    def landing_root(self) -> Path:
+        return Path(self.warehouse_dir)
+
+
+class WorldBankResource(dg.ConfigurableResource):
+    """World Bank Indicators API v2: base URL (a mirror or test server can stand in) and the
+    WDI indicators fetched for all economies."""
+
+    base_url: str = "https://api.worldbank.org/v2"
+    indicators: str
+
+    def spec(self) -> dict:
+        return {"source": "worldbank", "table": "macro_indicators", "base_url": self.base_url,
+                "indicators": parse_codes(self.indicators)}
+
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class ComtradeResource(dg.ConfigurableResource):
+    """UN Comtrade API v1: base URL, optional subscription key (a header, never logged), the
+    focus reporters, years and commodity codes of a refresh."""
+
+    base_url: str = "https://comtradeapi.un.org"
+    api_key: str | None = None
+    reporters: str
+    years: str
+    commodities: str = "TOTAL"
+
+    def spec(self) -> dict:
+        try:
+            years = parse_years(self.years)
+        except ValueError as exc:
+            raise dg.Failure(description=f"COMTRADE_YEARS: {exc}") from exc
+        return {"source": "comtrade", "table": "bilateral_goods_trade", "base_url": self.base_url,
+                "keyed": bool(self.api_key), "reporters": parse_codes(self.reporters),
+                "years": years, "commodities": self.commodities}
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,) if self.api_key else ()
+
+    def headers(self) -> dict[str, str]:
+        return {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else {}

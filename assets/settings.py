@@ -10,7 +10,23 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SETTINGS: list[tuple[str, str | None, str]] = [
-    ("TRADE_BULK_DIR", None, "Directory of bulk downloads (e.g. ../shared/datasets). Required for `make run`."),
+    ("TRADE_SOURCES", "auto", "`live` (APIs), `bulk` (files under TRADE_BULK_DIR) or `auto`: bulk when "
+     "TRADE_BULK_DIR is set, else live. In live mode, WIOD and the gravity panels still come from "
+     "TRADE_BULK_DIR when it is set; without it their outputs are skipped."),
+    ("TRADE_BULK_DIR", "", "Directory of bulk downloads (e.g. ../shared/datasets): works offline."),
+    ("TRADE_API_CACHE_HOURS", "24", "A landed API answer younger than this is reused without a request; "
+     "older ones are revalidated (ETag / Last-Modified)."),
+    ("WORLD_BANK_API_URL", "https://api.worldbank.org/v2", "World Bank Indicators API v2 (or a mirror)."),
+    ("WORLD_BANK_INDICATORS", "NY.GDP.MKTP.CD,NE.EXP.GNFS.ZS,NE.IMP.GNFS.ZS,TX.VAL.MRCH.CD.WT,"
+     "TM.VAL.MRCH.CD.WT,SP.POP.TOTL,TX.VAL.FUEL.ZS.UN,TX.VAL.MMTL.ZS.UN",
+     "WDI indicator codes fetched for all economies and years."),
+    ("COMTRADE_API_URL", "https://comtradeapi.un.org", "UN Comtrade API v1 (or a mirror)."),
+    ("COMTRADE_API_KEY", "", "Optional Comtrade subscription key (sent as a header, never logged). "
+     "Without it the public preview endpoint (500 records per query) is used."),
+    ("COMTRADE_REPORTERS", "ZAF,NGA,KEN,ETH,GHA,CIV,SEN,EGY,MAR,BRA,ARG,MEX,IND,IDN,VNM,BGD,PAK,PHL",
+     "Focus reporters (ISO3) whose exports and imports with every partner are fetched."),
+    ("COMTRADE_YEARS", "2019-2022", "Years for Comtrade: a range (2019-2022) or a list (2015,2019)."),
+    ("COMTRADE_COMMODITIES", "TOTAL", "Comtrade commodity codes per query (TOTAL = all goods)."),
     ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
@@ -19,13 +35,16 @@ SETTINGS: list[tuple[str, str | None, str]] = [
 ]
 
 
+PATH_SETTINGS = {"TRADE_WAREHOUSE_DIR", "TRADE_MANIFEST", "DAGSTER_HOME"}
+
+
 def apply_defaults(environ: dict[str, str] | None = None) -> None:
     """Fill unset variables with their defaults, relative paths resolved against the repo."""
     env = os.environ if environ is None else environ
     for name, default, _ in SETTINGS:
         if default is None or env.get(name):
             continue
-        env[name] = str(REPO_ROOT / default) if default else default
+        env[name] = str(REPO_ROOT / default) if default and name in PATH_SETTINGS else default
 
 
 def prepare_dagster_home(path: Path) -> None:

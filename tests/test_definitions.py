@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 
 import dagster as dg
 
 from assets.definitions import defs
-from assets.readme import README, render
+from assets.readme import ENV_EXAMPLE, README, env_example, render
 from tests.conftest import REPO_ROOT
 
 
@@ -42,14 +44,23 @@ def test_dagster_cli_validates_the_workspace(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_make_run_without_bulk_dir_stops_with_a_message():
-    env = {k: v for k, v in os.environ.items() if k != "TRADE_BULK_DIR"}
+def test_make_run_offline_fails_within_seconds_naming_the_host():
+    """Live is the default; an unreachable API host (here a closed local port, as without a
+    network) stops `make run` at once, naming the host and pointing to TRADE_BULK_DIR."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("TRADE_BULK_DIR", "TRADE_SOURCES")}
+    env.update(WORLD_BANK_API_URL=f"http://127.0.0.1:{port}/v2", DAGSTER_HOME=str(REPO_ROOT / ".no_home"))
+    start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "TRADE_BULK_DIR is not set" in proc.stderr and "make run" in proc.stderr
+    assert proc.returncode == 2 and time.monotonic() - start < 30
+    assert f"127.0.0.1:{port}" in proc.stderr and "TRADE_BULK_DIR=../shared/datasets make run" in proc.stderr
+    assert not (REPO_ROOT / ".no_home").exists()  # nothing was started
 
 
 def test_readme_generated_sections_are_current():
     text = README.read_text()
     assert render(text) == text, "README is stale: run `python -m assets.readme`"
+    assert ENV_EXAMPLE.read_text() == env_example(), ".env.example is stale: run `python -m assets.readme`"

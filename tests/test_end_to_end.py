@@ -3,11 +3,9 @@ then a second run with one corrupted input that must stop at the contract gate a
 first run's Parquet files byte-identical."""
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 from assets.definitions import defs
 from pipeline.contracts import all_contracts
 from pipeline.warehouse import read_table
+from tests.env import environment
 
 pytestmark = pytest.mark.slow
 
@@ -35,20 +34,6 @@ BULK_FOLDERS = [
 # Rows of bilateral_goods_trade: penppml TOTAL 316,317 + Atlas sectors 1,720,321 + Atlas HS2/HS4
 # 2,312,164 + BACI HS92 71,192 + BACI HS17 72,097 (the datasets' MANIFESTs).
 BILATERAL_ROWS = 316317 + 1720321 + 2312164 + 71192 + 72097
-
-
-@contextlib.contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def run_refresh(bulk: Path, warehouse: Path) -> dg.ExecuteInProcessResult:

@@ -44,7 +44,8 @@ def _get(url: str, data: bytes | None = None) -> bytes:
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory, shared_datasets):
-    """`python -m assets.run` (what `make run` calls) then `dagster dev` on the same DAGSTER_HOME."""
+    """`python -m assets.run` (what `make run` calls) then `python -m assets.ui` (`make ui`: dagster dev)
+    on the same DAGSTER_HOME."""
     home = tmp_path_factory.mktemp("dagster_home")
     env = {
         **os.environ,
@@ -62,7 +63,7 @@ def ui(tmp_path_factory, shared_datasets):
     # dagster dev ignores SIGINT/SIGTERM in the background unless SIGINT is reset (GUIDE §5);
     # its own session lets teardown kill the webserver and code server together.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "assets.ui", str(port)],  # what `make ui` runs
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )

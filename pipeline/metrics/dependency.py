@@ -43,8 +43,10 @@ def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unk
     return cov[ok]
 
 
-def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataFrame:
     """Export product HHI, Theil, commodity share per country, year and classification.
+
+    Without ``flags`` (the UNCTAD HS6 flag table) the commodity share stays empty.
 
     Exporters are the reporters of each classification with complete exports (coverage >=
     :data:`MIN_COVERAGE`, or no reference that year, e.g. BACI 2021). Commodity share only for
@@ -64,7 +66,7 @@ def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) ->
         covered = covered.merge(reporters, on=["iso3", "year"])
         exports = exports_by_product(flows).merge(covered[["iso3", "year"]], on=["iso3", "year"])
         table = export_product_concentration(exports, spec.get("universe"))
-        if spec["nomenclature"]:
+        if spec["nomenclature"] and flags is not None:
             codes = pd.Series(exports["product_code"].unique())
             fraction = pd.Series(primary_fraction(codes, flags, spec["nomenclature"]).to_numpy(), index=codes)
             table = table.merge(commodity_export_share(exports, fraction), on=["iso3", "year"], how="left")
@@ -72,6 +74,8 @@ def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame) ->
             table["commodity_export_share"] = float("nan")
         table = table.merge(covered, on=["iso3", "year"], how="left")
         frames.append(table.assign(product_classification=name))
+    if not frames:
+        return pd.DataFrame()  # no product detail (TOTAL only): the gate adds the columns
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
     # All-empty columns (no commodity share on Atlas sectors) are added back after the concat.
     out = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True).reindex(columns=columns)
@@ -87,8 +91,7 @@ def rca_table(bilateral: pd.DataFrame) -> pd.DataFrame:
         exports = exports_by_product(product_flows(bilateral, name))
         frames.append(balassa_rca(exports).assign(product_classification=name))
     if not frames:
-        return pd.DataFrame(columns=["iso3", "year", "product_classification", "product_code", "value_usd",
-                                     "export_share", "world_share", "rca"])
+        return pd.DataFrame()  # no world-complete classification: the gate adds the columns
     out = pd.concat(frames, ignore_index=True).rename(columns={"value_usd": "export_value_usd"})
     return out.sort_values(["year", "iso3", "product_classification", "product_code"]).reset_index(drop=True)
 

@@ -10,6 +10,8 @@
   resumes where it stopped); an older one is revalidated with ``If-None-Match`` /
   ``If-Modified-Since`` and reused on ``304``.
 - Secrets (API keys) travel in headers only and are redacted from every URL and message.
+- ``replay_only`` serves every answer from the landing zone and never touches the network:
+  core assets parse exactly the bodies their raw asset fetched.
 """
 from __future__ import annotations
 
@@ -99,9 +101,11 @@ class HttpClient:
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
     ttl_seconds: float | None = 24 * 3600
+    replay_only: bool = False
     sleep: Callable[[float], None] = time.sleep
     log: Callable[[str], None] = lambda message: None
     stats: FetchStats = field(default_factory=FetchStats)
+    used: list[str] = field(default_factory=list)  # redacted URLs answered, in order
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -124,9 +128,15 @@ class HttpClient:
         url = self.url_for(path, params)
         shown = self.redact(url)
         cached = self.landing.lookup(shown) if self.landing else None
-        if cached and self.ttl_seconds is not None and cached.age_seconds() < self.ttl_seconds:
+        if cached and (self.replay_only or (self.ttl_seconds is not None
+                                            and cached.age_seconds() < self.ttl_seconds)):
             self.stats.cache_hits += 1
+            self.used.append(shown)
             return Response(shown, cached.meta["status"], cached.body, cached.meta["headers"], cached, True)
+        if self.replay_only:
+            raise HttpError(f"{self.source}: {shown} is not in the landing zone "
+                            f"({self.landing.dir if self.landing else 'none configured'}); "
+                            "materialize the source's raw asset first")
         headers = {"Accept": accept} if accept else {}
         if cached:
             if etag := cached.meta["headers"].get("etag"):
@@ -136,6 +146,7 @@ class HttpClient:
         answer = self._request(url, shown, headers)
         if answer.status_code == 304 and cached:
             self.stats.revalidated += 1
+            self.used.append(shown)
             return Response(shown, cached.meta["status"], cached.body, cached.meta["headers"], cached, True)
         landed = self.landing.store(shown, answer.status_code, dict(answer.headers), answer.content) \
             if self.landing else None
@@ -146,6 +157,7 @@ class HttpClient:
                 + ("Check the API key (COMTRADE_API_KEY)." if answer.status_code in (401, 403)
                    else "Check the query parameters and the base URL setting.")
             )
+        self.used.append(shown)
         return Response(shown, answer.status_code, answer.content, dict(answer.headers), landed)
 
     def _request(self, url: str, shown: str, headers: dict[str, str]) -> requests.Response:

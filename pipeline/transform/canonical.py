@@ -45,7 +45,11 @@ def finalize_bilateral_goods_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def finalize_macro_indicators(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Long format: a missing observation is an absent row. The World Bank API sends every
+    economy-year with ``"value": null`` where it has no data; those rows are dropped here (the
+    landed answer keeps them)."""
     frame = _concat(frames)
+    frame = frame[frame["value"].notna()].reset_index(drop=True)
     codes = country_codes()
     frame["iso3"] = codes.canonical(frame["iso3"])
     if "unit" not in frame:

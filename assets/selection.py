@@ -1,0 +1,41 @@
+"""Which assets a refresh runs, given the settings: everything, except branches that the
+settings cannot feed (said out loud, never silently).
+
+In live mode without TRADE_BULK_DIR the tables that no API serves (WIOD input-output tables,
+gravity panels) have no source, so their branches (value chains, services, gravity, agreement
+impacts, and the scorecard that joins value chains) are left out. With goods totals only
+(COMTRADE_COMMODITIES=TOTAL, the preview default) the product metrics are left out too.
+Leaving them out of the run, rather than letting optional outputs skip at run time, also keeps
+clear of Dagster's in-process hang when a failure meets a skipped branch (dagster#33661).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+
+from pipeline.sources.live import parse_codes, resolve_mode
+
+BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
+PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
+                   "out__strategic_dependencies")
+
+
+def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:
+    """The assets to materialize under the settings ``env``, and why any are left out."""
+    selection, reasons = dg.AssetSelection.all(), []
+    if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
+        return selection, reasons
+    if not env.get("TRADE_BULK_DIR"):
+        selection -= dg.AssetSelection.assets(*BULK_ONLY_RAW).downstream()
+        reasons.append("no API serves the WIOD tables or the gravity panels: value chains, services, "
+                       "gravity estimates, agreement impacts and the scorecard need TRADE_BULK_DIR")
+    if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
+        selection -= dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream()
+        reasons.append("Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
+                       "RCA and strategic dependencies need HS codes (and COMTRADE_API_KEY for the record cap)")
+    return selection, reasons
+
+
+def selected_keys(defs: dg.Definitions, selection: dg.AssetSelection) -> list[dg.AssetKey]:
+    return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
