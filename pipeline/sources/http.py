@@ -120,7 +120,9 @@ class HttpClient:
         return f"{url}?{query}" if query else url
 
     def get(self, path: str, params: dict[str, Any] | None = None,
-            accept: str | None = None) -> Response:
+            accept: str | None = None, accept_status: tuple[int, ...] = ()) -> Response:
+        """GET ``path`` (see the module docstring). A status >= 400 raises :class:`HttpError`
+        unless listed in ``accept_status`` (an API that answers "no data" with 404)."""
         url = self.url_for(path, params)
         shown = self.redact(url)
         cached = self.landing.lookup(shown) if self.landing else None
@@ -139,7 +141,7 @@ class HttpClient:
             return Response(shown, cached.meta["status"], cached.body, cached.meta["headers"], cached, True)
         landed = self.landing.store(shown, answer.status_code, dict(answer.headers), answer.content) \
             if self.landing else None
-        if answer.status_code >= 400:
+        if answer.status_code >= 400 and answer.status_code not in accept_status:
             excerpt = self.redact(answer.content[:300].decode("utf-8", "replace"))
             raise HttpError(
                 f"{self.source}: {shown} answered HTTP {answer.status_code}: {excerpt!r}. "
