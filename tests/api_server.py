@@ -1,4 +1,5 @@
-"""A local HTTP server speaking the World Bank v2 and UN Comtrade v1 formats, with faults.
+"""A local HTTP server speaking the World Bank v2, UN Comtrade v1 and (under ``/sdmx/``, see
+:mod:`tests.oecd_server`) OECD SDMX-CSV formats, with faults.
 
 It serves real values from ``../shared/datasets`` (WDI values in the World Bank JSON shape,
 Comtrade/DTA records in Comtrade's record shape, Comtrade's recorded reference list) with the

@@ -102,6 +102,7 @@ class OecdData:
     """The served dataflows, keyed by dataflow id (``DSD_...@DF_...``)."""
 
     def __init__(self, datasets: Path, tiva_totals: pd.DataFrame):
+        self.tiva_totals = tiva_totals
         self.flows = {
             "DSD_BATIS@DF_BATIS": Dataflow(
                 "OECD.SDD.TPS:DSD_BATIS@DF_BATIS(1.0)",

@@ -23,8 +23,10 @@ returns only the observations changed since then):
 - ``fetch_dataflow(client, name, ...)`` -> the parsed SDMX-CSV frame (codes, ``*_label``,
   ``OBS_VALUE``, ``value``) for any entry of the YAML.
 
-Area codes: ISO3 pass through, ``W`` -> ``WLD`` (see ``area_codes`` in the YAML); a missing
-observation value stays NaN.
+Area codes: ISO3 pass through, ``W`` -> ``WLD`` (``area_codes`` in the YAML); other OECD
+area codes (aggregates such as ``EU27_2020`` or ``OECD``) are kept as published, for the
+contract gate to accept or refuse (``pipeline.reference.codes.country_codes().valid``). A
+missing observation value stays NaN; it is never dropped or zeroed.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ import dataclasses
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -126,6 +128,9 @@ def fetch_dataflow(client: HttpClient, name: str, key: dict[str, Any] | None = N
             http.landing.reject(response.landed, str(exc))
         raise
     for column, allowed in (entry.get("measure_filter") or {}).items():
+        if column not in frame and len(frame):
+            raise ApiFormatError(f"{response.url}: no {column} column to filter on (measure_filter of "
+                                 f"{name!r} in {DATAFLOWS_FILE.name}); the dataflow's structure changed")
         if column in frame:
             frame = frame[frame[column].isin(allowed)]
     return frame.reset_index(drop=True)
@@ -136,23 +141,38 @@ def _sibling(client: HttpClient, root: str) -> HttpClient:
     return dataclasses.replace(client, base_url=root)
 
 
-def _areas(codes: pd.Series, spec: dict[str, Any]) -> pd.Series:
-    return codes.replace(spec.get("area_codes", {}))
+def _coded(codes: pd.Series, mapping: dict[str, str], name: str, what: str) -> pd.Series:
+    """Codes mapped through a YAML table; a code the table lacks is an error, never a gap."""
+    mapped = codes.map(mapping)
+    if mapped.isna().any():
+        raise ApiFormatError(f"OECD {name}: code(s) {sorted(set(codes[mapped.isna()].astype(str)))} ({codes.name}) "
+                             f"are not in '{what}' of {DATAFLOWS_FILE.name}; add them there")
+    return mapped
 
 
-def _years(frame: pd.DataFrame, url: str) -> pd.Series:
-    years = pd.to_numeric(frame["TIME_PERIOD"].astype(str).str[:4], errors="coerce")
-    if years.isna().any():
-        raise ApiFormatError(f"{url}: TIME_PERIOD {frame['TIME_PERIOD'][years.isna()].iloc[0]!r} is not a year")
-    return years.astype("int64")
-
-
-def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame]
-    if missing and len(frame):
+def _tidy(client: HttpClient, name: str, key: dict[str, Any], years: tuple[int, int] | None,
+          updated_after: str | datetime | None, spec: dict[str, Any] | None) -> tuple[pd.DataFrame, dict]:
+    """Fetch entry ``name`` and rename its components by the entry's ``columns``: area codes
+    through ``area_codes`` (``W`` -> ``WLD``), ``year`` an integer, ``value`` kept."""
+    spec = spec or load_dataflows()
+    entry = spec["dataflows"][name]
+    frame = fetch_dataflow(client, name, {k: v for k, v in key.items() if v}, years, updated_after, spec)
+    if frame.empty:
+        return pd.DataFrame(), entry
+    missing = [c for c in entry["columns"] if c not in frame]
+    if missing:
         raise ApiFormatError(f"OECD {name}: the answer lacks dimension(s) {missing} (has "
                              f"{[c for c in frame.columns if not c.endswith('_label')][:16]}); "
                              f"update 'columns' in {DATAFLOWS_FILE.name}")
+    out = pd.DataFrame({canonical: frame[component] for component, canonical in entry["columns"].items()})
+    for column in [c for c in out if c.endswith("iso3")]:
+        out[column] = out[column].replace(spec.get("area_codes", {}))
+    years_ = pd.to_numeric(out["year"].astype(str).str[:4], errors="coerce")
+    if years_.isna().any():
+        raise ApiFormatError(f"OECD {name}: TIME_PERIOD {out['year'][years_.isna()].iloc[0]!r} is not a year")
+    out["year"] = years_.astype("int64")
+    out["value"] = frame["value"]
+    return out, entry
 
 
 def fetch_tiva(client: HttpClient, reporters: list[str] | None = None, partners: list[str] | None = None,
@@ -160,21 +180,12 @@ def fetch_tiva(client: HttpClient, reporters: list[str] | None = None, partners:
                updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None) -> pd.DataFrame:
     """TiVA indicators by country and partner: ``iso3, partner_iso3, year, indicator_code,
     value, unit`` (``pct`` 0..100 or ``usd``; the unit comes from UNIT_MEASURE via ``units``)."""
-    spec = spec or load_dataflows()
-    entry = spec["dataflows"]["tiva"]
-    key = {k: v for k, v in {"REF_AREA": reporters, "COUNTERPART_AREA": partners, "MEASURE": indicators}.items() if v}
-    frame = fetch_dataflow(client, "tiva", key, years, updated_after, spec)
-    if frame.empty:
+    key = {"REF_AREA": reporters, "COUNTERPART_AREA": partners, "MEASURE": indicators}
+    out, entry = _tidy(client, "tiva", key, years, updated_after, spec)
+    if out.empty:
         return pd.DataFrame(columns=TIVA_COLUMNS)
-    _require(frame, list(entry["columns"]), "tiva")
-    unit = frame["UNIT_MEASURE"].map(entry["units"])
-    if unit.isna().any():
-        raise ApiFormatError(f"OECD tiva: UNIT_MEASURE {sorted(set(frame['UNIT_MEASURE'][unit.isna()].astype(str)))} "
-                             f"has no unit in {DATAFLOWS_FILE.name} ('units')")
-    return pd.DataFrame({
-        "iso3": _areas(frame["REF_AREA"], spec), "partner_iso3": _areas(frame["COUNTERPART_AREA"], spec),
-        "year": _years(frame, "tiva"), "indicator_code": frame["MEASURE"], "value": frame["value"], "unit": unit,
-    })[TIVA_COLUMNS]
+    out["unit"] = _coded(out["unit_code"], entry["units"], "tiva", "units")
+    return out[TIVA_COLUMNS]
 
 
 def fetch_batis(client: HttpClient, reporters: list[str] | None = None, partners: list[str] | None = None,
@@ -182,39 +193,24 @@ def fetch_batis(client: HttpClient, reporters: list[str] | None = None, partners
                 updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None) -> pd.DataFrame:
     """BaTIS services trade: ``reporter_iso3, partner_iso3, year, ebops2010_code, flow, value_usd``
     (balanced values, USD: OBS_VALUE in millions times 10**UNIT_MULT)."""
-    spec = spec or load_dataflows()
-    entry = spec["dataflows"]["batis"]
-    key = {k: v for k, v in {"REF_AREA": reporters, "COUNTERPART_AREA": partners, "SERVICE": ebops}.items() if v}
-    frame = fetch_dataflow(client, "batis", key, years, updated_after, spec)
-    if frame.empty:
+    key = {"REF_AREA": reporters, "COUNTERPART_AREA": partners, "SERVICE": ebops}
+    out, entry = _tidy(client, "batis", key, years, updated_after, spec)
+    if out.empty:
         return pd.DataFrame(columns=BATIS_COLUMNS)
-    _require(frame, list(entry["columns"]), "batis")
-    flow = frame["TRADE_FLOW"].map(entry["flows"])
-    if flow.isna().any():
-        raise ApiFormatError(f"OECD batis: TRADE_FLOW codes {sorted(set(frame['TRADE_FLOW'][flow.isna()].astype(str)))} "
-                             f"are not in 'flows' of {DATAFLOWS_FILE.name}")
-    return pd.DataFrame({
-        "reporter_iso3": _areas(frame["REF_AREA"], spec), "partner_iso3": _areas(frame["COUNTERPART_AREA"], spec),
-        "year": _years(frame, "batis"), "ebops2010_code": frame["SERVICE"], "flow": flow,
-        "value_usd": frame["value"],
-    })[BATIS_COLUMNS]
+    out["flow"] = _coded(out["flow"], entry["flows"], "batis", "flows")
+    return out.rename(columns={"value": "value_usd"})[BATIS_COLUMNS]
 
 
 def fetch_stri(client: HttpClient, years: tuple[int, int] | None = None,
-               updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None,
-               progress: Callable[[str], None] = lambda m: None) -> pd.DataFrame:
+               updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None) -> pd.DataFrame:
     """STRI by country, sector and year: ``iso3, sector_code, year, stri_index`` (0..1)."""
-    spec = spec or load_dataflows()
-    entry = spec["dataflows"]["stri"]
-    frame = fetch_dataflow(client, "stri", None, years, updated_after, spec)
-    if frame.empty:
+    out, _ = _tidy(client, "stri", {}, years, updated_after, spec)
+    if out.empty:
         return pd.DataFrame(columns=STRI_COLUMNS)
-    _require(frame, list(entry["columns"]), "stri")
-    out = pd.DataFrame({"iso3": _areas(frame["REF_AREA"], spec), "sector_code": frame["ACTIVITY"],
-                        "year": _years(frame, "stri"), "stri_index": frame["value"]})
+    out = out.rename(columns={"value": "stri_index"})
     outside = ~out["stri_index"].between(0, 1) & out["stri_index"].notna()
     if outside.any():
         raise ApiFormatError(f"OECD stri: {int(outside.sum())} index values outside 0..1 (e.g. "
-                             f"{out.loc[outside, 'stri_index'].iloc[0]}): wrong MEASURE in 'measure_filter'?")
-    progress(f"oecd stri: {len(out)} values")
+                             f"{out.loc[outside, 'stri_index'].iloc[0]}): wrong MEASURE in 'measure_filter' "
+                             f"of {DATAFLOWS_FILE.name}?")
     return out[STRI_COLUMNS]

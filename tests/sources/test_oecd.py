@@ -5,6 +5,8 @@ only (its key, and an unreadable answer); its values are never invented here.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,13 +155,7 @@ def test_tiva_values_equal_the_value_chain_code(oecd_server, oecd_data, tmp_path
     frame = fetch_tiva(client, reporters=["DEU", "CHN", "KOR"], partners=["W"], indicators=["EXGR_FVA"])
     assert list(frame.columns) == TIVA_COLUMNS and len(frame) == 6
     assert set(frame["partner_iso3"]) == {"WLD"} and set(frame["unit"]) == {"pct", "usd"}
-    totals = oecd_data.flows["DSD_TIVA_MAINSH@DF_MAINSH"].rows
-    assert totals is not None
-    from pipeline.metrics.io_tables import io_table_from_long  # the source values, recomputed
-    from pipeline.metrics.value_chains import value_chain_year
-    from tests.metrics.wiod_years import wiod_long
-    from tests.conftest import SHARED_DATASETS
-    source = value_chain_year(io_table_from_long(wiod_long(SHARED_DATASETS, (2011,))))["totals"].set_index("iso3")
+    source = oecd_data.tiva_totals.set_index("iso3")  # pipeline.metrics.value_chains on WIOD 2011
     pct = frame[frame.unit == "pct"].set_index("iso3")["value"]
     usd = frame[frame.unit == "usd"].set_index("iso3")["value"]
     np.testing.assert_allclose(pct, source.loc[pct.index, "gvc_backward_pct"], rtol=1e-15)
@@ -259,3 +255,14 @@ def test_raw_frame_keeps_codes_and_labels(oecd_server, tmp_path):
     assert set(raw["REF_AREA_label"]) == {"Korea, Republic of"}  # a quoted label with a comma
     assert raw["CURRENCY"].isna().all()  # "_Z: Not applicable"
     assert set(raw["SERVICE_label"]) >= {"Telecommunications, computer, and information services"}
+
+
+def test_codes_missing_from_the_configuration_are_errors(oecd_server, tmp_path):
+    client, _ = _client(oecd_server, tmp_path)
+    spec = copy.deepcopy(load_dataflows())
+    del spec["dataflows"]["tiva"]["units"]["USD"]
+    with pytest.raises(ApiFormatError, match=r"code\(s\) \['USD'\] \(unit_code\) are not in 'units'"):
+        fetch_tiva(client, reporters=["DEU"], spec=spec)
+    spec["dataflows"]["batis"]["measure_filter"]["METHODOLOGY"] = ["X"]
+    with pytest.raises(ApiFormatError, match="no METHODOLOGY column to filter on"):
+        fetch_batis(client, reporters=["USA"], spec=spec)
