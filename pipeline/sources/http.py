@@ -166,11 +166,13 @@ class HttpClient:
                     return answer
                 problem = f"HTTP {answer.status_code}"
             if attempt >= self.max_retries:
-                raise HttpError(
-                    f"{self.source}: {shown} failed after {attempt + 1} attempts ({problem}). "
-                    f"Is {self.host} reachable? Without network, set TRADE_BULK_DIR to read "
-                    "bulk files instead."
-                )
+                message = (f"{self.source}: {shown} failed after {attempt + 1} attempts ({problem}). "
+                           f"Is {self.host} reachable? Without network, set TRADE_BULK_DIR to read "
+                           "bulk files instead.")
+                if self.landing and answer is not None:  # keep the last answer, never serve it
+                    landed = self.landing.store(shown, answer.status_code, dict(answer.headers), answer.content)
+                    self.landing.reject(landed, message)
+                raise HttpError(message)
             delay = retry_after_seconds(answer.headers.get("Retry-After")) if answer is not None else None
             if delay is None:
                 delay = random.uniform(0, min(self.max_backoff_seconds, self.backoff_seconds * 2**attempt))

@@ -123,16 +123,15 @@ def fetch_dataflow(client: HttpClient, name: str, key: dict[str, Any] | None = N
                 f"{response.url} answered HTTP 404 without OECD's NoRecordsFound body "
                 f"({response.body[:120]!r}): check agency/id/version of {name!r} in {DATAFLOWS_FILE.name}")
         frame = parse_sdmx_csv(response.body, response.url)
+        for column, allowed in (entry.get("measure_filter") or {}).items():
+            if column not in frame:
+                raise ApiFormatError(f"{response.url}: no {column} column to filter on (measure_filter of "
+                                     f"{name!r} in {DATAFLOWS_FILE.name}); the dataflow's structure changed")
+            frame = frame[frame[column].isin(allowed)]
     except ApiFormatError as exc:
         if http.landing and response.landed:
             http.landing.reject(response.landed, str(exc))
         raise
-    for column, allowed in (entry.get("measure_filter") or {}).items():
-        if column not in frame and len(frame):
-            raise ApiFormatError(f"{response.url}: no {column} column to filter on (measure_filter of "
-                                 f"{name!r} in {DATAFLOWS_FILE.name}); the dataflow's structure changed")
-        if column in frame:
-            frame = frame[frame[column].isin(allowed)]
     return frame.reset_index(drop=True)
 
 

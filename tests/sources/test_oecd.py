@@ -225,6 +225,9 @@ def test_persistent_failure_is_an_http_error(oecd_server, tmp_path):
     client, _ = _client(oecd_server, tmp_path, max_retries=2, per_minute=None)
     with pytest.raises(HttpError, match="failed after 3 attempts"):
         fetch_batis(client, reporters=["USA"])
+    kept = LandingZone(tmp_path, "oecd").entries()  # the last answer is kept, marked rejected
+    assert [(e["status"], bool(e["rejected"])) for e in kept] == [(503, True)]
+    assert len(fetch_batis(client, reporters=["USA"])) == 10  # and never served from the cache
 
 
 def test_stri_format_only(oecd_server, tmp_path):
