@@ -1,4 +1,5 @@
-"""A local HTTP server speaking the World Bank v2 and UN Comtrade v1 formats, with faults.
+"""A local HTTP server speaking the World Bank v2, UN Comtrade v1 and (under ``/sdmx/``, see
+:mod:`tests.oecd_server`) OECD SDMX-CSV formats, with faults.
 
 It serves real values from ``../shared/datasets`` (WDI values in the World Bank JSON shape,
 Comtrade/DTA records in Comtrade's record shape, Comtrade's recorded reference list) with the
@@ -22,6 +23,7 @@ import pandas as pd
 import pycountry
 
 from pipeline.reference.codes import country_codes
+from tests.oecd_server import CSV_TYPE
 
 RECORDED = "comtrade/data_v1_get_C_A_HS__r156_p32-280-276_2010_TOTAL__200_count4__2024-11-15.json"
 REPORTERS = "comtrade/files_v1_app_reference_Reporters.json__200__2025-12-06.json"
@@ -70,6 +72,7 @@ class FaultyApiServer(ThreadingHTTPServer):
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.requests: list[dict] = []
         self.slow_seconds = 3.0
+        self.oecd = None  # a tests.oecd_server.OecdData, set by the OECD fixtures
         self._lock = threading.Lock()
 
     @property
@@ -138,10 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
         body, status = self._route(parts.path, query, fault)
         if fault == "truncated":
             body = body[: len(body) // 2]
-        self._send(status, body)
+        self._send(status, body, CSV_TYPE if parts.path.startswith("/sdmx/") else "application/json")
 
     def _route(self, path: str, query: dict, fault: str | None) -> tuple[bytes, int]:
         data = self.server.data
+        if path.startswith("/sdmx/"):  # OECD SDMX REST, answered by tests/oecd_server.py
+            return self.server.oecd.answer(path, query, fault)
         if path.rstrip("/") == "/v2/country":
             return json.dumps(_pages(self._economies(), query, strings=True)).encode(), 200
         if path.startswith("/v2/country/all/indicator/"):

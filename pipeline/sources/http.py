@@ -124,7 +124,9 @@ class HttpClient:
         return f"{url}?{query}" if query else url
 
     def get(self, path: str, params: dict[str, Any] | None = None,
-            accept: str | None = None) -> Response:
+            accept: str | None = None, accept_status: tuple[int, ...] = ()) -> Response:
+        """GET ``path`` (see the module docstring). A status >= 400 raises :class:`HttpError`
+        unless listed in ``accept_status`` (an API that answers "no data" with 404)."""
         url = self.url_for(path, params)
         shown = self.redact(url)
         cached = self.landing.lookup(shown) if self.landing else None
@@ -150,7 +152,7 @@ class HttpClient:
             return Response(shown, cached.meta["status"], cached.body, cached.meta["headers"], cached, True)
         landed = self.landing.store(shown, answer.status_code, dict(answer.headers), answer.content) \
             if self.landing else None
-        if answer.status_code >= 400:
+        if answer.status_code >= 400 and answer.status_code not in accept_status:
             excerpt = self.redact(answer.content[:300].decode("utf-8", "replace"))
             raise HttpError(
                 f"{self.source}: {shown} answered HTTP {answer.status_code}: {excerpt!r}. "
@@ -176,11 +178,13 @@ class HttpClient:
                     return answer
                 problem = f"HTTP {answer.status_code}"
             if attempt >= self.max_retries:
-                raise HttpError(
-                    f"{self.source}: {shown} failed after {attempt + 1} attempts ({problem}). "
-                    f"Is {self.host} reachable? Without network, set TRADE_BULK_DIR to read "
-                    "bulk files instead."
-                )
+                message = (f"{self.source}: {shown} failed after {attempt + 1} attempts ({problem}). "
+                           f"Is {self.host} reachable? Without network, set TRADE_BULK_DIR to read "
+                           "bulk files instead.")
+                if self.landing and answer is not None:  # keep the last answer, never serve it
+                    landed = self.landing.store(shown, answer.status_code, dict(answer.headers), answer.content)
+                    self.landing.reject(landed, message)
+                raise HttpError(message)
             delay = retry_after_seconds(answer.headers.get("Retry-After")) if answer is not None else None
             if delay is None:
                 delay = random.uniform(0, min(self.max_backoff_seconds, self.backoff_seconds * 2**attempt))

@@ -20,3 +20,21 @@ def api_server(api_data):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def oecd_data(shared_datasets):
+    """Real values for the OECD routes: BaTIS-shaped services exports, TiVA-shaped FVA of WIOD 2011."""
+    from pipeline.metrics.io_tables import io_table_from_long
+    from pipeline.metrics.value_chains import value_chain_year
+    from tests.metrics.wiod_years import wiod_long
+    from tests.oecd_server import OecdData
+
+    totals = value_chain_year(io_table_from_long(wiod_long(shared_datasets, (2011,))))["totals"]
+    return OecdData(shared_datasets, totals)
+
+
+@pytest.fixture
+def oecd_server(api_server, oecd_data):
+    api_server.oecd = oecd_data
+    return api_server
