@@ -33,8 +33,8 @@ def _require_products(bilateral: pd.DataFrame, asset: str) -> None:
     if not product_classifications_present(bilateral):
         raise dg.Failure(description=(
             f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Add "
-            "product-level bulk files (TRADE_BULK_DIR) or Comtrade HS codes (COMTRADE_COMMODITIES, "
-            "with COMTRADE_API_KEY for the record cap); `make run` leaves this asset out until then"))
+            "product-level bulk files (TRADE_BULK_DIR, TRADE_SOURCES=bulk); `make run` leaves this "
+            "asset out until then"))
 
 
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

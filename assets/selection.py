@@ -33,7 +33,7 @@ def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[s
     if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
         selection -= dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream()
         reasons.append("Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
-                       "RCA and strategic dependencies need HS codes (and COMTRADE_API_KEY for the record cap)")
+                       "RCA and strategic dependencies need product-level bulk files (TRADE_BULK_DIR)")
     return selection, reasons
 
 

@@ -119,7 +119,7 @@ def test_branches_without_a_source_are_left_out_by_name(first_run):
     assert not done & {"core__input_output", "core__gravity_panel", "out__value_chain_exposure",
                        "out__agreement_impacts", "out__strategic_dependencies", "out__country_scorecard"}
     _, reasons = refresh_selection({"TRADE_SOURCES": "live", "COMTRADE_COMMODITIES": "TOTAL"})
-    assert any("TRADE_BULK_DIR" in r for r in reasons) and any("HS codes" in r for r in reasons)
+    assert any("TRADE_BULK_DIR" in r for r in reasons) and any("product-level" in r for r in reasons)
     hybrid, reasons = refresh_selection({"TRADE_SOURCES": "live", "TRADE_BULK_DIR": "/data",
                                          "COMTRADE_COMMODITIES": "AG2"})
     assert reasons == [] and hybrid == dg.AssetSelection.all()
