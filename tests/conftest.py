@@ -27,3 +27,16 @@ def shared_api_responses() -> Path:
     if not SHARED_API_RESPONSES.is_dir():
         pytest.fail(f"the recorded API answers are missing at {SHARED_API_RESPONSES}")
     return SHARED_API_RESPONSES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def setting_defaults():
+    """Every setting the code location binds through ``dg.EnvVar`` gets its default, as
+    ``make run`` and ``make ui`` give it (tests override single values where they need to)."""
+    from assets.settings import apply_defaults
+
+    saved = dict(os.environ)
+    apply_defaults()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -37,11 +37,12 @@ def test_bursts_of_500_and_503_are_retried_with_backoff(api_server, tmp_path):
 
 
 def test_a_read_timeout_is_retried(api_server, tmp_path):
-    api_server.slow_seconds = 1.5
+    api_server.slow_seconds = 4.0
     api_server.inject("/v2/country/all", "slow")
-    client, _ = _client(api_server, tmp_path, timeout=(2.0, 0.5))
+    client, _ = _client(api_server, tmp_path, timeout=(2.0, 1.5))
     assert fetch_all_pages(client, PATH, {"per_page": 20000})
-    assert client.stats.retries == 1
+    # at least the slow answer was retried (a loaded machine may time out a later one too)
+    assert client.stats.retries >= 1 and client.stats.requests == client.stats.retries + 1
 
 
 def test_persistent_failure_names_host_and_the_way_out(api_server, tmp_path):
