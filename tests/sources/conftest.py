@@ -1,6 +1,8 @@
 """A local API server over the real shared data, per test module."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.api_server import ApiData, FaultyApiServer
@@ -14,12 +16,21 @@ def api_data(shared_datasets, shared_api_responses):
     return ApiData(shared_datasets, shared_api_responses, INDICATORS)
 
 
+@contextlib.contextmanager
+def serving(api_data):
+    """The local API server over the real data, with the test key, for the span of a block."""
+    server = FaultyApiServer(api_data, api_key=API_KEY).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def api_server(api_data):
-    server = FaultyApiServer(api_data, api_key=API_KEY).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(api_data) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

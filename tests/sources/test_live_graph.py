@@ -21,7 +21,7 @@ from assets.definitions import defs
 from assets.selection import refresh_selection, selected_keys
 from pipeline.warehouse import read_table
 from tests.env import environment
-from tests.sources.conftest import API_KEY, INDICATORS
+from tests.sources.conftest import API_KEY, INDICATORS, serving
 
 pytestmark = pytest.mark.slow
 
@@ -65,12 +65,8 @@ def messages(result) -> str:
 
 @pytest.fixture(scope="module")
 def live_server(api_data):
-    from tests.api_server import FaultyApiServer
-
-    server = FaultyApiServer(api_data, api_key=API_KEY).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(api_data) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
