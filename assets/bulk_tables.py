@@ -19,13 +19,14 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
-from assets.live_sources import LIVE_RAW_ASSETS
+from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from assets.resources import BulkFilesResource, SourceModeResource
 from pipeline.contracts import load_contract
 from pipeline.sources.base import Provenance, RawInput, SourceError
 from pipeline.sources.files import read_file_input
-from pipeline.sources.live import fetch_frame, replay_client
+from pipeline.sources.live import OECD_KEYS, fetch_frame, merge_update, replay_client
 from pipeline.transform import canonical
+from pipeline.warehouse import read_table
 
 BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
     "bilateral_goods_trade": canonical.finalize_bilateral_goods_trade,
@@ -33,6 +34,11 @@ BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
     "gravity_panel": canonical.finalize_gravity_panel,
     "input_output": canonical.finalize_input_output,
 }
+API_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {  # served by an API only
+    "services_trade": canonical.finalize_services_trade,
+    "value_added_trade": canonical.finalize_value_added_trade,
+}
+assert set(API_TABLES) == set(API_ONLY_TABLES)
 
 
 RAW_LISTING_SCHEMA = dg.TableSchema(
@@ -91,37 +97,54 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
     return raw
 
 
+def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame],
+             sources: SourceModeResource, raws: list[list[dict]]):
+    """Read every input of one refresh, finalize, pass the gate, publish (a generator of
+    Dagster events). An incremental API answer is laid over the published table."""
+    items = [RawInput(Provenance(**r["provenance"]), r["spec"]) for raw in raws for r in raw]
+    if not items:
+        hint = (f"{table} comes only from the {LIVE_RAW_ASSETS[table]} API; TRADE_SOURCES resolves to bulk"
+                if table in API_ONLY_TABLES else "neither bulk files nor an API answer")
+        raise dg.Failure(description=f"no input for {table}: {hint}")
+    try:
+        frame = finalize([_read(i, sources) for i in items])
+    except SourceError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
+    files = ", ".join(i.provenance.location for i in items)
+    updates = [i.spec["updated_after"] for i in items if i.spec.get("updated_after")]
+    if updates:
+        published = read_table(sources.warehouse_dir, table, load_contract(table).arrow_schema())
+        revised = len(frame)
+        frame = merge_update(published, frame, OECD_KEYS[table])
+        source += f" (incremental: {revised:,} observations revised after {updates[0]} laid over the published table)"
+    frame = yield from gate(key, frame, table, f"{source} ({files})")
+    provenance = [i.provenance.as_dict() for i in items]
+    retrieved = max(p["retrieved_at"] for p in provenance)
+    yield dg.Output(frame, metadata=output_metadata(frame, source, provenance, retrieved))
+
+
 def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame]) -> dg.AssetsDefinition:
     key = f"core__{table}"
     contract = load_contract(table)
-
-    def publish(sources: SourceModeResource, raws: list[list[dict]]):
-        items = [RawInput(Provenance(**r["provenance"]), r["spec"]) for raw in raws for r in raw]
-        if not items:
-            raise dg.Failure(description=f"no input for {table}: neither bulk files nor an API answer")
-        try:
-            frames = [_read(i, sources) for i in items]
-        except SourceError as exc:
-            raise dg.Failure(description=str(exc)) from exc
-        source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-        files = ", ".join(i.provenance.location for i in items)
-        frame = yield from gate(key, finalize(frames), table, f"{source} ({files})")
-        provenance = [i.provenance.as_dict() for i in items]
-        retrieved = max(p["retrieved_at"] for p in provenance)
-        yield dg.Output(frame, metadata=output_metadata(frame, source, provenance, retrieved))
+    description = f"{contract.description}\n\nContract: `data_contracts/{table}.yaml`."
+    live = {"live": dg.AssetIn(key=LIVE_RAW_ASSETS[table])} if table in LIVE_RAW_ASSETS else {}
+    if table in API_ONLY_TABLES:
+        @published_asset(table, "core", ins=live, description=description)
+        def core_from_api(sources: SourceModeResource, live: list[dict]):
+            yield from _publish(key, table, finalize, sources, [live])
+        return core_from_api
 
     ins = {"raw": dg.AssetIn(key=f"raw_files__{table}")}
-    description = f"{contract.description}\n\nContract: `data_contracts/{table}.yaml`."
-    if table not in LIVE_RAW_ASSETS:
+    if not live:
         @published_asset(table, "core", ins=ins, description=description)
         def core(sources: SourceModeResource, raw: list[dict]):
-            yield from publish(sources, [raw])
+            yield from _publish(key, table, finalize, sources, [raw])
         return core
 
-    @published_asset(table, "core", ins={**ins, "live": dg.AssetIn(key=LIVE_RAW_ASSETS[table])},
-                     description=description)
+    @published_asset(table, "core", ins={**ins, **live}, description=description)
     def core_with_api(sources: SourceModeResource, raw: list[dict], live: list[dict]):
-        yield from publish(sources, [raw, live])
+        yield from _publish(key, table, finalize, sources, [raw, live])
 
     return core_with_api
 
@@ -137,4 +160,4 @@ def bulk_table_assets() -> list[dg.AssetsDefinition]:
     out = []
     for table, finalize in BULK_TABLES.items():
         out += [_raw_asset(table), _core_asset(table, finalize)]
-    return out
+    return out + [_core_asset(table, finalize) for table, finalize in API_TABLES.items()]

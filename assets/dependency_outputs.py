@@ -32,9 +32,10 @@ def _require_products(bilateral: pd.DataFrame, asset: str) -> None:
     """Product metrics need product detail; a live Comtrade refresh of TOTAL has none."""
     if not product_classifications_present(bilateral):
         raise dg.Failure(description=(
-            f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Add "
-            "product-level bulk files (TRADE_BULK_DIR, TRADE_SOURCES=bulk); `make run` leaves this "
-            "asset out until then"))
+            f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Ask Comtrade "
+            "for HS detail (COMTRADE_COMMODITIES=AG2, AG4 or AG6; AG6 needs COMTRADE_API_KEY, the preview "
+            "caps answers at 500 records) or add product-level bulk files (TRADE_BULK_DIR); `make run` "
+            "leaves this asset out until then"))
 
 
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

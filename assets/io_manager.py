@@ -67,9 +67,17 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files)}
         )
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | None:
+        """The published table; for an input marked ``optional`` (``OPTIONAL_INPUT``), None when
+        the table was never published (a branch the settings cannot feed was left out of the run)."""
         name = table_name(context.asset_key)
+        if (context.definition_metadata or {}).get("optional") and not (Path(self.root) / name).exists():
+            context.log.info(f"optional input {name} is not published under {self.root}: going without it")
+            return None
         return read_table(self.root, name, load_contract(name).arrow_schema())
+
+
+OPTIONAL_INPUT = {"optional": True}  # AssetIn metadata: load None when the table is not published
 
 
 def _plain_metadata(context: dg.OutputContext) -> dict[str, Any]:

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import ComtradeResource, SourceModeResource, WorldBankResource
+from assets.resources import ComtradeResource, OecdResource, SourceModeResource, WorldBankResource
 from pipeline.sources.api_parsing import ApiFormatError
 from pipeline.sources.base import SourceError
 from pipeline.sources.http import HttpClient
 from pipeline.sources.landing import LandingZone
-from pipeline.sources.live import RATE_LIMITS, fetch_frame, landing_provenance
+from pipeline.sources.live import RATE_LIMITS, fetch_frame, landing_provenance, published_since
 
 LIVE_RAW_ASSETS: dict[str, str] = {  # canonical table -> raw asset fed by its API
     "macro_indicators": "raw_worldbank__indicators",
     "bilateral_goods_trade": "raw_comtrade__goods_trade",
+    "services_trade": "raw_oecd__batis",
+    "value_added_trade": "raw_oecd__tiva",
 }
+API_ONLY_TABLES = ("services_trade", "value_added_trade")  # no bulk file feeds these
 
 
-def _fetch(context, sources: SourceModeResource, api) -> dg.Output:
+def _fetch(context, sources: SourceModeResource, api, spec: dict | None = None) -> dg.Output:
     mode = sources.resolved()
     if mode != "live":
         return dg.Output([], metadata={"mode": mode, "requests": 0,
                                        "note": "nothing fetched: TRADE_SOURCES resolves to bulk"})
-    spec = {**api.spec(), "kind": "api"}
+    spec = {**(spec or api.spec()), "kind": "api"}
     source = spec["source"]
     landing = LandingZone(sources.landing_root, source)
     client = HttpClient(source, spec["base_url"], landing, secrets=api.secrets(), headers=api.headers(),
@@ -44,7 +47,7 @@ def _fetch(context, sources: SourceModeResource, api) -> dg.Output:
             if landed := landing.lookup(client.used[-1]):
                 landing.reject(landed, str(exc)[:500])
         raise dg.Failure(
-            description=f"{client.redact(str(exc))} Bodies received so far are kept in {landing.dir}; "
+            description=f"{client.redact(str(exc)).rstrip('.')}. Bodies received so far are kept in {landing.dir}; "
             "nothing was published, and a re-run reuses them.",
             metadata={**client.stats.as_dict(), "landing_dir": str(landing.dir)},
         ) from None
@@ -52,7 +55,8 @@ def _fetch(context, sources: SourceModeResource, api) -> dg.Output:
     return dg.Output(
         [{"provenance": provenance.as_dict(), "spec": spec}],
         metadata={
-            "mode": mode, **client.stats.as_dict(), "responses": len(set(client.used)),
+            "mode": mode, **client.stats.as_dict(), "scope": spec.get("scope", source),
+            "updated_after": spec.get("updated_after") or "none (full refresh)", "responses": len(set(client.used)),
             "dagster/row_count": len(frame), "landing_dir": str(landing.dir),
             "preview": dg.MetadataValue.md(frame.head(10).to_markdown(index=False)),
         },
@@ -77,4 +81,29 @@ def raw_comtrade__goods_trade(context, sources: SourceModeResource,
     return _fetch(context, sources, comtrade)
 
 
-LIVE_SOURCE_ASSETS = [raw_worldbank__indicators, raw_comtrade__goods_trade]
+def _fetch_oecd(context, sources: SourceModeResource, oecd: OecdResource, dataflow: str) -> dg.Output:
+    spec = oecd.spec(dataflow)
+    if sources.resolved() == "live" and oecd.is_incremental():
+        if since := published_since(sources.warehouse_dir, spec):
+            spec["updated_after"] = since
+            context.log.info(f"OECD {dataflow}: incremental refresh, observations revised after {since}")
+    return _fetch(context, sources, oecd, spec)
+
+
+@dg.asset(group_name="raw", io_manager_key="raw_io_manager", kinds={"api"})
+def raw_oecd__batis(context, sources: SourceModeResource, oecd: OecdResource) -> dg.Output:
+    """OECD-WTO BaTIS: services exports and imports of every reporter by EBOPS 2010 main
+    component (SA..SL) with the partners of OECD_PARTNERS (W = world), balanced values in USD.
+    Once published, a refresh asks only for observations revised since (``updatedAfter``)."""
+    return _fetch_oecd(context, sources, oecd, "batis")
+
+
+@dg.asset(group_name="raw", io_manager_key="raw_io_manager", kinds={"api"})
+def raw_oecd__tiva(context, sources: SourceModeResource, oecd: OecdResource) -> dg.Output:
+    """OECD-WTO TiVA (2025 edition) indicators of OECD_TIVA_INDICATORS (EXGR_FVA: foreign value
+    added, % of gross exports) for every economy, total economy, partners of OECD_PARTNERS.
+    Once published, a refresh asks only for observations revised since (``updatedAfter``)."""
+    return _fetch_oecd(context, sources, oecd, "tiva")
+
+
+LIVE_SOURCE_ASSETS = [raw_worldbank__indicators, raw_comtrade__goods_trade, raw_oecd__batis, raw_oecd__tiva]

@@ -103,3 +103,53 @@ class ComtradeResource(dg.ConfigurableResource):
 
     def headers(self) -> dict[str, str]:
         return {"Ocp-Apim-Subscription-Key": self.api_key} if self.api_key else {}
+
+
+class OecdResource(dg.ConfigurableResource):
+    """OECD SDMX REST API: base URL (a mirror or test server can stand in), the partners and
+    years asked for, the TiVA indicators, and whether a refresh asks only for what was revised
+    since the published table was fetched (``updatedAfter``)."""
+
+    base_url: str = "https://sdmx.oecd.org/public/rest"
+    partners: str = "W"
+    years: str = ""
+    tiva_indicators: str = "EXGR_FVA"
+    incremental: str = "true"
+
+    def spec(self, dataflow: str) -> dict:
+        from pipeline.sources.live import OECD_TABLES
+
+        try:
+            years = parse_years(self.years) if self.years.strip() else None
+        except ValueError as exc:
+            raise dg.Failure(description=f"OECD_YEARS: {exc} (or leave it empty for all published years)") from exc
+        spec = {"source": "oecd", "table": OECD_TABLES[dataflow], "dataflow": dataflow,
+                "base_url": self.base_url, "partners": parse_codes(self.partners) or None,
+                "years": [years[0], years[-1]] if years else None}
+        if dataflow == "tiva":
+            spec["indicators"] = parse_codes(self.tiva_indicators) or None
+        spec["scope"] = scope_label(spec)
+        return spec
+
+    def is_incremental(self) -> bool:
+        value = self.incremental.strip().lower()
+        if value not in ("true", "false", "1", "0", "yes", "no", ""):
+            raise dg.Failure(description=f"OECD_INCREMENTAL={self.incremental!r}: use true or false")
+        return value in ("true", "1", "yes")
+
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+def scope_label(spec: dict) -> str:
+    """What one OECD query covers, readable: ``oecd:batis partners=W years=all``. A published
+    table is only updated incrementally by a query of the same scope."""
+    parts = [f"oecd:{spec['dataflow']}", f"base={spec['base_url']}",
+             f"partners={'+'.join(spec['partners']) if spec['partners'] else 'all'}",
+             f"years={'-'.join(map(str, spec['years'])) if spec['years'] else 'all'}"]
+    if spec.get("indicators"):
+        parts.append(f"indicators={'+'.join(spec['indicators'])}")
+    return " ".join(parts)

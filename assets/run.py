@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from assets.settings import apply_defaults, prepare_dagster_home
 
 
-LIVE_URLS = ("WORLD_BANK_API_URL", "COMTRADE_API_URL")
+LIVE_URLS = ("WORLD_BANK_API_URL", "COMTRADE_API_URL", "OECD_SDMX_API_URL")
 
 
 def unreachable_hosts(urls: list[str], timeout: float = 3.0) -> list[str]:
@@ -36,7 +36,7 @@ def main() -> int:
             print("The live sources are unreachable:\n  " + "\n  ".join(problems) + "\n"
                   "Without a network, run on bulk files instead, for example:\n"
                   "    TRADE_BULK_DIR=../shared/datasets make run\n"
-                  "or point WORLD_BANK_API_URL / COMTRADE_API_URL at a mirror.", file=sys.stderr)
+                  "or point WORLD_BANK_API_URL / COMTRADE_API_URL / OECD_SDMX_API_URL at a mirror.", file=sys.stderr)
             return 2
         print(f"refreshing from the live APIs ({', '.join(os.environ[n] for n in LIVE_URLS)}); "
               "answers land in $TRADE_WAREHOUSE_DIR/landing and are reused for "

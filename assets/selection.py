@@ -2,8 +2,10 @@
 settings cannot feed (said out loud, never silently).
 
 In live mode without TRADE_BULK_DIR the tables that no API serves (WIOD input-output tables,
-gravity panels) have no source, so their branches (value chains, services, gravity, agreement
-impacts, and the scorecard that joins value chains) are left out. With goods totals only
+gravity panels) have no source, so their branches (value chains, services group exposure,
+gravity, agreement impacts, and the scorecard that joins value chains) are left out; services
+exposure stays, from BaTIS alone. In bulk mode the OECD tables, which only the API serves, are
+left out, and services exposure comes from WIOD alone. With goods totals only
 (COMTRADE_COMMODITIES=TOTAL, the preview default) the product metrics are left out too.
 Leaving them out of the run, rather than letting optional outputs skip at run time, also keeps
 clear of Dagster's in-process hang when a failure meets a skipped branch (dagster#33661).
@@ -17,23 +19,35 @@ import dagster as dg
 from pipeline.sources.live import parse_codes, resolve_mode
 
 BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
+API_ONLY = ("raw_oecd__batis", "raw_oecd__tiva", "core__services_trade", "core__value_added_trade")
+EITHER_SOURCE = ("out__services_exposure",)  # optional inputs: runs on whichever side is there
 PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
                    "out__strategic_dependencies")
+WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies")
 
 
 def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:
     """The assets to materialize under the settings ``env``, and why any are left out."""
     selection, reasons = dg.AssetSelection.all(), []
     if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
-        return selection, reasons
+        reasons.append("bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")
+        return selection - dg.AssetSelection.assets(*API_ONLY), reasons
     if not env.get("TRADE_BULK_DIR"):
         selection -= dg.AssetSelection.assets(*BULK_ONLY_RAW).downstream()
-        reasons.append("no API serves the WIOD tables or the gravity panels: value chains, services, "
-                       "gravity estimates, agreement impacts and the scorecard need TRADE_BULK_DIR")
+        selection |= dg.AssetSelection.assets(*EITHER_SOURCE)
+        reasons.append("no API serves the WIOD tables or the gravity panels: value chains, services group "
+                       "exposure, gravity estimates, agreement impacts and the scorecard need TRADE_BULK_DIR "
+                       "(services exposure comes from BaTIS alone)")
     if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
         selection -= dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream()
         reasons.append("Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
-                       "RCA and strategic dependencies need product-level bulk files (TRADE_BULK_DIR)")
+                       "RCA and strategic dependencies need product-level data: COMTRADE_COMMODITIES=AG2, AG4 "
+                       "or AG6 (HS chapters, headings, subheadings), or bulk mode (TRADE_SOURCES=bulk)")
+    else:
+        selection -= dg.AssetSelection.assets(*WORLD_PRODUCT_OUTPUTS).downstream()
+        reasons.append("RCA and strategic dependencies need product data for every exporter of the world "
+                       "(Atlas, BACI: bulk mode); the focus reporters of a live Comtrade refresh are not the "
+                       "world, so only product concentration runs")
     return selection, reasons
 
 

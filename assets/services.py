@@ -1,7 +1,10 @@
-"""Services trade in TiSA-style sectors from the input-output table (issue 4, part 3).
+"""Services trade in TiSA-style sectors from the input-output table and BaTIS.
 
-BaTIS flows and STRI values are optional inputs of :mod:`pipeline.metrics.services`; their
-live clients are another feature, so these assets use the WIOD flows only for now.
+``out__services_exposure`` reads WIOD (``core__input_output``, bulk files) and BaTIS
+(``core__services_trade``, OECD API) as optional inputs: either may be missing when the settings
+cannot feed it (no TRADE_BULK_DIR; bulk mode), and BaTIS replaces WIOD in the years it covers.
+The group exposure needs bilateral flows, so it uses WIOD only. STRI is not wired yet (no
+verified STRI dataflow layout; see oecd_dataflows.yaml).
 """
 from __future__ import annotations
 
@@ -9,26 +12,35 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
+from assets.io_manager import OPTIONAL_INPUT
 from assets.plots import bar_chart_md
 from pipeline.metrics.services import (combine_flows, services_exposure, services_flows_from_io,
                                        services_group_exposure)
 from pipeline.reference.groups import membership_panel
 
 SOURCE = "core__input_output (services industries c18..c35), services_sectors.yaml"
+BATIS_SOURCE = "core__services_trade (OECD-WTO BaTIS, EBOPS 2010 SA..SL), services_sectors.yaml"
 
 
-@published_asset("services_exposure", "out")
-def out__services_exposure(core__input_output: pd.DataFrame):
-    """Per country, year and TiSA-style sector: services exports and imports (sales of the
-    sector's industries to foreign users, intermediate + final, USD), balance = exports -
-    imports, and Balassa RCA within services = (X_ck/X_c)/(X_wk/X_w)."""
-    flows = combine_flows(services_flows_from_io(core__input_output), None)
-    frame = yield from gate("out__services_exposure", services_exposure(flows),
-                            "services_exposure", SOURCE)
+@published_asset("services_exposure", "out",
+                 ins={"core__input_output": dg.AssetIn(metadata=OPTIONAL_INPUT),
+                      "core__services_trade": dg.AssetIn(metadata=OPTIONAL_INPUT)})
+def out__services_exposure(core__input_output: pd.DataFrame | None, core__services_trade: pd.DataFrame | None):
+    """Per country, year and TiSA-style sector: services exports and imports (USD), balance =
+    exports - imports, and Balassa RCA within services = (X_ck/X_c)/(X_wk/X_w). From BaTIS
+    (EBOPS 2010 by BoP transaction) in the years it covers, else from WIOD (sales of the sector's
+    industries to foreign users); the `source` column says which."""
+    flows = None if core__input_output is None else combine_flows(services_flows_from_io(core__input_output), None)
+    used = [s for s, t in ((SOURCE, core__input_output), (BATIS_SOURCE, core__services_trade)) if t is not None]
+    try:
+        table = services_exposure(flows, batis=core__services_trade)
+    except ValueError as exc:
+        raise dg.Failure(description=f"{exc}: set TRADE_BULK_DIR for WIOD, or run live for BaTIS") from None
+    frame = yield from gate("out__services_exposure", table, "services_exposure", "; ".join(used))
     year = int(frame["year"].max())
     latest = frame[(frame["year"] == year) & (frame["sector_id"] == "financial_insurance")
                    & (frame["exports_usd"] > 1e9) & (frame["iso3"] != "ROW")]
-    meta = output_metadata(frame, SOURCE)
+    meta = output_metadata(frame, "; ".join(used))
     meta["plot"] = bar_chart_md(latest.nlargest(15, "rca"), "iso3", "rca",
                                 f"Revealed comparative advantage in financial and insurance "
                                 f"services, {year} (exports > $1bn)")

@@ -12,7 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SETTINGS: list[tuple[str, str | None, str]] = [
     ("TRADE_SOURCES", "auto", "`live` (APIs), `bulk` (files under TRADE_BULK_DIR) or `auto`: bulk when "
      "TRADE_BULK_DIR is set, else live. In live mode, WIOD and the gravity panels still come from "
-     "TRADE_BULK_DIR when it is set; without it their outputs are skipped."),
+     "TRADE_BULK_DIR when it is set; without it their outputs are skipped. In bulk mode the "
+     "OECD tables (API only) are skipped."),
     ("TRADE_BULK_DIR", "", "Directory of bulk downloads (e.g. ../shared/datasets): works offline."),
     ("TRADE_API_CACHE_HOURS", "24", "A landed API answer younger than this is reused without a request; "
      "older ones are revalidated (ETag / Last-Modified)."),
@@ -26,7 +27,17 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("COMTRADE_REPORTERS", "ZAF,NGA,KEN,ETH,GHA,CIV,SEN,EGY,MAR,BRA,ARG,MEX,IND,IDN,VNM,BGD,PAK,PHL",
      "Focus reporters (ISO3) whose exports and imports with every partner are fetched."),
     ("COMTRADE_YEARS", "2019-2022", "Years for Comtrade: a range (2019-2022) or a list (2015,2019)."),
-    ("COMTRADE_COMMODITIES", "TOTAL", "Comtrade commodity codes per query (TOTAL = all goods)."),
+    ("COMTRADE_COMMODITIES", "TOTAL", "Comtrade commodity codes: TOTAL = all goods (always fetched); AG2, AG4, "
+     "AG6 = every HS chapter, heading or subheading, one query each (product metrics; AG6 needs a key)."),
+    ("OECD_SDMX_API_URL", "https://sdmx.oecd.org/public/rest", "OECD SDMX REST API (or a mirror): BaTIS "
+     "services trade and TiVA. At the default, TiVA is asked of its own root (/sti-public/rest)."),
+    ("OECD_PARTNERS", "W", "OECD partner areas for BaTIS and TiVA (W = world; empty = every partner, "
+     "a far larger query)."),
+    ("OECD_YEARS", "", "Years for BaTIS and TiVA, a range like 2015-2022; empty = all published years."),
+    ("OECD_TIVA_INDICATORS", "EXGR_FVA", "TiVA MEASURE codes (EXGR_FVA = foreign value added in gross "
+     "exports; other codes: see pipeline/sources/oecd_dataflows.yaml)."),
+    ("OECD_INCREMENTAL", "true", "Once a BaTIS or TiVA table is published, ask the OECD only for "
+     "observations revised since (updatedAfter) and lay them over it; false = full refresh."),
     ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),

@@ -50,7 +50,24 @@ class ApiData:
             if not r.get("entryExpiredDate") and not r["isGroup"]:
                 self.iso_to_m49[r["reporterCodeIsoAlpha3"]] = r["reporterCode"]
         self.template = json.loads((api_responses / RECORDED).read_bytes())["data"][0]
+        self.baci_dir = datasets / "baci_hs6_bilateral_zaf_afg"
+        self._hs: dict[int, tuple[str, pd.DataFrame]] | None = None
         self.unauthorized = (api_responses / UNAUTHORIZED).read_bytes()
+
+    def hs_exports(self, iso3: str, year: int, digits: int) -> tuple[str, pd.DataFrame]:
+        """Exports of ``iso3`` in ``year`` by HS code of ``digits`` digits and partner, from CEPII
+        BACI (South Africa and Afghanistan: HS 2017 in 2020, HS 1992 in 2021), with Comtrade's
+        ``classificationCode`` of that edition; empty for other reporters and years."""
+        if self._hs is None:
+            self._hs = {}
+            for year_, edition, name in ((2020, "H5", "baci_hs17_2020_v202301_exports_zaf_afg.csv.gz"),
+                                         (2021, "H0", "baci_hs92_2021_v202301_exports_zaf_afg.csv.gz")):
+                self._hs[year_] = (edition, pd.read_csv(self.baci_dir / name, dtype={"hs6": str}))
+        edition, frame = self._hs.get(year, ("H5", pd.DataFrame(columns=["exporter_iso3", "importer_iso3", "hs6",
+                                                                           "value_kusd"])))
+        rows = frame[frame["exporter_iso3"] == iso3]
+        rows = rows.assign(code=rows["hs6"].str[:digits])
+        return edition, rows.groupby(["importer_iso3", "code"], as_index=False)["value_kusd"].sum()
 
     def partner_areas(self) -> bytes:
         results = [{"id": 0, "text": "World", "PartnerCode": 0, "PartnerDesc": "World",
@@ -206,8 +223,24 @@ class _Handler(BaseHTTPRequestHandler):
         flows = query.get("flowCode", ["X,M"])[0].split(",")
         iso = data.m49.get(reporter)
         records = []
-        if "X" in flows and fault != "empty_result":
+        commodities = query.get("cmdCode", ["TOTAL"])[0]
+        if commodities in ("AG2", "AG4", "AG6") and "X" in flows and fault != "empty_result":
+            edition, rows = data.hs_exports(iso, year, int(commodities[2]))
+            for r in rows.itertuples(index=False):
+                if r.importer_iso3 in data.iso_to_m49:
+                    rec = copy.deepcopy(data.template)
+                    rec.update({"refYear": year, "period": str(year), "refPeriodId": year * 10000 + 101,
+                                "reporterCode": reporter, "reporterISO": iso, "flowCode": "X", "flowDesc": "Export",
+                                "partnerCode": data.iso_to_m49[r.importer_iso3], "partnerISO": r.importer_iso3,
+                                "classificationCode": edition, "cmdCode": r.code, "aggrLevel": len(r.code),
+                                "primaryValue": float(r.value_kusd) * 1000, "fobvalue": float(r.value_kusd) * 1000})
+                    records.append(rec)
+        elif "X" in flows and fault != "empty_result":
             rows = data.trade[(data.trade["exp"] == iso) & (data.trade["time"] == year)]
+            if rows.empty:  # after 2016 (the panel's end): goods totals as the sum of BACI's HS6 rows
+                _, hs = data.hs_exports(iso, year, 2)
+                totals = hs.groupby("importer_iso3", as_index=False)["value_kusd"].sum()
+                rows = pd.DataFrame({"imp": totals["importer_iso3"], "export": totals["value_kusd"] * 1000})
             for r in rows.itertuples(index=False):
                 if r.imp not in data.iso_to_m49:
                     continue

@@ -34,6 +34,25 @@ def test_definitions_load_with_groups_checks_job_and_schedule():
             assert "dagster/column_schema" in node.metadata, key
 
 
+def test_the_schedule_runs_what_make_run_runs_under_the_settings():
+    """A scheduled tick selects like `make run`: live without TRADE_BULK_DIR leaves out the WIOD
+    and gravity branches (services exposure stays, from BaTIS); bulk mode leaves out the OECD tables."""
+    from tests.env import environment
+
+    schedule = defs.resolve_schedule_def("monthly_refresh")
+    for settings, absent, present in (
+        (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts"},
+         {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators"}),
+        (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_trade"},
+         {"core__input_output", "out__agreement_impacts", "out__services_exposure"}),
+    ):
+        with environment(**settings), dg.build_schedule_context() as context:
+            [request] = schedule.evaluate_tick(context).run_requests
+        keys = {k.to_user_string() for k in request.asset_selection}
+        assert not keys & absent and present <= keys, settings
+        assert request.tags["left_out"]
+
+
 def test_dagster_cli_validates_the_workspace(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -21,6 +21,23 @@ PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 FLOWS = {"X": "export", "M": "import"}
 RECORD_FIELDS = ("reporterCode", "partnerCode", "flowCode", "refYear", "cmdCode", "primaryValue")
+# Comtrade's classificationCode of HS data -> the HS edition of a declared product
+# classification (pipeline/reference/product_classifications.yaml: <edition>_<digits>).
+HS_EDITIONS = {"H0": "HS92", "H1": "HS96", "H2": "HS02", "H3": "HS07", "H4": "HS12", "H5": "HS17", "H6": "HS22"}
+
+
+def product_classification(cmd_code: str, classification_code: str | None) -> str:
+    """``TOTAL``, or the declared classification of an HS code as reported: ``H5`` and
+    ``"8542"`` -> ``HS17_4``. Any other edition or code shape raises, naming both."""
+    if cmd_code == "TOTAL":
+        return "TOTAL"
+    edition = HS_EDITIONS.get(str(classification_code))
+    if edition is None or not cmd_code.isdigit() or len(cmd_code) not in (2, 4, 6):
+        raise ApiFormatError(
+            f"Comtrade record with cmdCode {cmd_code!r} in classification {classification_code!r}: expected HS "
+            f"chapters, headings or subheadings (2, 4 or 6 digits) of {sorted(HS_EDITIONS)}; ask for "
+            "COMTRADE_COMMODITIES=TOTAL, AG2, AG4 or AG6")
+    return f"{edition}_{len(cmd_code)}"
 WORLD_M49 = 0
 
 
@@ -116,23 +133,40 @@ class ComtradeClient:
     def fetch_reporters(self, reporters_iso3: list[str], years: list[int], commodities: str = "TOTAL",
                         progress: Callable[[str], None] = lambda m: None) -> pd.DataFrame:
         """Exports and imports of each focus reporter with every partner, one query per
-        reporter, year and flow. Returns canonical ``bilateral_goods_trade`` columns."""
+        reporter, year, flow and commodity group (:func:`commodity_queries`: goods totals are
+        always asked for). Returns canonical ``bilateral_goods_trade`` columns."""
         codes = self.m49_to_iso3()
+        groups = commodity_queries(commodities)
         records: list[dict] = []
-        total = len(reporters_iso3) * len(years) * len(FLOWS)
+        total = len(reporters_iso3) * len(years) * len(FLOWS) * len(groups)
         done = 0
         for iso in reporters_iso3:
             for year in years:
                 m49 = self.reporter_code(iso, year)
                 for flow in FLOWS:
-                    records += self.fetch(m49, year, flow, commodities)
-                    done += 1
+                    for group in groups:
+                        records += self.fetch(m49, year, flow, group)
+                        done += 1
             progress(f"comtrade: {done}/{total} queries, {len(records)} records ({iso} done)")
         return records_to_frame(records, codes)
 
 
+def commodity_queries(commodities: str) -> list[str]:
+    """``COMTRADE_COMMODITIES`` -> the ``cmdCode`` of each query: ``TOTAL`` always (the goods
+    totals every trade profile needs), each of ``AG1``..``AG6`` (all codes of one HS level) on
+    its own, and any explicit codes together: ``"AG2,8542,8541"`` -> ``["TOTAL", "AG2", "8542,8541"]``."""
+    items = [c.strip().upper() for c in str(commodities).split(",") if c.strip()]
+    levels = [c for c in dict.fromkeys(items) if c.startswith("AG")]
+    explicit = [c for c in dict.fromkeys(items) if c != "TOTAL" and not c.startswith("AG")]
+    bad = [c for c in levels if c not in {f"AG{n}" for n in range(1, 7)}]
+    if bad:
+        raise ValueError(f"COMTRADE_COMMODITIES: {bad} are not Comtrade levels (AG1..AG6)")
+    return ["TOTAL", *levels] + ([",".join(explicit)] if explicit else [])
+
+
 def records_to_frame(records: list[dict], codes: dict[int, str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=list(RECORD_FIELDS) + ["partner2Code", "motCode"])
+    frame = pd.DataFrame.from_records(records, columns=list(RECORD_FIELDS) + ["partner2Code", "motCode",
+                                                                               "classificationCode"])
     frame = frame[frame["flowCode"].isin(list(FLOWS))]
     frame = frame[(frame["partner2Code"].fillna(0) == 0) & (frame["motCode"].fillna(0) == 0)]
     out = pd.DataFrame(
@@ -141,7 +175,8 @@ def records_to_frame(records: list[dict], codes: dict[int, str]) -> pd.DataFrame
             "partner_iso3": frame["partnerCode"].map(codes),
             "year": frame["refYear"],
             "flow": frame["flowCode"].map(FLOWS),
-            "product_classification": ["TOTAL" if c == "TOTAL" else "HS" for c in frame["cmdCode"]],
+            "product_classification": [product_classification(str(c), cl) for c, cl
+                                       in zip(frame["cmdCode"], frame["classificationCode"])],
             "product_code": frame["cmdCode"].astype(str),
             "value_usd": frame["primaryValue"],
             "source": "comtrade_api",

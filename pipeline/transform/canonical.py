@@ -75,3 +75,24 @@ def finalize_input_output(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for col in ("row_iso3", "col_iso3"):
         frame[col] = codes.canonical(frame[col])
     return frame
+
+
+def _finalize_oecd(frames: list[pd.DataFrame], value: str, code_columns: tuple[str, ...], source: str) -> pd.DataFrame:
+    """OECD tables in long form: an observation without a value is an absent row (the landed
+    answer keeps it); area codes rewritten from aliases; ``source`` names the dataflow."""
+    frame = _concat(frames)
+    if frame.empty:
+        return frame
+    frame = frame[frame[value].notna()].reset_index(drop=True)
+    codes = country_codes()
+    for col in code_columns:
+        frame[col] = codes.canonical(frame[col])
+    return frame.assign(source=source)
+
+
+def finalize_services_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return _finalize_oecd(frames, "value_usd", ("reporter_iso3", "partner_iso3"), "oecd_batis")
+
+
+def finalize_value_added_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return _finalize_oecd(frames, "value", ("iso3", "partner_iso3"), "oecd_tiva")

@@ -15,7 +15,7 @@ from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
 from tests.contracts.agreement_impacts_frames import agreement_impacts_good_frames
-from tests.contracts.services_frames import services_good_frames
+from tests.contracts.services_frames import oecd_good_frames, services_good_frames
 
 
 @pytest.fixture(scope="session")
@@ -67,5 +67,6 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "country_trade_profile": profile.head(200),
         "country_group_exposure": exposure.head(200),
         **services_good_frames(source),
+        **oecd_good_frames(shared_datasets, chains["totals"]),
         **agreement_impacts_good_frames(shared_datasets),
     }

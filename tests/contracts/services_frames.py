@@ -18,3 +18,25 @@ def services_good_frames(source: FilesSource) -> dict[str, pd.DataFrame]:
     frames = {"services_exposure": services_exposure(flows),
               "services_group_exposure": services_group_exposure(flows, membership)}
     return {k: v.head(200).reset_index(drop=True) for k, v in frames.items()}
+
+
+def batis_canonical(datasets) -> pd.DataFrame:
+    """The canonical ``services_trade`` rows of the BaTIS-shaped test answer (real 2016 services
+    exports by EBOPS category, UN Comtrade; see tests/oecd_server.py), as the pipeline finalizes them."""
+    from tests.oecd_server import batis_rows
+
+    rows = batis_rows(datasets)
+    frame = pd.DataFrame({"reporter_iso3": rows["REF_AREA"], "partner_iso3": "WLD",
+                          "year": rows["TIME_PERIOD"].astype(int), "ebops2010_code": rows["SERVICE"],
+                          "flow": "export", "value_usd": rows["OBS_VALUE"] * 1e6})
+    return canonical.finalize_services_trade([frame])
+
+
+def oecd_good_frames(datasets, value_chain_totals: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``services_trade`` from the real BaTIS-shaped rows; ``value_added_trade`` as TiVA's
+    EXGR_FVA share computed from WIOD (the values the test OECD server answers with)."""
+    totals = value_chain_totals
+    tiva = pd.DataFrame({"iso3": totals["iso3"], "partner_iso3": "WLD", "year": totals["year"].astype(int),
+                         "indicator_code": "EXGR_FVA", "unit": "pct", "value": totals["gvc_backward_pct"]})
+    return {"services_trade": batis_canonical(datasets).head(200),
+            "value_added_trade": canonical.finalize_value_added_trade([tiva]).head(200)}

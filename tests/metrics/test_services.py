@@ -84,15 +84,38 @@ def test_group_exposure_follows_membership_of_the_year(flows):
 
 
 def test_batis_replaces_wiod_in_its_years_and_rejects_unknown_codes(flows):
-    batis = pd.DataFrame({"year": [2004, 2004], "reporter_iso3": ["USA", "USA"],
-                          "partner_iso3": ["GBR", "GBR"], "ebops_code": ["SF", "SG"],
-                          "value_usd": [5.0, 7.0]})
+    batis = pd.DataFrame({"year": [2004, 2004, 2004], "reporter_iso3": ["USA", "USA", "USA"],
+                          "partner_iso3": ["GBR", "GBR", "WLD"], "ebops2010_code": ["SF", "SG", "SG"],
+                          "flow": ["export", "export", "export"], "value_usd": [5.0, 7.0, 30.0]})
     combined = combine_flows(flows.drop(columns="source"), services_flows_from_batis(batis))
     y2004 = combined[combined.year == 2004]
-    assert set(y2004["source"]) == {"batis"} and y2004["value_usd"].sum() == 12.0
+    assert set(y2004["source"]) == {"batis"} and y2004["value_usd"].sum() == 12.0  # bilateral rows only
     assert set(combined.loc[combined.year == 2003, "source"]) == {"input_output"}
     with pytest.raises(ValueError, match="SX"):
-        services_flows_from_batis(batis.assign(ebops_code="SX"))
+        services_flows_from_batis(batis.assign(ebops2010_code="SX"))
+    # Exposure: the world row where there is one (30), not the sum of partners (7 + 5).
+    out = services_exposure(flows, batis=batis).set_index(["year", "iso3", "sector_id"])
+    assert out.loc[(2004, "USA", "financial_insurance"), "exports_usd"] == 30.0
+    assert out.loc[(2004, "USA", "financial_insurance"), "source"] == "batis"
+    assert set(out.loc[2003, "source"]) == {"input_output"} and set(out.loc[2004, "source"]) == {"batis"}
+    with pytest.raises(ValueError, match="neither was given"):
+        services_exposure(None)
+
+
+def test_exposure_from_real_batis_rows_sums_components_and_keeps_the_rca_identity(shared_datasets):
+    from tests.contracts.services_frames import batis_canonical
+
+    batis = batis_canonical(shared_datasets)
+    out = services_exposure(None, batis=batis)
+    by_country = out.groupby("iso3")["exports_usd"].sum()
+    np.testing.assert_allclose(by_country, batis.groupby("reporter_iso3")["value_usd"].sum().loc[by_country.index],
+                               rtol=1e-12)  # every EBOPS component lands in exactly one sector
+    world_share = out.groupby("sector_id")["exports_usd"].transform("sum") / out["exports_usd"].sum()
+    weighted = (world_share * out["rca"]).groupby(out["iso3"]).sum()
+    negative = out.loc[out["exports_usd"] < 0, "iso3"]  # BoP net recording: BWA, SK, -91,815 USD
+    assert len(negative) >= 1 and out.loc[out["exports_usd"] < 0, "rca"].isna().all()
+    np.testing.assert_allclose(weighted[(by_country > 0) & ~by_country.index.isin(negative)], 1.0, rtol=1e-9)
+    assert (out["imports_usd"] == 0).all() and set(out["source"]) == {"batis"}
 
 
 def test_services_tables_pass_their_contracts(flows):

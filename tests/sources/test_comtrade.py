@@ -86,3 +86,53 @@ def test_reporter_code_in_force_for_the_year(api_server, tmp_path):
     assert client.reporter_code("DEU", 1988) == 280 and client.reporter_code("DEU", 2008) == 276
     with pytest.raises(ApiFormatError, match="no reporter code for XXX"):
         client.reporter_code("XXX", 2008)
+
+
+def test_hs_detail_maps_to_declared_classifications(shared_api_responses, shared_datasets):
+    """Real BACI HS 2017 subheadings of South Africa's 2020 exports, in the recorded Comtrade
+    record shape as the keyed API reports them (classificationCode H5), map to ``HS17_6``; the
+    same flows summed to chapters map to ``HS17_2``; both are declared for the product metrics."""
+    import copy
+    import json
+
+    import pandas as pd
+
+    from pipeline.metrics.product_flows import product_classifications_present
+
+    template = json.loads(_body(shared_api_responses, "TOTAL__200_count4__2024-11-15"))["data"][0]
+    codes = parse_reference(_body(shared_api_responses, "Reporters.json"), "u", "reporterCode", "reporterCodeIsoAlpha3")
+    to_m49 = {iso: m49 for m49, iso in codes.items()}
+    baci = pd.read_csv(shared_datasets / "baci_hs6_bilateral_zaf_afg/baci_hs17_2020_v202301_exports_zaf_afg.csv.gz",
+                       dtype={"hs6": str})
+    zaf = baci[(baci["exporter_iso3"] == "ZAF") & baci["importer_iso3"].isin(["DEU", "CHN", "USA"])]
+    chapters = zaf.assign(hs6=zaf["hs6"].str[:2]).groupby(["importer_iso3", "hs6"], as_index=False)["value_kusd"].sum()
+
+    def records(rows):
+        out = []
+        for r in rows.itertuples(index=False):
+            rec = copy.deepcopy(template)
+            rec.update({"reporterCode": to_m49["ZAF"], "partnerCode": to_m49[r.importer_iso3], "flowCode": "X",
+                        "refYear": 2020, "cmdCode": r.hs6, "classificationCode": "H5",
+                        "primaryValue": r.value_kusd * 1000})
+            out.append(rec)
+        return out
+
+    frame = records_to_frame(records(zaf) + records(chapters), codes)
+    assert set(frame["product_classification"]) == {"HS17_6", "HS17_2"}
+    assert product_classifications_present(frame) == ["HS17_6", "HS17_2"]  # finest first
+    by_class = frame.groupby("product_classification")["value_usd"].sum()
+    assert by_class["HS17_6"] == pytest.approx(by_class["HS17_2"], rel=1e-12) == zaf["value_kusd"].sum() * 1000
+    with pytest.raises(ApiFormatError, match="'H9'"):
+        records_to_frame([{**records(zaf.head(1))[0], "classificationCode": "H9"}], codes)
+    with pytest.raises(ApiFormatError, match="'99999'"):
+        records_to_frame([{**records(zaf.head(1))[0], "cmdCode": "99999"}], codes)
+
+
+def test_commodity_groups_are_separate_queries_and_totals_always_come():
+    from pipeline.sources.comtrade import commodity_queries
+
+    assert commodity_queries("TOTAL") == ["TOTAL"]
+    assert commodity_queries("AG2") == ["TOTAL", "AG2"]
+    assert commodity_queries("ag6, 8542,8541,TOTAL") == ["TOTAL", "AG6", "8542,8541"]
+    with pytest.raises(ValueError, match="AG9"):
+        commodity_queries("AG9")

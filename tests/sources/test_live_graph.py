@@ -2,7 +2,7 @@
 
 Only the base URLs change: the real clients, raw assets, landing zone, contract gate and IO
 manager run as in production, against a server answering in the World Bank and Comtrade
-formats with the real values of ``../shared/datasets``. Faults injected on that server end
+formats (and OECD SDMX-CSV for BaTIS and TiVA) with the real values of ``../shared/datasets``. Faults injected on that server end
 either in a correct result or in a clear error with nothing bad published and the bodies that
 did arrive kept; the API key never appears anywhere the pipeline writes.
 """
@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,6 +40,8 @@ def live_refresh(server, warehouse: Path, **overrides: str) -> dg.ExecuteInProce
         COMTRADE_API_URL=server.url, COMTRADE_API_KEY=API_KEY,
         COMTRADE_REPORTERS=",".join(REPORTERS), COMTRADE_YEARS=",".join(map(str, YEARS)),
         COMTRADE_COMMODITIES="TOTAL",
+        OECD_SDMX_API_URL=server.url + "/sdmx/public/rest", OECD_PARTNERS="W", OECD_YEARS="",
+        OECD_TIVA_INDICATORS="EXGR_FVA", OECD_INCREMENTAL="true",
     )
     settings.update(overrides)
     selection, _ = refresh_selection(settings)  # what `make run` runs with these settings
@@ -64,8 +67,9 @@ def messages(result) -> str:
 
 
 @pytest.fixture(scope="module")
-def live_server(api_data):
+def live_server(api_data, oecd_data):
     with serving(api_data) as server:
+        server.oecd = oecd_data
         yield server
 
 
@@ -118,7 +122,10 @@ def test_branches_without_a_source_are_left_out_by_name(first_run):
     assert any("TRADE_BULK_DIR" in r for r in reasons) and any("product-level" in r for r in reasons)
     hybrid, reasons = refresh_selection({"TRADE_SOURCES": "live", "TRADE_BULK_DIR": "/data",
                                          "COMTRADE_COMMODITIES": "AG2"})
-    assert reasons == [] and hybrid == dg.AssetSelection.all()
+    left_out = dg.AssetSelection.all() - hybrid
+    keys = {k.to_user_string() for k in left_out.resolve(defs.resolve_asset_graph())}
+    assert keys == {"out__revealed_comparative_advantage", "out__strategic_dependencies", "out__country_scorecard"}
+    assert len(reasons) == 1 and "not the world" in reasons[0]
 
 
 def test_the_api_key_never_leaks(first_run, live_server):
@@ -135,7 +142,7 @@ def test_a_rerun_reads_the_landing_zone_and_asks_nothing(first_run, live_server,
     copy = tmp_path / "warehouse"
     shutil.copytree(warehouse, copy)
     seen = len(live_server.requests)
-    result = live_refresh(live_server, copy)
+    result = live_refresh(live_server, copy, OECD_INCREMENTAL="false")
     assert result.success
     assert len(live_server.requests) == seen
     assert materialization(result, "raw_worldbank__indicators")["cache_hits"] >= 1 + len(INDICATORS)
@@ -157,6 +164,8 @@ def test_transient_faults_end_in_the_correct_result(first_run, live_server, tmp_
     (f"/v2/country/all/indicator/{INDICATORS[1]}", "empty", "empty body"),
     (f"/v2/country/all/indicator/{INDICATORS[1]}", "rename", "lacks field"),
     ("/public/v1/preview/C/A/HS", "rename", "lacks field"),
+    ("/sdmx/public/rest/data/OECD.SDD.TPS,DSD_BATIS@DF_BATIS", "rename", "lacks column(s) ['OBS_VALUE']"),
+    ("/sdmx/public/rest/data/OECD.SDD.TPS,DSD_BATIS@DF_BATIS", "html200", "HTML"),
 ])
 def test_bad_answers_fail_by_name_and_publish_nothing(first_run, live_server, tmp_path, path, fault, expected):
     _, warehouse = first_run
@@ -164,13 +173,75 @@ def test_bad_answers_fail_by_name_and_publish_nothing(first_run, live_server, tm
     shutil.copytree(warehouse, copy)
     before = digests(copy)
     live_server.inject(path, fault)
-    result = live_refresh(live_server, copy, COMTRADE_API_KEY="", TRADE_API_CACHE_HOURS="0")
+    result = live_refresh(live_server, copy, COMTRADE_API_KEY="", TRADE_API_CACHE_HOURS="0",
+                          OECD_INCREMENTAL="false")
     assert not result.success
     failures = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
     assert any(expected in m and "127.0.0.1" in m and "nothing was published" in m for m in failures), \
         "\n".join(failures)
     assert digests(copy) == before
-    source = "worldbank" if path.startswith("/v2") else "comtrade"
+    source = {"/v2": "worldbank", "/pu": "comtrade", "/sd": "oecd"}[path[:3]]
     rejected = [json.loads(p.read_text()) for p in (copy / "landing" / source).glob("*.meta.json")]
     assert any(m.get("rejected") for m in rejected)  # the bad body is kept for inspection
     assert pd.Series([m["size_bytes"] for m in rejected]).gt(0).any()
+
+
+def test_oecd_tables_and_services_exposure_carry_the_served_values(first_run, live_server):
+    result, warehouse = first_run
+    served = live_server.oecd.flows["DSD_BATIS@DF_BATIS"].rows.dropna(subset=["OBS_VALUE"])
+    batis = read_table(warehouse, "services_trade")
+    assert len(batis) == len(served) and set(batis["partner_iso3"]) == {"WLD"}
+    assert set(batis["flow"]) == {"export"} and set(batis["year"]) == {2016}
+    usa = served[served["REF_AREA"] == "USA"].set_index("SERVICE")["OBS_VALUE"] * 1e6
+    published = batis[batis["reporter_iso3"] == "USA"].set_index("ebops2010_code")["value_usd"]
+    assert list(published.sort_index().index) == list(usa.sort_index().index)
+    assert (published.sort_index().to_numpy() == usa.sort_index().to_numpy()).all()  # exact: repr-written
+    # Financial and insurance = EBOPS SF + SG; BaTIS is the source of every row (no WIOD here).
+    exposure = read_table(warehouse, "services_exposure")
+    assert set(exposure["source"]) == {"batis"}
+    fin = exposure.set_index(["iso3", "sector_id"]).loc[("USA", "financial_insurance"), "exports_usd"]
+    assert fin == pytest.approx(usa.reindex(["SF", "SG"]).sum(), rel=1e-12)
+    tiva = read_table(warehouse, "value_added_trade")
+    totals = live_server.oecd.tiva_totals.set_index("iso3")
+    share = tiva[tiva["unit"] == "pct"].set_index("iso3")["value"]
+    expected = totals.loc[list(share.index), "gvc_backward_pct"].to_numpy()
+    assert len(share) == len(totals) and np.allclose(share.to_numpy(), expected, rtol=1e-12, atol=0)
+    assert materialization(result, "raw_oecd__batis")["updated_after"] == "none (full refresh)"
+
+
+def test_an_oecd_refresh_asks_only_for_revisions_and_keeps_the_published_tables(first_run, live_server, tmp_path):
+    _, warehouse = first_run
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    seen = len(live_server.requests)
+    result = live_refresh(live_server, copy)
+    assert result.success, messages(result)[-3000:]
+    asked = [r for r in live_server.requests[seen:] if r["path"].startswith("/sdmx/")]
+    assert len(asked) == 2 and all("updatedAfter=" in r["query"] for r in asked)  # BaTIS and TiVA
+    assert materialization(result, "raw_oecd__tiva")["updated_after"].endswith("Z")
+    for table in ("services_trade", "value_added_trade", "services_exposure"):
+        assert read_table(copy, table).equals(read_table(warehouse, table)), table
+
+
+def test_hs_chapters_from_the_live_api_feed_the_product_metrics(live_server, api_data, tmp_path):
+    """COMTRADE_COMMODITIES=AG2: South Africa's 2020 exports by HS chapter (real BACI values
+    served in Comtrade's shape, classificationCode H5) land as ``HS17_2`` and feed the product
+    metrics that need no world-complete classification; goods totals are always asked for too."""
+    warehouse = tmp_path / "warehouse"
+    result = live_refresh(live_server, warehouse, COMTRADE_REPORTERS="ZAF", COMTRADE_YEARS="2020",
+                          COMTRADE_COMMODITIES="AG2")
+    assert result.success, messages(result)[-3000:]
+    everything = read_table(warehouse, "bilateral_goods_trade")
+    assert set(everything["product_classification"]) == {"TOTAL", "HS17_2"} and set(everything["year"]) == {2020}
+    goods = everything[everything["product_classification"] == "HS17_2"]
+    _, chapters = api_data.hs_exports("ZAF", 2020, 2)
+    served = chapters[chapters["importer_iso3"].isin(list(api_data.iso_to_m49))]
+    deu = goods[goods["partner_iso3"] == "DEU"].set_index("product_code")["value_usd"].sort_index()
+    expected = served[served["importer_iso3"] == "DEU"].set_index("code")["value_kusd"].sort_index() * 1000
+    assert list(deu.index) == list(expected.index) and np.allclose(deu.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert goods["value_usd"].sum() == pytest.approx(served["value_kusd"].sum() * 1000, rel=1e-12)
+    concentration = read_table(warehouse, "export_product_concentration")
+    zaf = concentration[(concentration["iso3"] == "ZAF") & (concentration["year"] == 2020)]
+    assert list(zaf["product_classification"]) == ["HS17_2"]
+    shares = served.groupby("code")["value_kusd"].sum() / served["value_kusd"].sum()
+    assert zaf["product_hhi"].iloc[0] == pytest.approx((shares ** 2).sum(), rel=1e-9)

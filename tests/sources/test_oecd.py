@@ -275,3 +275,21 @@ def test_codes_missing_from_the_configuration_are_errors(oecd_server, tmp_path):
     spec["dataflows"]["batis"]["measure_filter"]["METHODOLOGY"] = ["X"]
     with pytest.raises(ApiFormatError, match="no METHODOLOGY column to filter on"):
         fetch_batis(client, reporters=["USA"], spec=spec)
+
+
+def test_an_incremental_answer_replaces_only_its_observations(oecd_server, tmp_path):
+    from pipeline.sources.live import OECD_KEYS, merge_update
+
+    client = make_client(oecd_server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"))
+    published = fetch_batis(client)
+    revised = published[published["reporter_iso3"] == "USA"].dropna(subset=["value_usd"])
+    revised = revised.assign(value_usd=revised["value_usd"] + 1.0)  # a revision of the US rows
+    merged = merge_update(published, revised, OECD_KEYS["services_trade"])
+    keys = OECD_KEYS["services_trade"]
+    assert len(merged) == len(published) and not merged.duplicated(keys).any()
+    both = published.merge(merged, on=keys, suffixes=("_old", "_new"))
+    us = both["reporter_iso3"] == "USA"
+    changed = both["value_usd_new"].ne(both["value_usd_old"]) & both["value_usd_old"].notna()
+    assert changed[us & both["value_usd_old"].notna()].all() and not changed[~us].any()
+    assert merge_update(None, revised, keys).equals(revised.reset_index(drop=True))
+    assert merge_update(published, revised.iloc[:0], keys).equals(published)
