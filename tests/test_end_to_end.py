@@ -4,7 +4,6 @@ first run's Parquet files byte-identical."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -20,7 +19,7 @@ from assets.live_sources import API_ONLY_TABLES
 from assets.selection import refresh_selection, selected_keys
 from pipeline.contracts import all_contracts
 from pipeline.warehouse import read_table
-from tests.env import environment
+from tests.env import digests, environment
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +49,6 @@ def run_refresh(bulk: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
         return defs.resolve_job_def("refresh").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
             asset_selection=selected_keys(defs, selection))
-
-
-def digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.parquet"))}
 
 
 @pytest.fixture(scope="module")

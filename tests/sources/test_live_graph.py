@@ -8,7 +8,6 @@ did arrive kept; the API key never appears anywhere the pipeline writes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from assets.definitions import defs
 from assets.selection import refresh_selection, selected_keys
 from pipeline.warehouse import read_table
-from tests.env import environment
+from tests.env import digests, environment
 from tests.sources.conftest import API_KEY, INDICATORS, serving
 
 pytestmark = pytest.mark.slow
@@ -49,11 +48,6 @@ def live_refresh(server, warehouse: Path, **overrides: str) -> dg.ExecuteInProce
         return defs.resolve_job_def("refresh").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
             asset_selection=selected_keys(defs, selection))
-
-
-def digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.parquet"))}
 
 
 def materialization(result, key: str) -> dict:
