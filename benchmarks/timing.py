@@ -12,3 +12,48 @@ def best_of(fn, repeats: int = 3):
         result = fn()
         times.append(time.perf_counter() - start)
     return result, min(times)
+
+
+def _limited_child(queue, fn, args, memory_bytes):
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    start = time.perf_counter()
+    try:
+        result = fn(*args)
+    except MemoryError:
+        queue.put(("memory", None, time.perf_counter() - start))
+        return
+    queue.put(("ok", result, time.perf_counter() - start))
+
+
+def run_limited(fn, args=(), memory_gb: float = 16.0, timeout_s: float = 3600.0):
+    """Run ``fn(*args)`` once in a child process whose address space is capped at ``memory_gb``
+    and whose wall time is capped at ``timeout_s``, so that a peer that cannot fit or finish on
+    this machine is reported, not left to the kernel's OOM killer (which would take the whole
+    benchmark down). Returns ``(status, result, seconds)``: status ``ok``, ``memory`` (the cap
+    was hit after ``seconds``) or ``timeout``. ``fn`` must be importable (module level)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_limited_child, args=(queue, fn, args, int(memory_gb * 2**30)))
+    import queue as queues
+
+    start = time.perf_counter()
+    child.start()
+    answer = None
+    while answer is None and time.perf_counter() - start < timeout_s:
+        try:  # read before joining: a child blocks on exit until its queued answer is read
+            answer = queue.get(timeout=1.0)
+        except queues.Empty:
+            if not child.is_alive() and queue.empty():
+                break
+    if answer is None and child.is_alive():
+        child.kill()
+        child.join()
+        return "timeout", None, time.perf_counter() - start
+    child.join()
+    if answer is None:  # died without a word (OOM kill, a C library abort on allocation)
+        return f"exit code {child.exitcode}", None, time.perf_counter() - start
+    return answer
