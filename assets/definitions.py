@@ -19,7 +19,7 @@ from assets.reference_tables import core__country_groups
 from assets.live_sources import LIVE_SOURCE_ASSETS
 from assets.resources import (BulkFilesResource, ComtradeResource, CountryGroupsResource, OecdResource,
                               SourceModeResource, WorldBankResource)
-from assets.selection import refresh_selection
+from assets.selection import refresh_selection, selected_keys
 from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
@@ -51,8 +51,7 @@ def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     selection, left_out = refresh_selection(os.environ)
     for reason in left_out:
         context.log.info(f"left out of this run: {reason}")
-    keys = sorted(selection.resolve(ALL_ASSETS), key=lambda k: k.to_user_string())
-    return dg.RunRequest(asset_selection=keys, tags={"left_out": " | ".join(left_out)[:1000]})
+    return dg.RunRequest(asset_selection=selected_keys(defs, selection), tags={"left_out": " | ".join(left_out)[:1000]})
 
 
 def resources() -> dict[str, object]:

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from pipeline.sources.live import parse_codes, resolve_mode
 
 BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
-API_ONLY = ("raw_oecd__batis", "raw_oecd__tiva", "core__services_trade", "core__value_added_trade")
+API_ONLY = (*(LIVE_RAW_ASSETS[t] for t in API_ONLY_TABLES), *(f"core__{t}" for t in API_ONLY_TABLES))
 EITHER_SOURCE = ("out__services_exposure",)  # optional inputs: runs on whichever side is there
 PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
                    "out__strategic_dependencies")

@@ -34,12 +34,11 @@ def run_limited(fn, args=(), memory_gb: float = 16.0, timeout_s: float = 3600.0)
     benchmark down). Returns ``(status, result, seconds)``: status ``ok``, ``memory`` (the cap
     was hit after ``seconds``) or ``timeout``. ``fn`` must be importable (module level)."""
     import multiprocessing as mp
+    import queue as queues
 
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_limited_child, args=(queue, fn, args, int(memory_gb * 2**30)))
-    import queue as queues
-
     start = time.perf_counter()
     child.start()
     answer = None

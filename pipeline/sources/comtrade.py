@@ -21,6 +21,7 @@ PREVIEW_CAP = 500
 KEYED_CAP = 100_000
 FLOWS = {"X": "export", "M": "import"}
 RECORD_FIELDS = ("reporterCode", "partnerCode", "flowCode", "refYear", "cmdCode", "primaryValue")
+WORLD_M49 = 0
 # Comtrade's classificationCode of HS data -> the HS edition of a declared product
 # classification (pipeline/reference/product_classifications.yaml: <edition>_<digits>).
 HS_EDITIONS = {"H0": "HS92", "H1": "HS96", "H2": "HS02", "H3": "HS07", "H4": "HS12", "H5": "HS17", "H6": "HS22"}
@@ -38,7 +39,6 @@ def product_classification(cmd_code: str, classification_code: str | None) -> st
             f"chapters, headings or subheadings (2, 4 or 6 digits) of {sorted(HS_EDITIONS)}; ask for "
             "COMTRADE_COMMODITIES=TOTAL, AG2, AG4 or AG6")
     return f"{edition}_{len(cmd_code)}"
-WORLD_M49 = 0
 
 
 def parse_data(body: bytes, url: str) -> tuple[int, list[dict[str, Any]]]:

@@ -156,7 +156,7 @@ def published_since(warehouse: Path | str, spec: dict[str, Any], margin_hours: f
     if len(provenance) != 1 or provenance[0].get("dataset_id") != spec["scope"]:
         return None
     fetched = datetime.fromisoformat(provenance[0]["modified_at"].replace("Z", "+00:00"))
-    return (fetched - timedelta(hours=margin_hours)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return oecd.iso_utc(fetched - timedelta(hours=margin_hours))
 
 
 def replay_client(spec: dict[str, Any], landing_root: Path | str) -> HttpClient:

@@ -92,7 +92,7 @@ def build_key(entry: dict[str, Any], overrides: dict[str, str | list[str]] | Non
                     for v in (codes.get(d, "") for d in entry["dimensions"]))
 
 
-def _iso_utc(value: str | datetime) -> str:
+def iso_utc(value: str | datetime) -> str:
     """``updatedAfter`` as ``YYYY-MM-DDTHH:MM:SSZ``: a ``+01:00`` offset would travel as a
     space in the query string."""
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if not isinstance(value, datetime) else value
@@ -110,7 +110,7 @@ def fetch_dataflow(client: HttpClient, name: str, key: dict[str, Any] | None = N
     entry = spec["dataflows"][name]
     path = f"data/{entry['agency']},{entry['id']},{entry['version']}/{build_key(entry, key)}"
     params = {"startPeriod": years[0] if years else None, "endPeriod": years[1] if years else None,
-              "updatedAfter": _iso_utc(updated_after) if updated_after else None,
+              "updatedAfter": iso_utc(updated_after) if updated_after else None,
               "dimensionAtObservation": "AllDimensions"}
     root = _root_for(client, entry, spec)
     http = client if root == client.base_url else _sibling(client, root)
