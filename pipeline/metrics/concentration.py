@@ -30,8 +30,8 @@ def partner_flows(bilateral: pd.DataFrame, direction: str) -> pd.DataFrame:
     mirror = mirror.merge(covered, on=["iso3", "year"], how="left", indicator=True)
     mirror = mirror[mirror["_merge"] == "left_only"]
     flows = pd.concat([reported[FLOW_COLUMNS], mirror[FLOW_COLUMNS]], ignore_index=True)
-    aggregates = list(country_codes().aggregates)
-    keep = ~flows["iso3"].isin(aggregates) & ~flows["partner_iso3"].isin(aggregates)
+    codes = country_codes()
+    keep = codes.is_economy(flows["iso3"]) & codes.is_economy(flows["partner_iso3"])
     keep &= flows["iso3"] != flows["partner_iso3"]
     return flows[keep].groupby(["iso3", "year", "partner_iso3"], as_index=False)["value_usd"].sum()
 

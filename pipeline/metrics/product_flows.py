@@ -45,8 +45,8 @@ def product_flows(bilateral: pd.DataFrame, classification: str) -> pd.DataFrame:
     Product detail in the shared data is reported (or reconciled) from the exporter's side,
     so a country's imports of product k are its partners' exports of k to it (mirror flows).
     Where a source also reports ``flow == "import"`` rows they are used for pairs the export
-    side lacks. Aggregates (ROW, WLD, ANS "undeclared") and flows of a country with itself are
-    dropped. Returns :data:`PRODUCT_FLOW_COLUMNS`, zero flows removed.
+    side lacks. Aggregates (ROW, WLD), codes that are no economy (ANS "undeclared", UNS ...)
+    and flows of a country with itself are dropped. Returns :data:`PRODUCT_FLOW_COLUMNS`, zero flows removed.
     """
     rows = bilateral[bilateral["product_classification"] == classification]
     exports = rows[rows["flow"] == "export"].rename(
@@ -59,8 +59,8 @@ def product_flows(bilateral: pd.DataFrame, classification: str) -> pd.DataFrame:
         imports = imports.merge(seen, on=key, how="left")
         imports = imports[imports["_seen"].isna()]
     flows = pd.concat([exports[PRODUCT_FLOW_COLUMNS], imports[PRODUCT_FLOW_COLUMNS]], ignore_index=True)
-    aggregates = list(country_codes().aggregates)
-    keep = ~flows["exporter_iso3"].isin(aggregates) & ~flows["importer_iso3"].isin(aggregates)
+    codes = country_codes()
+    keep = codes.is_economy(flows["exporter_iso3"]) & codes.is_economy(flows["importer_iso3"])
     keep &= (flows["exporter_iso3"] != flows["importer_iso3"]) & (flows["value_usd"] > 0)
     flows = flows[keep]
     for col in ("exporter_iso3", "importer_iso3", "product_code"):
