@@ -114,17 +114,18 @@ def absorption_by_group(absorption: pd.DataFrame, year: int,
 
     ``membership`` has ``group_id, iso3, year`` rows for the members of each year.
     """
+    absorption = absorption.loc[:, absorption.index]  # users in the order of the sources
     members = membership[membership["year"] == year]
     total = absorption.sum(axis=1)
     share_of = lambda usd: (usd / total.where(total > 0)).to_numpy()  # noqa: E731
-    own = pd.Series(np.diag(absorption.loc[:, absorption.index].to_numpy()), absorption.index)
+    own = pd.Series(np.diag(absorption.to_numpy()), absorption.index)
+    # a member's own final demand is domestic absorption, not the group's: drop the diagonal
+    foreign = absorption.mask(np.eye(len(absorption), dtype=bool), 0.0)
     rows = []
     for group_id, group in members.groupby("group_id"):
         inside = [c for c in absorption.columns if c in set(group["iso3"])]
-        in_group = absorption[inside].sum(axis=1) if inside else pd.Series(0.0, absorption.index)
+        others = foreign[inside].sum(axis=1)  # 0 for a group with no economy in the table
         is_member = absorption.index.isin(inside)
-        # a member's own final demand is domestic absorption, not the group's
-        others = in_group - own.where(is_member, 0.0)
         rows.append(pd.DataFrame({
             "iso3": absorption.index, "year": year, "group_id": group_id,
             "is_member": is_member,
