@@ -51,7 +51,8 @@ def out__services_exposure(core__input_output: pd.DataFrame | None, core__servic
 def out__services_group_exposure(core__input_output: pd.DataFrame,
                                  core__country_groups: pd.DataFrame):
     """Share of each country's services exports (imports) in each sector sold to (bought from)
-    the members of each group, membership taken in that year; 0..1."""
+    the members of each group, membership taken in that year; 0..1, null where the country's
+    total of the sector is missing or 0."""
     flows = combine_flows(services_flows_from_io(core__input_output), None)
     years = sorted(flows["year"].astype(int).unique())
     frame = services_group_exposure(flows, membership_panel(core__country_groups, years))

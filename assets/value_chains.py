@@ -15,7 +15,7 @@ SOURCE = "core__input_output"
 @published_asset("value_chain_exposure", "out")
 def out__value_chain_exposure(core__input_output: pd.DataFrame):
     """Gross exports split into domestic (DVA) and foreign (FVA) value added, the economy's
-    value added in partners' exports (DVX), and backward (FVA/EXGR), forward (DVX/EXGR) and
+    value added in partners' exports (DVX, TiVA FEXDVAP), and backward (FVA/EXGR), forward (DVX/EXGR) and
     total GVC participation, in USD and percent (OECD TiVA; one LU solve per table year)."""
     frame = value_chain_tables(core__input_output)["totals"]
     frame = yield from gate("out__value_chain_exposure", frame, "value_chain_exposure", SOURCE)
@@ -61,8 +61,9 @@ def out__value_chain_partner_exposure(core__input_output: pd.DataFrame):
 @published_asset("value_added_absorption", "out")
 def out__value_added_absorption(core__input_output: pd.DataFrame,
                                 core__country_groups: pd.DataFrame):
-    """Value added of each economy absorbed by the final demand of each country group's
-    members (membership taken in the table year), in USD and as a share of its value added."""
+    """Value added of each economy absorbed by the final demand of the OTHER members of each
+    country group (membership taken in the table year; TiVA FD_VA by origin), in USD and as a
+    share of its value added, and by its own final demand (TiVA DXD_DVA) in columns of its own."""
     years = sorted(core__input_output["year"].astype(int).unique())
     membership = membership_panel(core__country_groups, years)
     frame = value_chain_tables(core__input_output, membership)["absorption"]

@@ -11,6 +11,12 @@ flow) is passed, it replaces the MRIO figures for the years it covers, mapped to
 the EBOPS concordance: a reporter's exports and imports are its rows with the world (partner
 ``WLD``), or the sum over its partners where it has no world row. STRI values by sector, when
 passed, are joined as a column.
+
+Missing stays missing: BaTIS publishes an observation without a value as no row, so a BaTIS
+flow with no row is unknown, not zero: its total is null, and so are the balance and any share
+whose total is null or zero (a share of nothing is undefined). The input-output table is the
+exception: ``core__input_output`` lists the non-zero cells of a complete table, so there an
+absent cell is a true 0.
 """
 from __future__ import annotations
 
@@ -64,13 +70,14 @@ def services_flows_from_batis(batis: pd.DataFrame) -> pd.DataFrame:
 def services_totals_from_batis(batis: pd.DataFrame) -> pd.DataFrame:
     """Per reporter, year and sector: ``exports_usd, imports_usd`` from the canonical
     ``services_trade`` table: its rows with the world (partner ``WLD``) where it has them, else
-    the sum of its bilateral rows (one choice per reporter, year and flow)."""
+    the sum of its bilateral rows (one choice per reporter, year and flow). A flow with no row
+    is null (not published), never 0."""
     frame = _batis_sectors(batis)
     frame["world"] = frame["partner_iso3"] == WORLD
     has_world = frame.groupby(["year", "reporter_iso3", "flow"])["world"].transform("any")
     frame = frame[frame["world"] == has_world]
     totals = (frame.groupby(["year", "reporter_iso3", "sector_id", "flow"])["value_usd"].sum()
-              .unstack("flow").reindex(columns=["export", "import"]).fillna(0.0))
+              .unstack("flow").reindex(columns=["export", "import"]))
     totals.columns = ["exports_usd", "imports_usd"]
     return totals.reset_index().rename(columns={"reporter_iso3": "iso3"})
 
@@ -105,8 +112,8 @@ def calc_rca(exports: pd.DataFrame) -> pd.Series:
 
 def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = None,
                       batis: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per country, year and sector: ``exports_usd, imports_usd, balance_usd`` (= exports -
-    imports), ``rca`` (:func:`calc_rca`), ``source`` and, when ``stri`` (``iso3, year,
+    """Per country, year and sector: ``exports_usd, imports_usd`` (null where the source has no
+    row for the flow), ``balance_usd`` (= exports - imports; null where either is), ``rca`` (:func:`calc_rca`), ``source`` and, when ``stri`` (``iso3, year,
     sector_id, stri`` 0..1) is given, the STRI of the sector (else null).
 
     ``flows`` are bilateral flows (:func:`services_flows_from_io`, :func:`combine_flows`) or
@@ -116,9 +123,14 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
         exp = flows.groupby(["year", "exporter_iso3", "sector_id"])["value_usd"].sum()
         imp = flows.groupby(["year", "importer_iso3", "sector_id"])["value_usd"].sum()
         exp.index.names = imp.index.names = ["year", "iso3", "sector_id"]
-        totals = pd.concat({"exports_usd": exp, "imports_usd": imp}, axis=1).fillna(0.0).reset_index()
+        totals = pd.concat({"exports_usd": exp, "imports_usd": imp}, axis=1).reset_index()
         source = flows.groupby("year")["source"].first() if "source" in flows else None
         totals["source"] = totals["year"].map(source) if source is not None else "input_output"
+        # An absent input-output cell is a zero of a complete table; an absent BaTIS row is an
+        # unpublished observation and stays null (module docstring).
+        complete = totals["source"] == "input_output"
+        flows_usd = ["exports_usd", "imports_usd"]
+        totals.loc[complete, flows_usd] = totals.loc[complete, flows_usd].fillna(0.0)
         parts.append(totals)
     if batis is not None and not batis.empty:
         from_batis = services_totals_from_batis(batis).assign(source="batis")
@@ -138,22 +150,38 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
     return out[columns].sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
 
 
+def _group_flows(flows: pd.DataFrame, membership: pd.DataFrame, own: str, other: str
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For one direction: ``year, iso3, sector_id, group_id, to_group`` (the country's flows of
+    the sector with the group's members) and ``year, iso3, sector_id, total`` (with everyone)."""
+    keys = ["year", own, "sector_id"]
+    total = flows.groupby(keys)["value_usd"].sum(min_count=1).rename("total").reset_index()
+    tagged = flows.merge(membership.rename(columns={"iso3": other}), on=["year", other])
+    to_group = tagged.groupby(keys + ["group_id"])["value_usd"].sum(min_count=1).rename("to_group")
+    return (to_group.reset_index().rename(columns={own: "iso3"}), total.rename(columns={own: "iso3"}))
+
+
 def services_group_exposure(flows: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
     """Share of each country's sector exports sold to, and imports bought from, each group's
-    members that year (``export_share``, ``import_share``, 0..1; 0 where the total is 0)."""
-    rows = []
-    for direction, own, other in (("export", "exporter_iso3", "importer_iso3"),
-                                  ("import", "importer_iso3", "exporter_iso3")):
-        total = flows.groupby(["year", own, "sector_id"])["value_usd"].sum().rename("total")
-        tagged = flows.merge(membership.rename(columns={"iso3": other}), on=["year", other])
-        to_group = tagged.groupby(["year", own, "sector_id", "group_id"])["value_usd"].sum()
-        frame = to_group.reset_index().merge(total.reset_index(), on=["year", own, "sector_id"])
-        frame[f"{direction}_share"] = np.where(frame["total"] > 0,
-                                               frame["value_usd"] / frame["total"], 0.0)
-        rows.append(frame.rename(columns={own: "iso3"})
-                    .set_index(["year", "iso3", "sector_id", "group_id"])[f"{direction}_share"])
-    out = pd.concat(rows, axis=1).fillna(0.0).reset_index()
+    members that year: ``export_share = X_{c,k,g} / X_{c,k}``, ``import_share = M_{c,k,g} /
+    M_{c,k}`` (0..1), the totals over all partners listed in ``flows``.
+
+    A share is null where its total is null or 0 (nothing to share out), and 0 where the total
+    is positive but no listed partner belongs to the group. Rows exist where the country traded
+    the sector with at least one member of the group in either direction."""
+    parts = {d: _group_flows(flows, membership, own, oth)
+             for d, own, oth in (("export", "exporter_iso3", "importer_iso3"),
+                                 ("import", "importer_iso3", "exporter_iso3"))}
+    keys = ["year", "iso3", "sector_id", "group_id"]
+    out = pd.concat([to_group[keys] for to_group, _ in parts.values()]).drop_duplicates()
+    out = out.reset_index(drop=True)
+    for direction, (to_group, total) in parts.items():
+        joined = out.merge(to_group, how="left", on=keys).merge(
+            total, how="left", on=["year", "iso3", "sector_id"])
+        # no flow with the group but a positive total: the group's share is 0; no total: unknown
+        share = joined["to_group"].fillna(0.0) / joined["total"]
+        out[f"{direction}_share"] = share.where(joined["total"] > 0).to_numpy()
     member = membership.assign(is_member=1)[["year", "iso3", "group_id", "is_member"]]
     out = out.merge(member, how="left", on=["year", "iso3", "group_id"])
     out["is_member"] = out["is_member"].notna()
-    return out.sort_values(["year", "iso3", "sector_id", "group_id"]).reset_index(drop=True)
+    return out.sort_values(keys).reset_index(drop=True)

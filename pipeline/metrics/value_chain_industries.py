@@ -10,8 +10,9 @@ for an industry ``i`` of region ``c(i)`` with gross exports ``e_i``:
 The column sums ``sum_{k in c} v_k L_k.`` come from one transposed solve
 ``(I - A)' Y = V_R`` (``V_R`` holds ``v`` masked to each region), sharing the LU
 factorisation with ``L E``; summing over a region's industries gives the country DVA, FVA and
-DVX of :func:`pipeline.metrics.value_chains.value_chain_year` (OECD TiVA EXGR_DVA, EXGR_FVA,
-DEXFVAP by industry).
+DVX of :func:`pipeline.metrics.value_chains.value_chain_year` (OECD TiVA EXGR_DVA and EXGR_FVA by
+exporting industry; dvx_i is the industry's value added in foreign exports, the forward side
+FEXDVAP / EXGR_DVAFXSH of OECD 2021, Guide to OECD's TiVA Indicators, 5.12-5.13).
 """
 from __future__ import annotations
 

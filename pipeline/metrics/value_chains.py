@@ -1,20 +1,29 @@
 """Value added in trade: how deep each economy sits in global value chains, and towards whom.
 
-Definitions of the OECD-WTO Trade in Value Added (TiVA) database (OECD 2023, *Guide to
-OECD TiVA Indicators*; Koopman, Wang & Wei 2014, AER 104(2)), computed from an MRIO table
-(:mod:`pipeline.metrics.io_tables`) with ``A``, ``L = (I - A)^-1`` and ``v = 1 - 1'A``:
+Indicators of the OECD-WTO Trade in Value Added database, as defined in OECD (2021), *Guide to
+OECD's Trade in Value Added (TiVA) Indicators, 2021 edition* (sections 5 and 6; codes as in the
+2023 and 2025 releases), computed from an MRIO table (:mod:`pipeline.metrics.io_tables`) with
+``A``, ``L = (I - A)^-1`` and ``v = 1 - 1'A``:
 
-- gross exports ``EXGR_c = sum_{i in c} (sum_{j not in c} Z_ij + sum_{d != c} F_id)``,
-  as an N-vector ``e_c`` that is zero outside c's industries;
-- value added of source s embodied in c's exports ``VAS[s, c] = sum_{i in s} v_i (L e_c)_i``;
+- gross exports ``EXGR_c = sum_{i in c} (sum_{j not in c} Z_ij + sum_{d != c} F_id)`` (TiVA
+  EXGR), as an N-vector ``e_c`` that is zero outside c's industries;
+- value added of source s embodied in c's exports ``VAS[s, c] = sum_{i in s} v_i (L e_c)_i``
+  (TiVA EXGR_BSCI summed over industries);
 - ``DVA_c = VAS[c, c]`` (TiVA EXGR_DVA), ``FVA_c = sum_{s != c} VAS[s, c]`` (EXGR_FVA); since
-  ``v L = 1'``, ``DVA_c + FVA_c = EXGR_c`` exactly;
-- ``DVX_c = sum_{c' != c} VAS[c, c']``: c's value added in other countries' exports (TiVA
-  DEXFVAP, forward participation);
-- backward participation ``FVA/EXGR``, forward ``DVX/EXGR``, GVC participation the sum
-  (Koopman et al. 2010), in percent;
+  ``v L = 1'``, ``DVA_c + FVA_c = EXGR_c`` exactly. ``VAS[s, c]`` for one ``s != c`` is TiVA
+  DEXFVAP (Guide 5.11: *backward* participation, foreign value added in c's exports by origin);
+- ``DVX_c = sum_{c' != c} VAS[c, c']``: c's value added in other countries' exports, TiVA
+  FEXDVAP summed over partners (Guide 5.13: *forward* participation; as a share of c's own
+  gross exports it is EXGR_DVAFXSH, Guide 5.12);
+- backward participation ``FVA/EXGR`` (EXGR_FVASH; in the 2025 release EXGR_FVA in unit
+  PT_EXGR), forward ``DVX/EXGR`` (EXGR_DVAFXSH), and the GVC participation index, their sum,
+  in percent: the index of Koopman, Powers, Wang & Wei (2010), *Give Credit Where Credit Is
+  Due*, NBER WP 16426, not a TiVA indicator. The gross-exports split DVA + FVA follows
+  Koopman, Wang & Wei (2014), AER 104(2), in its TiVA form;
 - value added of s absorbed by the final demand of d ``VAD[s, d] = sum_{i in s} v_i (L F)_{i,d}``
-  (TiVA FD_VA); ``sum_d VAD[s, d]`` is s's value added.
+  (TiVA FD_VA of final-demand area d with origin s; Guide 6.1 FFD_DVA for ``d != s``,
+  DXD_DVA, domestic value added in domestic final demand, for ``d = s``);
+  ``sum_d VAD[s, d]`` is s's value added.
 
 One LU factorisation of ``I - A`` per year serves both ``L E`` and ``L F`` (2R right-hand
 sides): the inverse itself is never formed.
@@ -89,21 +98,38 @@ def value_chain_year(table: IOTable) -> dict[str, pd.DataFrame]:
 
 def absorption_by_group(absorption: pd.DataFrame, year: int,
                         membership: pd.DataFrame) -> pd.DataFrame:
-    """Value added of each country absorbed by each group's final demand, and its share.
+    """Value added of each economy absorbed by the final demand of the OTHER members of each
+    group, and by its own final demand, in USD and as shares of its value added.
 
-    ``va_absorbed_usd[s, g] = sum_{d in g} VAD[s, d]``; ``share = va_absorbed / sum_d VAD[s, d]``
-    (0..1). ``membership`` has ``group_id, iso3, year`` rows for the members of each year.
+    With ``VAD`` (source x final user, USD) of :func:`value_chain_year` (TiVA FD_VA by origin,
+    OECD 2021 Guide, section 6) and ``VA_s = sum_d VAD[s, d]``:
+
+    - ``va_absorbed_usd[s, g] = sum_{d in g, d != s} VAD[s, d]``: the members' part of TiVA
+      FFD_DVA (domestic value added in foreign final demand, Guide 6.1), so a member's own
+      consumers and investors never count as the group's: Poland's EU share moves from 0.155
+      (EU-15, 2003) to 0.174 (EU-25 less Poland, 2004), not to 0.913;
+    - ``va_absorbed_share = va_absorbed_usd / VA_s`` (0..1; null where ``VA_s <= 0``);
+    - ``va_absorbed_domestic_usd[s] = VAD[s, s]`` (TiVA DXD_DVA, value added absorbed by the
+      economy's own final demand) and its share ``/ VA_s``, the same on every group row.
+
+    ``membership`` has ``group_id, iso3, year`` rows for the members of each year.
     """
+    absorption = absorption.loc[:, absorption.index]  # users in the order of the sources
     members = membership[membership["year"] == year]
     total = absorption.sum(axis=1)
+    share_of = lambda usd: (usd / total.where(total > 0)).to_numpy()  # noqa: E731
+    own = pd.Series(np.diag(absorption.to_numpy()), absorption.index)
+    # a member's own final demand is domestic absorption, not the group's: drop the diagonal
+    foreign = absorption.mask(np.eye(len(absorption), dtype=bool), 0.0)
     rows = []
     for group_id, group in members.groupby("group_id"):
         inside = [c for c in absorption.columns if c in set(group["iso3"])]
-        absorbed = absorption[inside].sum(axis=1) if inside else pd.Series(0.0, absorption.index)
+        others = foreign[inside].sum(axis=1)  # 0 for a group with no economy in the table
+        is_member = absorption.index.isin(inside)
         rows.append(pd.DataFrame({
             "iso3": absorption.index, "year": year, "group_id": group_id,
-            "is_member": absorption.index.isin(inside),
-            "va_absorbed_usd": absorbed.to_numpy(),
-            "va_absorbed_share": (absorbed / total.where(total > 0)).to_numpy(),
+            "is_member": is_member,
+            "va_absorbed_usd": others.to_numpy(), "va_absorbed_share": share_of(others),
+            "va_absorbed_domestic_usd": own.to_numpy(), "va_absorbed_domestic_share": share_of(own),
         }))
     return pd.concat(rows, ignore_index=True)

@@ -115,7 +115,41 @@ def test_exposure_from_real_batis_rows_sums_components_and_keeps_the_rca_identit
     negative = out.loc[out["exports_usd"] < 0, "iso3"]  # BoP net recording: BWA, SK, -91,815 USD
     assert len(negative) >= 1 and out.loc[out["exports_usd"] < 0, "rca"].isna().all()
     np.testing.assert_allclose(weighted[(by_country > 0) & ~by_country.index.isin(negative)], 1.0, rtol=1e-9)
-    assert (out["imports_usd"] == 0).all() and set(out["source"]) == {"batis"}
+    # The rows carry exports only: imports were not published, so they and the balance stay null
+    # (the old code wrote imports 0 and balance = exports).
+    assert out["imports_usd"].isna().all() and out["balance_usd"].isna().all()
+    assert set(out["source"]) == {"batis"}
+
+
+def test_a_batis_flow_without_a_row_stays_null_and_a_listed_zero_stays_zero():
+    """Hand-built BaTIS rows (partner WLD): USA exports and imports SG, GBR exports SF only and
+    lists an import of SJ as 0. Missing is null, never 0; a published 0 is a 0."""
+    batis = pd.DataFrame({"year": 2016, "reporter_iso3": ["USA", "USA", "GBR", "GBR"], "partner_iso3": "WLD",
+                          "ebops2010_code": ["SG", "SG", "SF", "SJ"],
+                          "flow": ["export", "import", "export", "import"], "value_usd": [30.0, 12.0, 5.0, 0.0]})
+    out = services_exposure(None, batis=batis).set_index(["iso3", "sector_id"])
+    usa, gbr = out.loc[("USA", "financial_insurance")], out.loc[("GBR", "financial_insurance")]
+    assert (usa["exports_usd"], usa["imports_usd"], usa["balance_usd"]) == (30.0, 12.0, 18.0)
+    assert gbr["exports_usd"] == 5.0 and np.isnan(gbr["imports_usd"]) and np.isnan(gbr["balance_usd"])
+    sj = out.loc[("GBR", "other_business")]
+    assert sj["imports_usd"] == 0.0 and np.isnan(sj["exports_usd"]) and np.isnan(sj["rca"])
+
+
+def test_group_shares_are_null_where_the_total_is_missing_or_zero():
+    """Hand-built flows of one sector, group G = {B}. A exports 10 to B and 30 to C and imports
+    nothing listed: export share 10/40, import share null (no total). C exports nothing: export
+    share null, import share 5/75. D exports 40 to C only: export share 0 (a known total, none
+    to G). E's only flow (to B) is 0: its export share is 0/0, null. The old code wrote 0."""
+    flows = pd.DataFrame({"year": 2000, "sector_id": "t",
+                          "exporter_iso3": ["A", "A", "B", "B", "D", "E"],
+                          "importer_iso3": ["B", "C", "C", "D", "C", "B"],
+                          "value_usd": [10.0, 30.0, 5.0, 8.0, 40.0, 0.0]})
+    members = pd.DataFrame({"year": [2000], "group_id": ["G"], "iso3": ["B"]})
+    out = services_group_exposure(flows, members).set_index("iso3")
+    assert out.loc["A", "export_share"] == pytest.approx(0.25) and np.isnan(out.loc["A", "import_share"])
+    assert np.isnan(out.loc["C", "export_share"]) and out.loc["C", "import_share"] == pytest.approx(5 / 75)
+    assert out.loc["D", "export_share"] == 0.0 and out.loc["D", "import_share"] == pytest.approx(1.0)
+    assert np.isnan(out.loc["E", "export_share"])
 
 
 def test_services_tables_pass_their_contracts(flows):

@@ -1,4 +1,6 @@
-"""Value-chain accounting: the Miller & Blair textbook example and identities on real WIOD."""
+"""Value-chain accounting: the Miller & Blair textbook example, identities on real WIOD, and the
+TiVA FD_VA absorption (OECD 2021, Guide to OECD's TiVA Indicators, section 6) recomputed here
+from the raw WIOD arrays with plain numpy."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +9,7 @@ import pytest
 
 from pipeline.metrics.io_tables import calc_a, calc_l, calc_v, io_table_from_long, leontief_solve
 from pipeline.metrics.value_chain_tables import value_chain_tables
-from pipeline.metrics.value_chains import calc_exports, calc_value_added_flows
+from pipeline.metrics.value_chains import absorption_by_group, calc_exports, calc_value_added_flows
 from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform.canonical import finalize_input_output
@@ -67,9 +69,13 @@ def test_gross_exports_match_the_raw_table(table_2011, shared_datasets):
     assert calc_exports(table_2011)[:, k].sum() == pytest.approx((inter + final) * 1e6, rel=1e-12)
 
 
-def test_country_tables_are_consistent(wiod):
-    groups = load_country_groups()
-    out = value_chain_tables(wiod, membership_panel(groups, [2003, 2004, 2011]))
+@pytest.fixture(scope="module")
+def tables(wiod):
+    return value_chain_tables(wiod, membership_panel(load_country_groups(), [2003, 2004, 2011]))
+
+
+def test_country_tables_are_consistent(tables):
+    out = tables
     totals, partners, absorbed = out["totals"], out["partners"], out["absorption"]
     assert len(totals) == 3 * 41
     by_country = partners.groupby(["iso3", "year"])[["fva_from_partner_usd", "dvx_via_partner_usd"]].sum()
@@ -83,9 +89,66 @@ def test_country_tables_are_consistent(wiod):
     # Poland joined the EU on 1 May 2004: an outsider in 2003, a member in 2004
     pol = absorbed[(absorbed["iso3"] == "POL") & (absorbed["group_id"] == "EU")].set_index("year")
     assert not pol.loc[2003, "is_member"] and pol.loc[2004, "is_member"]
-    # the EU of 25 absorbs more of Poland's value added than the EU of 15 did
-    assert pol.loc[2004, "va_absorbed_share"] > pol.loc[2003, "va_absorbed_share"]
     assert absorbed["va_absorbed_share"].between(0, 1).all()
+    assert absorbed["va_absorbed_domestic_share"].between(0, 1).all()
+
+
+def test_absorption_by_group_leaves_a_members_own_demand_out_by_hand():
+    """Hand-built VAD (source x final user, USD): group {A, B}. A member's group absorption is
+    what the other member absorbs (A: 20 of 100), a non-member's what both absorb (C: 5 + 7)."""
+    vad = pd.DataFrame([[70.0, 20.0, 10.0], [30.0, 50.0, 20.0], [5.0, 7.0, 88.0]],
+                       index=["A", "B", "C"], columns=["A", "B", "C"])
+    members = pd.DataFrame({"group_id": "G", "iso3": ["A", "B"], "year": 2000})
+    out = absorption_by_group(vad, 2000, members).set_index("iso3")
+    np.testing.assert_allclose(out["va_absorbed_usd"], [20.0, 30.0, 12.0])
+    np.testing.assert_allclose(out["va_absorbed_share"], [0.20, 0.30, 0.12])
+    np.testing.assert_allclose(out["va_absorbed_domestic_usd"], [70.0, 50.0, 88.0])
+    np.testing.assert_allclose(out["va_absorbed_domestic_share"], [0.70, 0.50, 0.88])
+    assert out["is_member"].tolist() == [True, True, False]
+
+
+# The EU's members from the accession treaties: EU-15 (1995) and the ten of 1 May 2004, written
+# out here rather than read from the project's groups file, so the check is independent of it.
+EU15 = "AUT BEL DEU DNK ESP FIN FRA GBR GRC IRL ITA LUX NLD PRT SWE".split()
+EU25 = EU15 + "CYP CZE EST HUN LTU LVA MLT POL SVK SVN".split()
+
+
+def _fd_va_from_raw(shared_datasets, year: int) -> tuple[list[str], np.ndarray]:
+    """TiVA FD_VA by origin, ``VAD[s, d] = sum_{i in s} v_i (L F)_{i,d}`` in USD million, straight
+    from the raw WIOD npz: A = Z / x (columns), v = 1 - 1'A, L F by a dense solve, final demand
+    summed over d's 5 categories. Written from the definition, not from the pipeline."""
+    root = shared_datasets / "wiod2013_bquast"
+    regions = (root / "countries.txt").read_text().split()
+    raw = np.load(root / f"wiot_{year}.npz")
+    z, f, x = (raw[k].astype(float) for k in ("inter", "final", "output"))
+    a = np.divide(z, x, out=np.zeros_like(z), where=x > 0)
+    v = 1.0 - a.sum(axis=0)
+    final_by_user = f.reshape(len(x), len(regions), 5).sum(axis=2)
+    lf = np.linalg.solve(np.eye(len(x)) - a, final_by_user)
+    vad = (v[:, None] * lf).reshape(len(regions), 35, len(regions)).sum(axis=1)
+    return regions, vad
+
+
+def test_poland_eu_absorption_is_the_other_members_fd_va_and_has_no_accession_jump(tables, shared_datasets):
+    """Poland's value added absorbed by the final demand of the EU's other members, 2003 (EU-15)
+    and 2004 (EU-25 less Poland). The old code counted Poland's own demand in 2004 (0.913, of
+    which 0.738 domestic): the share must move smoothly, 0.155 -> 0.174."""
+    absorbed = tables["absorption"]
+    pol = absorbed[(absorbed["iso3"] == "POL") & (absorbed["group_id"] == "EU")].set_index("year")
+    for year, eu in ((2003, EU15), (2004, EU25)):
+        regions, vad = _fd_va_from_raw(shared_datasets, year)
+        p = regions.index("POL")
+        others = [regions.index(c) for c in eu if c != "POL"]
+        va = vad[p].sum()
+        assert pol.loc[year, "va_absorbed_usd"] == pytest.approx(vad[p, others].sum() * 1e6, rel=1e-9)
+        assert pol.loc[year, "va_absorbed_share"] == pytest.approx(vad[p, others].sum() / va, rel=1e-9)
+        assert pol.loc[year, "va_absorbed_domestic_share"] == pytest.approx(vad[p, p] / va, rel=1e-9)
+    assert pol.loc[2003, "va_absorbed_share"] == pytest.approx(0.155, abs=5e-4)
+    assert pol.loc[2004, "va_absorbed_share"] == pytest.approx(0.174, abs=5e-4)
+    assert pol.loc[2004, "va_absorbed_domestic_share"] == pytest.approx(0.738, abs=5e-4)
+    # Germany, a member in both years: the EU-25 adds the ten newcomers' demand, a small step
+    deu = absorbed[(absorbed["iso3"] == "DEU") & (absorbed["group_id"] == "EU")].set_index("year")
+    assert 0 < deu.loc[2004, "va_absorbed_share"] - deu.loc[2003, "va_absorbed_share"] < 0.03
 
 
 def test_industry_detail_adds_up_to_country_totals(wiod):
