@@ -6,18 +6,31 @@ import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
 from assets.plots import bar_chart_md
+from assets.resources import BulkFilesResource
+from pipeline.metrics.goods_sources import load_totals_precedence
 from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
 from pipeline.reference.groups import membership_panel
+from pipeline.sources.base import SourceError
+
+
+def _precedence(bulk_files: BulkFilesResource):
+    """The manifest's declared sources of goods totals, best first (TRADE_MANIFEST or the shared one)."""
+    try:
+        return load_totals_precedence(bulk_files.manifest)
+    except SourceError as exc:
+        raise dg.Failure(description=str(exc)) from exc
 
 
 @published_asset("country_trade_profile", "out")
 def out__country_trade_profile(
-    core__bilateral_goods_trade: pd.DataFrame, core__macro_indicators: pd.DataFrame
+    core__bilateral_goods_trade: pd.DataFrame, core__macro_indicators: pd.DataFrame,
+    bulk_files: BulkFilesResource,
 ):
     """One row per country and year: goods exports and imports, openness (% of GDP, WDI), and
     partner concentration (HHI = sum of squared partner shares, 0..1) with the top partner.
-    Imports are mirror flows where only exports were reported."""
-    frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators)
+    One source per country-year (`source`, the manifest's goods_totals order); imports are
+    mirror flows where only exports were reported (`imports_mirror`)."""
+    frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators, _precedence(bulk_files))
     frame = yield from gate(
         "out__country_trade_profile", frame, "country_trade_profile",
         "core__bilateral_goods_trade, core__macro_indicators",
@@ -34,7 +47,8 @@ def out__country_trade_profile(
 
 @published_asset("country_group_exposure", "out")
 def out__country_group_exposure(
-    core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame
+    core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame,
+    bulk_files: BulkFilesResource,
 ):
     """Share of each country's exports going to, and imports coming from, the members of each
     group (EU, TTIP, TISA, BRICS, OECD, G7, user groups), membership taken in that year."""
@@ -44,7 +58,7 @@ def out__country_group_exposure(
     )
     years = sorted(core__bilateral_goods_trade["year"].astype(int).unique())
     membership = membership_panel(groups, years)
-    frame = country_group_exposure(core__bilateral_goods_trade, membership)
+    frame = country_group_exposure(core__bilateral_goods_trade, membership, _precedence(bulk_files))
     frame = yield from gate(
         "out__country_group_exposure", frame, "country_group_exposure",
         "core__bilateral_goods_trade, core__country_groups",

@@ -90,8 +90,11 @@ def test_outputs_answer_analyst_questions(first_run):
     ken = profile[profile["iso3"] == "KEN"].set_index("year")
     assert 0 < ken.loc[2008, "export_partner_hhi"] <= 1 and ken.loc[2008, "exports_usd"] > 1e9
     assert ken.loc[2008, "top_export_partner_iso3"] == "GBR"
-    # Kenya reports no exports to Comtrade/DTA after 2008: empty, not zero; imports are mirrors.
-    assert pd.isna(ken.loc[2016, "exports_usd"]) and ken.loc[2016, "imports_usd"] > 1e10
+    # Kenya reports no exports to Comtrade/DTA after 2008; 2016 comes from the Atlas (listed
+    # first in the manifest's goods_totals), one source for both directions, imports mirror.
+    assert ken.loc[2008, "source"] == "penppml_comtrade_dta" and ken.loc[2016, "source"] == "atlas_sections"
+    assert ken.loc[2016, "exports_usd"] > 1e9 and ken.loc[2016, "imports_usd"] > 1e10
+    assert ken.loc[2016, "imports_mirror"] and ken.loc[2019, "export_partner_hhi"] > 0
     assert ken.loc[2016, "trade_openness_pct"] == pytest.approx(34.87, abs=0.01)  # WDI 2016
     exposure = duckdb.sql(
         f"select * from read_parquet('{warehouse}/country_group_exposure/**/*.parquet', "

@@ -3,71 +3,71 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.metrics.goods_sources import TotalsSource, selected_flows
 from pipeline.reference.codes import country_codes
 
-FLOW_COLUMNS = ["iso3", "partner_iso3", "year", "value_usd"]
+FLOW_COLUMNS = ["iso3", "partner_iso3", "year", "value_usd", "source", "mirror"]
 
 
-def partner_flows(bilateral: pd.DataFrame, direction: str) -> pd.DataFrame:
-    """Total-goods flows of each country with each partner, seen from the country.
+def partner_flows(bilateral: pd.DataFrame, direction: str,
+                  precedence: list[TotalsSource] | None = None) -> pd.DataFrame:
+    """Goods flows of each country with each partner in one direction, from the country-year's
+    best source (:func:`pipeline.metrics.goods_sources.selected_flows`).
 
-    ``direction="exports"``: reported exports (reporter -> partner), plus mirror exports
-    (partner-reported imports) for country-years with no reported exports.
-    ``direction="imports"``: reported imports, plus mirror imports (partners' reported
-    exports to the country) for country-years with no reported imports.
-    Aggregates (ROW, WLD, regions) are dropped as partners and as countries: they are not
-    somebody one trades with in the sense of a dependency. Returns :data:`FLOW_COLUMNS`.
+    ``direction="exports"``: reported exports, else (mirror-complete sources) partners' imports;
+    ``direction="imports"``: reported imports, else partners' exports to the country.
+    Partners that are no economy (``UNS``, ``SPE``, ``BUN``, ``FRE``, ``ANS``) stay: their
+    trade is part of the total. Returns :data:`FLOW_COLUMNS` (``value_usd`` in USD).
     """
     if direction not in {"exports", "imports"}:
         raise ValueError(f"direction must be exports or imports, not {direction!r}")
-    total = bilateral[bilateral["product_code"] == "TOTAL"]
-    own_flow, mirror_flow = ("export", "import") if direction == "exports" else ("import", "export")
-    reported = total[total["flow"] == own_flow].rename(columns={"reporter_iso3": "iso3"})
-    mirror = total[total["flow"] == mirror_flow].rename(
-        columns={"reporter_iso3": "partner_iso3", "partner_iso3": "iso3"}
-    )
-    covered = reported[["iso3", "year"]].drop_duplicates()
-    mirror = mirror.merge(covered, on=["iso3", "year"], how="left", indicator=True)
-    mirror = mirror[mirror["_merge"] == "left_only"]
-    flows = pd.concat([reported[FLOW_COLUMNS], mirror[FLOW_COLUMNS]], ignore_index=True)
-    codes = country_codes()
-    keep = codes.is_economy(flows["iso3"]) & codes.is_economy(flows["partner_iso3"])
-    keep &= flows["iso3"] != flows["partner_iso3"]
-    return flows[keep].groupby(["iso3", "year", "partner_iso3"], as_index=False)["value_usd"].sum()
+    flows = selected_flows(bilateral, precedence)
+    return flows.loc[flows["direction"] == direction, FLOW_COLUMNS].reset_index(drop=True)
 
 
 def concentration(flows: pd.DataFrame) -> pd.DataFrame:
-    """Total, partner HHI and top partner per country and year.
+    """Total, unallocated share, partner HHI and top partners per country and year.
 
-    With partner shares :math:`s_p = v_p / \\sum_q v_q`, the Herfindahl-Hirschman index is
-    :math:`HHI = \\sum_p s_p^2` in (0, 1]: 1 when all trade is with one partner, 1/n when it is
-    spread evenly over n partners. Countries whose total is zero get an empty HHI and top
-    partner (a share of nothing is undefined, not zero).
+    With :math:`V = \\sum_q v_q` over every partner code (the total, USD), :math:`A` the set of
+    partners that are economies and :math:`V_A = \\sum_{p \\in A} v_p`:
 
-    ``top3_partner_share`` = sum of the three largest partner shares (0..1; the sum of all
-    shares when there are fewer than three partners).
+    - ``unallocated_share`` :math:`= (V - V_A) / V`: trade with codes that are no economy
+      (areas n.e.s. ``UNS``, ``SPE``, ``BUN``, ``FRE``, Atlas ``ANS``);
+    - ``hhi`` :math:`= \\sum_{p \\in A} (v_p / V_A)^2` in (0, 1], the Herfindahl-Hirschman
+      index of the shares among identified partners (an unknown destination is not one
+      partner: counting it as one would make Iraq 2008, 100% to ``UNS``, an HHI of 1);
+    - ``top_partner_iso3`` the largest economy partner, ``top_partner_share`` :math:`= v_{top} / V`
+      and ``top3_partner_share`` the three largest together, shares of the whole total (0..1).
 
-    Returns columns ``iso3, year, total_usd, hhi, top_partner_iso3, top_partner_share,
-    top3_partner_share``.
+    HHI and top partner are empty when :math:`V_A = 0` (a share of nothing is undefined).
+    ``source`` and ``mirror`` pass through (one source per country-year).
+
+    Returns columns ``iso3, year, total_usd, unallocated_share, hhi, top_partner_iso3,
+    top_partner_share, top3_partner_share, source, mirror``.
     """
-    grouped = flows.groupby(["iso3", "year"], sort=False)["value_usd"]
-    total = grouped.transform("sum")
-    share = flows["value_usd"] / total.where(total > 0)
-    work = flows.assign(share=share, share_sq=share**2)
-    out = work.groupby(["iso3", "year"], as_index=False).agg(
-        total_usd=("value_usd", "sum"), hhi=("share_sq", "sum")
+    keys = ["iso3", "year"]
+    is_partner = country_codes().is_economy(flows["partner_iso3"])
+    grouped = flows.groupby(keys, sort=False)
+    total = grouped["value_usd"].transform("sum")
+    allocated = flows["value_usd"].where(is_partner, 0.0).groupby([flows["iso3"], flows["year"]]).transform("sum")
+    partners = flows[is_partner].assign(
+        share=flows["value_usd"] / total.where(total > 0),
+        share_sq=(flows["value_usd"] / allocated.where(allocated > 0)) ** 2,
     )
-    positive = work[work["share"] > 0]
-    top = positive.sort_values(["share", "partner_iso3"], ascending=[False, True]).drop_duplicates(
-        ["iso3", "year"]
-    )[["iso3", "year", "partner_iso3", "share"]]
-    ranked = positive.sort_values(["share", "partner_iso3"], ascending=[False, True])
-    top3 = ranked.groupby(["iso3", "year"], sort=False).head(3)
-    top3 = top3.groupby(["iso3", "year"], as_index=False)["share"].sum()
+    out = grouped.agg(total_usd=("value_usd", "sum"), source=("source", "first"),
+                      mirror=("mirror", "max")).reset_index()
+    hhi = partners.groupby(keys, as_index=False).agg(hhi=("share_sq", "sum"),
+                                                     allocated_usd=("value_usd", "sum"))
+    out = out.merge(hhi, on=keys, how="left")
+    out["unallocated_share"] = 1.0 - out["allocated_usd"].fillna(0.0) / out["total_usd"].where(out["total_usd"] > 0)
+    out["unallocated_share"] = out["unallocated_share"].clip(0.0, 1.0)  # float rounding only
+    ranked = partners[partners["share"] > 0].sort_values(["share", "partner_iso3"], ascending=[False, True])
+    top = ranked.drop_duplicates(keys)[[*keys, "partner_iso3", "share"]]
+    top3 = ranked.groupby(keys, sort=False).head(3).groupby(keys, as_index=False)["share"].sum()
     top3["share"] = top3["share"].clip(upper=1.0)  # float rounding of a full sum only
-    out = out.merge(top, on=["iso3", "year"], how="left").rename(
-        columns={"partner_iso3": "top_partner_iso3", "share": "top_partner_share"}
-    )
-    out = out.merge(top3.rename(columns={"share": "top3_partner_share"}), on=["iso3", "year"], how="left")
-    out.loc[out["total_usd"] <= 0, "hhi"] = float("nan")
-    return out
+    out = out.merge(top, on=keys, how="left").rename(
+        columns={"partner_iso3": "top_partner_iso3", "share": "top_partner_share"})
+    out = out.merge(top3.rename(columns={"share": "top3_partner_share"}), on=keys, how="left")
+    out.loc[~(out["allocated_usd"] > 0), "hhi"] = float("nan")
+    return out[["iso3", "year", "total_usd", "unallocated_share", "hhi", "top_partner_iso3",
+                "top_partner_share", "top3_partner_share", "source", "mirror"]]

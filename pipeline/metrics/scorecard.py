@@ -50,7 +50,8 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
                       value_chains: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (iso3, year) present in any input, headline columns side by side.
 
-    - from the trade profile: :data:`PROFILE_COLUMNS` (USD, % of GDP, HHI 0..1, shares 0..1);
+    - from the trade profile: :data:`PROFILE_COLUMNS` (USD, % of GDP, HHI 0..1, shares 0..1),
+      ``trade_source`` (the profile's one ``source`` of the country-year) and ``imports_mirror``;
       the % of GDP columns come from WDI (``macro``) for every row, also in years the
       bilateral panel lacks;
     - product concentration of exports on Atlas sectors: ``export_product_hhi`` (0..1) and
@@ -68,6 +69,9 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     keys = pd.concat([f[["iso3", "year"]] for f in (profile, group_exposure, product_concentration, strategic)
                       if len(f)], ignore_index=True).drop_duplicates()
     out = join_headline(keys, profile, [c for c in PROFILE_COLUMNS if c not in OPENNESS_COLUMNS or macro is None])
+    # The one source of the goods, partner and group columns (issue 12 part 2).
+    provenance = profile.reindex(columns=["iso3", "year", "source", "imports_mirror"])
+    out = join_headline(out, provenance.rename(columns={"source": "trade_source"}), ["trade_source", "imports_mirror"])
     if macro is not None:
         out = join_headline(out, openness(macro), OPENNESS_COLUMNS)
     sectors = product_concentration[product_concentration["product_classification"] == PRODUCT_CLASSIFICATION]

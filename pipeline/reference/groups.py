@@ -15,6 +15,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from pipeline.reference.codes import CODES_FILE, country_codes
+from pipeline.reference.composites import composite_rows, read_composites
+
 BUILTIN_GROUPS = Path(__file__).with_name("country_groups.yaml")
 GROUPS_COLUMNS = ["group_id", "iso3", "start_date", "end_date", "note"]
 _ISO3 = re.compile(r"[A-Z]{3}")
@@ -34,6 +37,22 @@ def _date(value: Any, where: str) -> pd.Timestamp:
     return stamp
 
 
+def _check_code(code: Any, where: str) -> None:
+    """A group holds economies: current ISO 3166-1 alpha-3 or a code declared in country_codes.yaml."""
+    if not isinstance(code, str) or not _ISO3.fullmatch(code):
+        raise GroupDefinitionError(f"{where}: iso3 {code!r} is not three uppercase letters")
+    codes = country_codes()
+    if code in codes.aliases:
+        raise GroupDefinitionError(f"{where}: {code} is an old code of {codes.aliases[code]}: write {codes.aliases[code]}")
+    if code not in codes.valid:
+        raise GroupDefinitionError(
+            f"{where}: {code} is neither an ISO 3166-1 alpha-3 code nor declared in {CODES_FILE}: use the "
+            "country's ISO code (e.g. DEU, not GER), or declare a historical code under `non_iso` there")
+    if code in codes.aggregates or code in codes.not_economies:
+        raise GroupDefinitionError(f"{where}: {code} ({codes.name(code)}) is no economy: a group holds "
+                                   "economies only; list its member countries instead")
+
+
 def _read(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise GroupDefinitionError(f"{path}: country group file does not exist")
@@ -47,7 +66,7 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
         if not isinstance(spec, dict) or not isinstance(spec.get("members", []), list):
             raise GroupDefinitionError(
                 f"{path}: group {group_id}: expected a mapping with a `members:` list")
-    return doc["groups"]
+    return doc
 
 
 def _direct_spells(group_id: str, spec: dict[str, Any], path: Path) -> list[dict[str, Any]]:
@@ -58,8 +77,7 @@ def _direct_spells(group_id: str, spec: dict[str, Any], path: Path) -> list[dict
         if not isinstance(member, dict) or "iso3" not in member or member.get("start") is None:
             raise GroupDefinitionError(f"{where}: every member needs `iso3` and `start` ({member!r})")
         iso3 = member["iso3"]
-        if not isinstance(iso3, str) or not _ISO3.fullmatch(iso3):
-            raise GroupDefinitionError(f"{where}: iso3 {iso3!r} is not three uppercase letters")
+        _check_code(iso3, where)
         where = f"{where} ({iso3})"
         start = _date(member["start"], where)
         end = pd.NaT if member.get("end") in (None, "") else _date(member["end"], where)
@@ -104,7 +122,9 @@ def load_country_groups(extra_yaml: str | Path | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per membership spell, columns :data:`GROUPS_COLUMNS`: ``start_date`` and
+        One row per membership spell, columns :data:`GROUPS_COLUMNS`; composite codes
+        (``composites:``, e.g. ``BLX``) get the spells all their constituents share
+        (:mod:`pipeline.reference.composites`): ``start_date`` and
         ``end_date`` as ``datetime64[ns]`` (``end_date`` is the last day of membership, NaT while
         still a member), ``note`` the group note joined with the member's note. A group with
         ``include_members_of: X`` also holds X's spells clipped to its own ``start``/``end``.
@@ -114,14 +134,18 @@ def load_country_groups(extra_yaml: str | Path | None = None) -> pd.DataFrame:
     ------
     GroupDefinitionError
         Naming the file, group and entry, when the file lacks ``groups``, a member lacks ``iso3``
-        or ``start``, an iso3 is not three uppercase letters, a date is invalid, ``end`` precedes
+        or ``start``, an iso3 is not three uppercase letters or is no declared economy (``XXX``,
+        an aggregate such as ``WLD``, ``UNS``; aliases such as ``ROM`` name their current code), a date is invalid, ``end`` precedes
         ``start``, spells of one country in one group overlap, or ``include_members_of`` names an
         unknown group (or forms a cycle).
     """
     paths = [BUILTIN_GROUPS] + ([Path(extra_yaml)] if extra_yaml else [])
     specs: dict[str, tuple[Path, dict[str, Any]]] = {}
+    composites: dict[str, dict[str, Any]] = {}
     for path in paths:
-        specs.update({g: (path, spec) for g, spec in _read(path).items()})
+        doc = _read(path)
+        specs.update({g: (path, spec) for g, spec in doc["groups"].items()})
+        composites.update(read_composites(doc, path, _check_code, _date))
     resolved: dict[str, list[dict[str, Any]]] = {}
 
     def resolve(group_id: str, chain: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -158,6 +182,10 @@ def load_country_groups(extra_yaml: str | Path | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=GROUPS_COLUMNS)
     for column in ("start_date", "end_date"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    notes = {g: " ".join(str(spec.get("note") or "").split()).rstrip(".") for g, (_, spec) in specs.items()}
+    extra = composite_rows(frame, composites, notes)
+    if len(extra):
+        frame = pd.concat([frame, extra.astype(frame.dtypes.to_dict())], ignore_index=True)
     frame["note"] = frame["note"].astype(str)
     return frame.sort_values(["group_id", "iso3", "start_date"]).reset_index(drop=True)
 

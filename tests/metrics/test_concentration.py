@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from pipeline.metrics.concentration import concentration, partner_flows
+from pipeline.metrics.goods_sources import TotalsSource
 from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+
+
+# Hand-built rows come from a source "hand" declared as the one source of totals.
+HAND = [TotalsSource("hand", "TOTAL", mirror_complete=True)]
 
 
 def _bilateral(rows):
@@ -29,7 +34,7 @@ CASE = _bilateral([
 
 
 def test_export_hhi_and_top_partner_by_hand():
-    conc = concentration(partner_flows(CASE, "exports")).set_index("iso3")
+    conc = concentration(partner_flows(CASE, "exports", HAND)).set_index("iso3")
     # shares 0.6, 0.3, 0.1 -> HHI = 0.36 + 0.09 + 0.01 = 0.46
     assert conc.loc["KEN", "total_usd"] == pytest.approx(100.0)
     assert conc.loc["KEN", "hhi"] == pytest.approx(0.46)
@@ -41,7 +46,7 @@ def test_export_hhi_and_top_partner_by_hand():
 
 
 def test_imports_prefer_reported_flows_over_mirror():
-    imports = partner_flows(CASE, "imports").set_index(["iso3", "partner_iso3"])["value_usd"]
+    imports = partner_flows(CASE, "imports", HAND).set_index(["iso3", "partner_iso3"])["value_usd"]
     assert imports[("USA", "KEN")] == pytest.approx(50.0)  # reported, not KEN's mirror 60
     assert imports[("KEN", "USA")] == pytest.approx(20.0)  # mirror of USA's exports
     assert ("KEN", "ROW") not in imports.index
@@ -49,7 +54,7 @@ def test_imports_prefer_reported_flows_over_mirror():
 
 def test_even_split_gives_one_over_n():
     rows = [("BRA", p, 2000, "export", 25.0) for p in ("ARG", "CHN", "USA", "DEU")]
-    conc = concentration(partner_flows(_bilateral(rows), "exports"))
+    conc = concentration(partner_flows(_bilateral(rows), "exports", HAND))
     assert conc["hhi"].iloc[0] == pytest.approx(0.25)
 
 
@@ -60,7 +65,7 @@ def test_profile_joins_openness_from_wdi():
         "value": [13.0, 23.5, 28.0], "unit": "pct", "is_aggregate": [False, False, True],
         "source": "hand",
     })
-    profile = country_trade_profile(CASE, macro).set_index("iso3")
+    profile = country_trade_profile(CASE, macro, HAND).set_index("iso3")
     assert profile.loc["KEN", "trade_openness_pct"] == pytest.approx(36.5)
     assert profile.loc["KEN", "imports_gdp_pct"] == pytest.approx(23.5)
     assert profile.loc["KEN", "imports_usd"] == pytest.approx(20.0)
@@ -74,23 +79,23 @@ def test_profile_joins_openness_from_wdi():
 
 def test_group_exposure_uses_membership_of_the_year():
     membership = pd.DataFrame({"year": [2016, 2016], "group_id": ["G", "G"], "iso3": ["USA", "CHN"]})
-    exposure = country_group_exposure(CASE, membership).set_index(["iso3", "direction", "group_id"])
+    exposure = country_group_exposure(CASE, membership, HAND).set_index(["iso3", "direction", "group_id"])
     assert exposure.loc[("KEN", "exports", "G"), "share"] == pytest.approx(0.9)
     assert not exposure.loc[("KEN", "exports", "G"), "is_member"]
     assert exposure.loc[("USA", "exports", "G"), "is_member"]
     assert exposure.loc[("USA", "exports", "G"), "share"] == pytest.approx(0.0)
     # Another year's membership does not count.
     other_year = membership.assign(year=2012)
-    later = country_group_exposure(CASE, other_year).set_index(["iso3", "direction", "group_id"])
+    later = country_group_exposure(CASE, other_year, HAND).set_index(["iso3", "direction", "group_id"])
     assert later.loc[("KEN", "exports", "G"), "share"] == pytest.approx(0.0)
 
 
 def test_top3_partner_share_by_hand():
     rows = [("BRA", p, 2000, "export", v) for p, v in (("ARG", 40.0), ("CHN", 30.0), ("USA", 20.0), ("DEU", 10.0))]
-    conc = concentration(partner_flows(_bilateral(rows), "exports"))
+    conc = concentration(partner_flows(_bilateral(rows), "exports", HAND))
     assert conc["top3_partner_share"].iloc[0] == pytest.approx(0.9)   # 0.4 + 0.3 + 0.2
     # Fewer than three partners: all of them (KEN 0.6 + 0.3 + 0.1 = 1; USA, one partner: 1).
-    case = concentration(partner_flows(CASE, "exports")).set_index("iso3")
+    case = concentration(partner_flows(CASE, "exports", HAND)).set_index("iso3")
     assert case.loc["KEN", "top3_partner_share"] == pytest.approx(1.0)
     assert case.loc["USA", "top3_partner_share"] == pytest.approx(1.0)
     assert pd.isna(case.loc["CHN", "top3_partner_share"])             # nothing exported
@@ -101,5 +106,5 @@ def test_product_rows_leave_total_metrics_unchanged():
     detail = _bilateral([("KEN", "USA", 2016, "export", 35.0), ("KEN", "USA", 2016, "export", 25.0)])
     detail = detail.assign(product_classification="HS92_2_4", product_code=["09", "0603"])
     both = pd.concat([CASE, detail], ignore_index=True)
-    pd.testing.assert_frame_equal(concentration(partner_flows(both, "exports")),
-                                  concentration(partner_flows(CASE, "exports")))
+    pd.testing.assert_frame_equal(concentration(partner_flows(both, "exports", HAND)),
+                                  concentration(partner_flows(CASE, "exports", HAND)))

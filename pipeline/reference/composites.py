@@ -1,0 +1,80 @@
+"""Group memberships of composite and historical reporting codes (BLX, SUN, YUG, CSK, SCG, ...).
+
+Some sources report a union of economies under one code: the Comtrade/DTA panel holds
+Belgium and Luxembourg only as ``BLX``, in every year up to 2016. ``composites:`` in
+``country_groups.yaml`` lists each such code with its constituents. Rule: a composite code is
+a member of a group on a date when EVERY constituent is a member on that date, so its spells
+are the intersection of its constituents' spells (BLX is in the EU from 1958, in the OECD from
+1961-12-07 when Luxembourg deposited). Where constituents differ (a part of a union in a bloc,
+the rest not) the composite is in none of it: its trade cannot be split, and counting all of
+it would overstate the bloc.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_FAR = pd.Timestamp.max  # an open end (NaT) compared as "no end yet"
+
+
+def read_composites(doc: dict[str, Any], path: Path, check_code, to_date) -> dict[str, dict[str, Any]]:
+    """``composites:`` of one group file, validated: ``{code: {parts, start, end}}``.
+
+    ``check_code(code, where)`` raises for a code that is no declared economy; ``to_date(value,
+    where)`` parses a date. ``start``/``end`` (optional, inclusive) bound the dates the code
+    stands for its constituents.
+    """
+    from pipeline.reference.groups import GroupDefinitionError
+
+    spec = doc.get("composites") or {}
+    if not isinstance(spec, dict):
+        raise GroupDefinitionError(f"{path}: `composites:` must map a code to {{constituents: [...]}}")
+    out = {}
+    for code, entry in spec.items():
+        where = f"{path}: composite {code}"
+        parts = entry.get("constituents") if isinstance(entry, dict) else None
+        if not isinstance(parts, list) or len(parts) < 2:
+            raise GroupDefinitionError(f"{where}: needs `constituents:` with two or more codes ({entry!r})")
+        check_code(code, where)
+        for part in parts:
+            check_code(part, f"{where}, constituent")
+        bounds = [to_date(entry[k], f"{where}, {k}") if entry.get(k) not in (None, "") else pd.NaT
+                  for k in ("start", "end")]
+        out[str(code)] = {"parts": [str(p) for p in parts], "start": bounds[0], "end": bounds[1]}
+    return out
+
+
+def _intersect(a: list[tuple], b: list[tuple]) -> list[tuple]:
+    """Pairwise intersection of two lists of inclusive (start, end) spells; end NaT = open."""
+    out = []
+    for a_start, a_end in a:
+        for b_start, b_end in b:
+            start = max(a_start, b_start)
+            end = min(_FAR if pd.isna(a_end) else a_end, _FAR if pd.isna(b_end) else b_end)
+            if end >= start:
+                out.append((start, pd.NaT if end == _FAR else end))
+    return out
+
+
+def composite_rows(spells: pd.DataFrame, composites: dict[str, dict[str, Any]],
+                   notes: dict[str, str]) -> pd.DataFrame:
+    """Spells of every composite code in every group (columns of ``spells``: group_id, iso3,
+    start_date, end_date, note), by the all-constituents rule of the module docstring."""
+    rows = []
+    for group_id, members in spells.groupby("group_id", sort=False):
+        by_code = {code: list(zip(g["start_date"], g["end_date"])) for code, g in members.groupby("iso3")}
+        for code, spec in composites.items():
+            parts = spec["parts"]
+            if code in by_code or not all(p in by_code for p in parts):
+                continue  # a group may list the composite itself; otherwise all parts must be in
+            common = [(pd.Timestamp.min if pd.isna(spec["start"]) else spec["start"], spec["end"])]
+            for part in parts:
+                common = _intersect(common, by_code[part])
+            note = "; ".join(p for p in (notes.get(group_id, ""),
+                                         f"composite code of {', '.join(parts)}: a member while all of them are")
+                             if p)
+            rows += [{"group_id": group_id, "iso3": code, "start_date": s, "end_date": e, "note": note}
+                     for s, e in common]
+    return pd.DataFrame(rows, columns=list(spells.columns))
