@@ -64,8 +64,9 @@ def load_bec_sna(path: Path | str) -> pd.Series:
     table = _read(path, ["bec4_code_3d_padded", "sna_end_use"])
     text = table["sna_end_use"].fillna("").str.strip()
     named = text.map(lambda t: frozenset(c for c in UN_CLASSES if re.search(rf"\b{c}\b", t)))
-    bad = table[(named.map(len) == 0) | ((named.map(len) > 1) & ~text.str.startswith("mixed"))
-                | ((named.map(len) == 1) & (text != named.map(lambda s: next(iter(s), ""))))]
+    # a row is one class word exactly, or "mixed: ..." naming two or more classes
+    ok = text.isin(UN_CLASSES) | (text.str.startswith("mixed") & (named.map(len) >= 2))
+    bad = table[~ok]
     if len(bad):
         raise ValueError(f"{path}: rows {bad.index.tolist()} give sna_end_use {bad['sna_end_use'].tolist()}; "
                          f"use one of {list(UN_CLASSES)} (or 'mixed: ...' naming them) as in the UN BEC Rev.4 "
