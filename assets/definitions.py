@@ -12,6 +12,7 @@ import dagster as dg
 from assets.agreement_impacts import out__agreement_impacts
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
+from assets.end_use import out__end_use_trade
 from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
@@ -29,6 +30,7 @@ ALL_ASSETS += [out__gravity_estimates, out__agreement_impacts]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
+ALL_ASSETS += [out__end_use_trade]  # issue 12 part 7: trade by end use (BEC Rev.4 -> SNA)
 
 refresh_job = dg.define_asset_job(
     "refresh",

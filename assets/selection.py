@@ -23,8 +23,9 @@ BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
 API_ONLY = (*(LIVE_RAW_ASSETS[t] for t in API_ONLY_TABLES), *(f"core__{t}" for t in API_ONLY_TABLES))
 EITHER_SOURCE = ("out__services_exposure",)  # optional inputs: runs on whichever side is there
 PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
-                   "out__strategic_dependencies")
-WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies")
+                   "out__strategic_dependencies", "out__end_use_trade")
+# End use publishes only countries whose product flows are complete against a world-complete reference
+WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies", "out__end_use_trade")
 
 
 def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:
@@ -46,7 +47,7 @@ def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[s
                        "or AG6 (HS chapters, headings, subheadings), or bulk mode (TRADE_SOURCES=bulk)")
     else:
         selection -= dg.AssetSelection.assets(*WORLD_PRODUCT_OUTPUTS).downstream()
-        reasons.append("RCA and strategic dependencies need product data for every exporter of the world "
+        reasons.append("RCA, strategic dependencies and end-use trade need product data for every exporter of the world "
                        "(Atlas, BACI: bulk mode); the focus reporters of a live Comtrade refresh are not the "
                        "world, so only product concentration runs")
     return selection, reasons

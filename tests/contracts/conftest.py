@@ -15,6 +15,7 @@ from pipeline.reference.groups import load_country_groups, membership_panel
 from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
 from tests.contracts.agreement_impacts_frames import agreement_impacts_good_frames
+from tests.contracts.end_use_frames import end_use_good_frames
 from tests.contracts.services_frames import oecd_good_frames, services_good_frames
 
 
@@ -69,4 +70,5 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         **services_good_frames(source),
         **oecd_good_frames(shared_datasets, chains["totals"]),
         **agreement_impacts_good_frames(shared_datasets),
+        **end_use_good_frames(shared_datasets, products),
     }

@@ -118,7 +118,8 @@ def test_branches_without_a_source_are_left_out_by_name(first_run):
                                          "COMTRADE_COMMODITIES": "AG2"})
     left_out = dg.AssetSelection.all() - hybrid
     keys = {k.to_user_string() for k in left_out.resolve(defs.resolve_asset_graph())}
-    assert keys == {"out__revealed_comparative_advantage", "out__strategic_dependencies", "out__country_scorecard"}
+    assert keys == {"out__revealed_comparative_advantage", "out__strategic_dependencies", "out__country_scorecard",
+                    "out__end_use_trade"}
     assert len(reasons) == 1 and "not the world" in reasons[0]
 
 

@@ -1,0 +1,54 @@
+"""Goods trade by end use (issue 12 part 7): UN BEC Rev.4 -> SNA capital / intermediate /
+consumption goods, with all partners and per group. Thin layer over :mod:`pipeline.metrics.end_use`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from assets.contract_gate import gate, output_metadata, published_asset
+from assets.plots import bar_chart_md
+from assets.resources import BulkFilesResource
+from pipeline.metrics.end_use import WORLD, end_use_trade
+from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
+from pipeline.metrics.product_flows import product_classifications_present
+from pipeline.reference.groups import membership_panel
+from pipeline.sources.base import file_provenance
+
+SOURCES = f"core__bilateral_goods_trade, core__country_groups, {HS_BEC_FILE}, {BEC_SNA_FILE}"
+
+
+@published_asset("end_use_trade", "out")
+def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame,
+                       bulk_files: BulkFilesResource):
+    """Exports and imports by end use: capital, intermediate and consumption goods (SNA basic
+    classes through UN BEC Rev.4; BEC 321/51/7 not_classified as the UN leaves them), per country
+    and year, with all partners and with each group's members of the year (EU, TTIP, BRICS, ...,
+    China alone). HS codes spanning several classes are `mixed`: the class shares are lower
+    bounds, end_use_share_max the upper bound. Countries with complete product flows only."""
+    if not product_classifications_present(core__bilateral_goods_trade):
+        raise dg.Failure(description="out__end_use_trade: core__bilateral_goods_trade holds no product detail "
+                         "(TOTAL only); end use needs HS codes: product-level bulk files (TRADE_BULK_DIR) or "
+                         "COMTRADE_COMMODITIES=AG2/AG4/AG6")
+    source = bulk_files.source()
+    root = Path(source.root)  # the concordances are read beside the bulk files
+    groups = core__country_groups.assign(start_date=pd.to_datetime(core__country_groups["start_date"]),
+                                         end_date=pd.to_datetime(core__country_groups["end_date"]))
+    membership = membership_panel(groups, sorted(core__bilateral_goods_trade["year"].astype(int).unique()))
+    try:
+        frame = end_use_trade(core__bilateral_goods_trade, membership, root / HS_BEC_FILE, root / BEC_SNA_FILE)
+    except (FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    provenance = [file_provenance(root / f, source.name, Path(f).stem.split(".")[0], "reference",
+                                  "MIT (R package concordance); UN BEC Rev.4 correspondence tables").as_dict()
+                  for f in (HS_BEC_FILE, BEC_SNA_FILE)]
+    frame = yield from gate("out__end_use_trade", frame, "end_use_trade", SOURCES)
+    capital = frame[(frame["direction"] == "imports") & (frame["partner_group"] == WORLD)
+                    & (frame["end_use"] == "capital")]
+    year = int(capital["year"].max()) if len(capital) else 0
+    latest = capital[capital["year"] == year]
+    meta = output_metadata(frame, SOURCES, provenance)
+    meta["plot"] = bar_chart_md(latest.nlargest(15, "end_use_share"), "iso3", "end_use_share",
+                                f"Capital goods in imports, {year} (lower bound: mixed HS2/HS4 codes excluded)")
+    yield dg.Output(frame, metadata=meta)
