@@ -39,7 +39,7 @@ def out__services_exposure(core__input_output: pd.DataFrame | None, core__servic
     frame = yield from gate("out__services_exposure", table, "services_exposure", "; ".join(used))
     year = int(frame["year"].max())
     latest = frame[(frame["year"] == year) & (frame["sector_id"] == "financial_insurance")
-                   & (frame["exports_usd"] > 1e9) & (frame["iso3"] != "ROW")]
+                   & (frame["exports_usd"] > 1e9)]
     meta = output_metadata(frame, "; ".join(used))
     meta["plot"] = bar_chart_md(latest.nlargest(15, "rca"), "iso3", "rca",
                                 f"Revealed comparative advantage in financial and insurance "
@@ -60,8 +60,7 @@ def out__services_group_exposure(core__input_output: pd.DataFrame,
                             f"{SOURCE}, core__country_groups")
     year = int(frame["year"].max())
     latest = frame[(frame["year"] == year) & (frame["group_id"] == "EU")
-                   & (frame["sector_id"] == "transport") & ~frame["is_member"]
-                   & (frame["iso3"] != "ROW")]
+                   & (frame["sector_id"] == "transport") & ~frame["is_member"]]
     meta = output_metadata(frame, f"{SOURCE}, core__country_groups")
     meta["plot"] = bar_chart_md(latest.nlargest(15, "export_share"), "iso3", "export_share",
                                 f"Non-members' transport services exports sold to the EU, {year}")

@@ -7,6 +7,7 @@ import pandas as pd
 from assets.contract_gate import gate, output_metadata, published_asset
 from assets.plots import bar_chart_md, scatter_md
 from pipeline.metrics.value_chain_tables import value_chain_tables
+from pipeline.reference.codes import country_codes
 from pipeline.reference.groups import membership_panel
 
 SOURCE = "core__input_output"
@@ -29,8 +30,9 @@ def out__value_chain_exposure(core__input_output: pd.DataFrame):
 @published_asset("value_chain_industry_exposure", "out")
 def out__value_chain_industry_exposure(core__input_output: pd.DataFrame):
     """The same split for every exporting industry of every economy: domestic and foreign
-    value added in its gross exports, and its value added in other economies' exports
-    (backward and forward participation by industry; industry sums equal the country rows)."""
+    value added in its gross exports, and its value added in other economies' exports;
+    backward participation over the industry's exports, forward (TiVA EXGR_DVAFXSH) over the
+    economy's total exports, so industry sums equal the country rows."""
     frame = value_chain_tables(core__input_output)["industries"]
     frame = yield from gate("out__value_chain_industry_exposure", frame,
                             "value_chain_industry_exposure", SOURCE)
@@ -50,7 +52,9 @@ def out__value_chain_partner_exposure(core__input_output: pd.DataFrame):
     frame = yield from gate("out__value_chain_partner_exposure", frame,
                             "value_chain_partner_exposure", SOURCE)
     latest = frame[frame["year"] == frame["year"].max()]
-    top = (latest.groupby("partner_iso3", as_index=False)["fva_from_partner_usd"].sum()
+    # ROW is a partner in the table (partner sums equal the totals) but no supplier to rank
+    economies = latest[country_codes().is_economy(latest["partner_iso3"])]
+    top = (economies.groupby("partner_iso3", as_index=False)["fva_from_partner_usd"].sum()
            .nlargest(15, "fva_from_partner_usd").rename(columns={"fva_from_partner_usd": "usd"}))
     meta = output_metadata(frame, SOURCE)
     meta["plot"] = bar_chart_md(top, "partner_iso3", "usd",
@@ -63,7 +67,9 @@ def out__value_added_absorption(core__input_output: pd.DataFrame,
                                 core__country_groups: pd.DataFrame):
     """Value added of each economy absorbed by the final demand of the OTHER members of each
     country group (membership taken in the table year; TiVA FD_VA by origin), in USD and as a
-    share of its value added, and by its own final demand (TiVA DXD_DVA) in columns of its own."""
+    share of its value added, and by its own final demand (TiVA FD_VA with domestic origin) in
+    columns of its own; members_covered / members_total say how much of the group the table holds
+    (members folded into WIOD's rest of the world absorb in ROW, outside every group)."""
     years = sorted(core__input_output["year"].astype(int).unique())
     membership = membership_panel(core__country_groups, years)
     frame = value_chain_tables(core__input_output, membership)["absorption"]

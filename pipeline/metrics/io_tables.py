@@ -10,7 +10,16 @@ Textbook relations (Miller & Blair 2009, *Input-Output Analysis*, ch. 2):
 
     A = Z diag(x)^-1            technical coefficients
     L = (I - A)^-1              Leontief inverse
-    v = 1' (I - A) = 1 - 1'A    value added per unit of output (so that v L = 1')
+    v = 1' (I - A) = 1 - 1'A    input-output residual per unit of output (so that v L = 1')
+
+What ``v`` holds depends on the table. A table that lists only intermediate use, final use and
+gross output (the WIOD 2013 extract here: ``inter``, ``final``, ``output``) gives
+``x_j - sum_i Z_ij`` = value added at basic prices (WIOD row VA) + taxes less subsidies on
+products (TXSP) + the cif/fob and residents' / non-residents' purchase adjustments (EXP_adj,
+PURR, PURNR) + international transport margins (IntTTM): every row of the table below the
+intermediate block, not value added alone. WIOD's VA row is not in this
+extract, so the "value added" of the value-chain tables is this wider residual, not TiVA's
+VALU / PROD (VALU is value added at basic prices).
 """
 from __future__ import annotations
 
@@ -98,7 +107,9 @@ def calc_a(z: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def calc_v(a: np.ndarray) -> np.ndarray:
-    """Value-added coefficients ``v = 1 - column sums of A`` (so that ``v L = 1'``)."""
+    """Primary-input coefficients ``v = 1 - column sums of A`` (so that ``v L = 1'``): value added
+    plus net product taxes and international transport margins per unit of output where, as in
+    the WIOD extract, the table has no value-added row (module docstring)."""
     return 1.0 - a.sum(axis=0)
 
 

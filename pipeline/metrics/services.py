@@ -14,9 +14,14 @@ passed, are joined as a column.
 
 Missing stays missing: BaTIS publishes an observation without a value as no row, so a BaTIS
 flow with no row is unknown, not zero: its total is null, and so are the balance and any share
-whose total is null or zero (a share of nothing is undefined). The input-output table is the
-exception: ``core__input_output`` lists the non-zero cells of a complete table, so there an
-absent cell is a true 0.
+whose total is null or zero (a share of nothing is undefined). A sector total needs every EBOPS
+component of the sector (``services_sectors.yaml``: financial_insurance = SF + SG,
+manufacturing_maintenance = SA + SB): with one of them unpublished the sum would understate the
+sector, so it is null. The input-output table is the exception: ``core__input_output`` lists the
+non-zero cells of a complete table, so there an absent cell is a true 0.
+
+Rows are economies only (:meth:`CountryCodes.is_economy`): WIOD's rest of the world (``ROW``)
+stays a partner and part of the world totals of the RCA, but gets no row of its own.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.metrics.io_tables import GROSS_OUTPUT
+from pipeline.reference.codes import country_codes
 from pipeline.reference.services_sectors import concordance
 
 FLOW_KEYS = ["year", "exporter_iso3", "importer_iso3", "sector_id"]
@@ -70,14 +76,20 @@ def services_flows_from_batis(batis: pd.DataFrame) -> pd.DataFrame:
 def services_totals_from_batis(batis: pd.DataFrame) -> pd.DataFrame:
     """Per reporter, year and sector: ``exports_usd, imports_usd`` from the canonical
     ``services_trade`` table: its rows with the world (partner ``WLD``) where it has them, else
-    the sum of its bilateral rows (one choice per reporter, year and flow). A flow with no row
-    is null (not published), never 0."""
+    the sum of its bilateral rows (one choice per reporter, year and flow).
+
+    ``X_ck = sum_{e in k} X_ce`` over the EBOPS components ``e`` of sector ``k``, and only when
+    every component of ``k`` has a published value; otherwise null (not published), never a
+    partial sum or 0."""
     frame = _batis_sectors(batis)
     frame["world"] = frame["partner_iso3"] == WORLD
     has_world = frame.groupby(["year", "reporter_iso3", "flow"])["world"].transform("any")
-    frame = frame[frame["world"] == has_world]
-    totals = (frame.groupby(["year", "reporter_iso3", "sector_id", "flow"])["value_usd"].sum()
-              .unstack("flow").reindex(columns=["export", "import"]))
+    frame = frame[(frame["world"] == has_world) & frame["value_usd"].notna()]
+    needed = concordance("ebops2010").groupby("sector_id")["code"].nunique()
+    keys = ["year", "reporter_iso3", "sector_id", "flow"]
+    sums = frame.groupby(keys).agg(usd=("value_usd", "sum"), components=("ebops2010_code", "nunique"))
+    complete = sums["components"] == sums.index.get_level_values("sector_id").map(needed)
+    totals = sums["usd"].where(complete).unstack("flow").reindex(columns=["export", "import"])
     totals.columns = ["exports_usd", "imports_usd"]
     return totals.reset_index().rename(columns={"reporter_iso3": "iso3"})
 
@@ -94,27 +106,36 @@ def combine_flows(io_flows: pd.DataFrame, batis_flows: pd.DataFrame | None) -> p
 
 def calc_rca(exports: pd.DataFrame) -> pd.Series:
     """Balassa RCA within services: ``(X_ck / X_c) / (X_wk / X_w)``, with ``X_c`` the country's
-    services exports and ``w`` the world (all exporters of the year); NaN where undefined
-    (no services exports, or a negative net export of the sector).
+    services exports and ``w`` the world, over the year's basket ``K`` (every sector some
+    exporter has a row for that year).
+
+    A country counts (in ``X_wk``, ``X_w`` and with an RCA of its own) only when its basket is
+    complete: a known export for every sector of ``K``. An unpublished sector would otherwise
+    shrink ``X_c`` and raise the country's RCA in every other sector, and shrink the world.
+    NaN where undefined: incomplete basket, no services exports, or a negative net export.
 
     ``exports`` has ``year, iso3, sector_id, exports_usd``.
     """
-    by = exports.groupby
-    x_c = by(["year", "iso3"])["exports_usd"].transform("sum")
-    x_wk = by(["year", "sector_id"])["exports_usd"].transform("sum")
-    x_w = by("year")["exports_usd"].transform("sum")
+    basket = exports.groupby("year")["sector_id"].transform("nunique")
+    known = exports.groupby(["year", "iso3"])["exports_usd"].transform("count")
+    usd = exports["exports_usd"].where(known == basket)
+    x_c = usd.groupby([exports["year"], exports["iso3"]]).transform("sum")
+    x_wk = usd.groupby([exports["year"], exports["sector_id"]]).transform("sum")
+    x_w = usd.groupby(exports["year"]).transform("sum")
     with np.errstate(divide="ignore", invalid="ignore"):
-        rca = (exports["exports_usd"] / x_c) / (x_wk / x_w)
+        rca = (usd / x_c) / (x_wk / x_w)
     # The BoP records some components net, so an export can be negative (BaTIS 2016: Botswana's
     # personal and cultural services): Balassa's index is not defined there.
-    return rca.where(np.isfinite(rca) & (exports["exports_usd"] >= 0))
+    return rca.where(np.isfinite(rca) & (usd >= 0))
 
 
 def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = None,
                       batis: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per country, year and sector: ``exports_usd, imports_usd`` (null where the source has no
-    row for the flow), ``balance_usd`` (= exports - imports; null where either is), ``rca`` (:func:`calc_rca`), ``source`` and, when ``stri`` (``iso3, year,
-    sector_id, stri`` 0..1) is given, the STRI of the sector (else null).
+    """Per economy, year and sector: ``exports_usd, imports_usd`` (null where the source has no
+    row for the flow or for one of the sector's components), ``balance_usd`` (= exports -
+    imports; null where either is), ``rca`` (:func:`calc_rca`, over economies and ROW),
+    ``source`` and, when ``stri`` (``iso3, year, sector_id, stri`` 0..1) is given, the STRI of
+    the sector (else null). ROW and other aggregates get no row.
 
     ``flows`` are bilateral flows (:func:`services_flows_from_io`, :func:`combine_flows`) or
     None; ``batis``, the canonical ``services_trade`` table, replaces them in its years."""
@@ -131,7 +152,7 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
         complete = totals["source"] == "input_output"
         flows_usd = ["exports_usd", "imports_usd"]
         totals.loc[complete, flows_usd] = totals.loc[complete, flows_usd].fillna(0.0)
-        parts.append(totals)
+        parts.append(_zero_rows_of_complete_tables(totals))
     if batis is not None and not batis.empty:
         from_batis = services_totals_from_batis(batis).assign(source="batis")
         parts = [p[~p["year"].isin(set(from_batis["year"]))] for p in parts] + [from_batis]
@@ -140,7 +161,12 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
                          "BaTIS (core__services_trade); neither was given")
     out = pd.concat(parts, ignore_index=True)
     out["balance_usd"] = out["exports_usd"] - out["imports_usd"]
+    # The world of the RCA is every economy plus WIOD's rest of the world (together they are the
+    # world, once); other aggregates would count their members twice.
+    economy = country_codes().is_economy(out["iso3"])
+    out = out[economy | (out["iso3"] == "ROW")].reset_index(drop=True)
     out["rca"] = calc_rca(out)
+    out = out[country_codes().is_economy(out["iso3"])]
     if stri is not None:
         out = out.merge(stri[["iso3", "year", "sector_id", "stri"]], how="left",
                         on=["iso3", "year", "sector_id"])
@@ -148,6 +174,17 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
         out["stri"] = np.nan
     columns = ["year", "iso3", "sector_id", "exports_usd", "imports_usd", "balance_usd", "rca", "source", "stri"]
     return out[columns].sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
+
+
+def _zero_rows_of_complete_tables(totals: pd.DataFrame) -> pd.DataFrame:
+    """Input-output totals with a 0 row for every country and sector of the year the table
+    lists no flow for: a complete table's absent cell is a 0, and the RCA basket must see it."""
+    io = totals[totals["source"] == "input_output"]
+    grid = io[["year", "iso3"]].drop_duplicates().merge(io[["year", "sector_id"]].drop_duplicates(), on="year")
+    filled = grid.merge(io, how="left", on=["year", "iso3", "sector_id"])
+    filled[["exports_usd", "imports_usd"]] = filled[["exports_usd", "imports_usd"]].fillna(0.0)
+    filled["source"] = "input_output"
+    return pd.concat([totals[totals["source"] != "input_output"], filled], ignore_index=True)
 
 
 def _group_flows(flows: pd.DataFrame, membership: pd.DataFrame, own: str, other: str
@@ -184,4 +221,6 @@ def services_group_exposure(flows: pd.DataFrame, membership: pd.DataFrame) -> pd
     member = membership.assign(is_member=1)[["year", "iso3", "group_id", "is_member"]]
     out = out.merge(member, how="left", on=["year", "iso3", "group_id"])
     out["is_member"] = out["is_member"].notna()
+    # ROW stays a partner inside the totals but is no country of its own (module docstring)
+    out = out[country_codes().is_economy(out["iso3"])]
     return out.sort_values(keys).reset_index(drop=True)

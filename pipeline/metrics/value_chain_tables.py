@@ -1,4 +1,10 @@
-"""All years of the canonical input-output table through the value-chain accounting."""
+"""All years of the canonical input-output table through the value-chain accounting.
+
+The computation runs on the whole table, WIOD's rest of the world (``ROW``) included: it
+supplies inputs, buys exports and absorbs value added, so it stays a source, partner and final
+user. The published tables have rows for economies only (:meth:`CountryCodes.is_economy`):
+``ROW`` is no ``iso3`` of them, only a ``partner_iso3``.
+"""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,6 +12,12 @@ import pandas as pd
 from pipeline.metrics.io_tables import io_table_from_long
 from pipeline.metrics.value_chain_industries import industry_value_chains
 from pipeline.metrics.value_chains import absorption_by_group, value_chain_year
+from pipeline.reference.codes import country_codes
+
+
+def _economies(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[country_codes().is_economy(frame["iso3"])].reset_index(drop=True)
 
 
 def value_chain_tables(input_output: pd.DataFrame, membership: pd.DataFrame | None = None
@@ -23,9 +35,8 @@ def value_chain_tables(input_output: pd.DataFrame, membership: pd.DataFrame | No
         partners.append(result["partners"])
         if membership is not None:
             absorbed.append(absorption_by_group(result["absorption"], table.year, membership))
-    out = {"totals": pd.concat(totals, ignore_index=True),
-           "industries": pd.concat(industries, ignore_index=True),
-           "partners": pd.concat(partners, ignore_index=True)}
+    out = {"totals": _economies(totals), "industries": _economies(industries),
+           "partners": _economies(partners)}
     if membership is not None:
-        out["absorption"] = pd.concat(absorbed, ignore_index=True)
+        out["absorption"] = _economies(absorbed)
     return out

@@ -3,7 +3,10 @@
 Indicators of the OECD-WTO Trade in Value Added database, as defined in OECD (2021), *Guide to
 OECD's Trade in Value Added (TiVA) Indicators, 2021 edition* (sections 5 and 6; codes as in the
 2023 and 2025 releases), computed from an MRIO table (:mod:`pipeline.metrics.io_tables`) with
-``A``, ``L = (I - A)^-1`` and ``v = 1 - 1'A``:
+``A``, ``L = (I - A)^-1`` and ``v = 1 - 1'A``. From the WIOD extract (no VA row) ``v`` is value
+added incl. net product taxes and international transport margins (WIOD rows VA, TXSP,
+EXP_adj, PURR, PURNR, IntTTM; :mod:`pipeline.metrics.io_tables`), so "value added" below means
+that residual, close to but wider than TiVA's VALU:
 
 - gross exports ``EXGR_c = sum_{i in c} (sum_{j not in c} Z_ij + sum_{d != c} F_id)`` (TiVA
   EXGR), as an N-vector ``e_c`` that is zero outside c's industries;
@@ -21,9 +24,10 @@ OECD's Trade in Value Added (TiVA) Indicators, 2021 edition* (sections 5 and 6; 
   Due*, NBER WP 16426, not a TiVA indicator. The gross-exports split DVA + FVA follows
   Koopman, Wang & Wei (2014), AER 104(2), in its TiVA form;
 - value added of s absorbed by the final demand of d ``VAD[s, d] = sum_{i in s} v_i (L F)_{i,d}``
-  (TiVA FD_VA of final-demand area d with origin s; Guide 6.1 FFD_DVA for ``d != s``,
-  DXD_DVA, domestic value added in domestic final demand, for ``d = s``);
-  ``sum_d VAD[s, d]`` is s's value added.
+  (TiVA FD_VA, origin of value added in final demand, with origin s and final-demand area d;
+  summed over d != s it is FFD_DVA, Guide 6.1; for ``d = s`` it is FD_VA with domestic origin,
+  which OECD's FD_VA cube also labels source "DXD: Domestic". ``DXD_DVA`` is exvatools' name,
+  not a TiVA code); ``sum_d VAD[s, d]`` is s's value added (in the sense above).
 
 One LU factorisation of ``I - A`` per year serves both ``L E`` and ``L F`` (2R right-hand
 sides): the inverse itself is never formed.
@@ -109,8 +113,14 @@ def absorption_by_group(absorption: pd.DataFrame, year: int,
       consumers and investors never count as the group's: Poland's EU share moves from 0.155
       (EU-15, 2003) to 0.174 (EU-25 less Poland, 2004), not to 0.913;
     - ``va_absorbed_share = va_absorbed_usd / VA_s`` (0..1; null where ``VA_s <= 0``);
-    - ``va_absorbed_domestic_usd[s] = VAD[s, s]`` (TiVA DXD_DVA, value added absorbed by the
-      economy's own final demand) and its share ``/ VA_s``, the same on every group row.
+    - ``va_absorbed_domestic_usd[s] = VAD[s, s]`` (TiVA FD_VA with domestic origin, value added
+      absorbed by the economy's own final demand) and its share ``/ VA_s``, on every group row;
+    - ``members_total``: the group's members that year; ``members_covered``: those that are a
+      region of the table. A member the table folds into its rest of the world (WIOD: CHE,
+      NOR, NZL ... in the OECD) absorbs inside the ``ROW`` column, which belongs to no group,
+      so the sum leaves its demand out: the share is a lower bound when covered < total.
+      ``va_absorbed_usd`` and its share are null where none of the group's members other than
+      ``s`` is in the table though it has some (unknown, not 0); 0 for a group of ``s`` alone.
 
     ``membership`` has ``group_id, iso3, year`` rows for the members of each year.
     """
@@ -124,11 +134,14 @@ def absorption_by_group(absorption: pd.DataFrame, year: int,
     rows = []
     for group_id, group in members.groupby("group_id"):
         inside = [c for c in absorption.columns if c in set(group["iso3"])]
-        others = foreign[inside].sum(axis=1)  # 0 for a group with no economy in the table
         is_member = absorption.index.isin(inside)
+        n_total = group["iso3"].nunique()
+        # no other member in the table although there are others: unknown, not 0
+        unknown = (len(inside) - is_member == 0) & (n_total - is_member > 0)
+        others = foreign[inside].sum(axis=1).mask(unknown)
         rows.append(pd.DataFrame({
             "iso3": absorption.index, "year": year, "group_id": group_id,
-            "is_member": is_member,
+            "is_member": is_member, "members_covered": len(inside), "members_total": n_total,
             "va_absorbed_usd": others.to_numpy(), "va_absorbed_share": share_of(others),
             "va_absorbed_domestic_usd": own.to_numpy(), "va_absorbed_domestic_share": share_of(own),
         }))

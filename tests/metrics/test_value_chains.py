@@ -77,7 +77,8 @@ def tables(wiod):
 def test_country_tables_are_consistent(tables):
     out = tables
     totals, partners, absorbed = out["totals"], out["partners"], out["absorption"]
-    assert len(totals) == 3 * 41
+    # 40 economies a year: WIOD's rest of the world is a partner, not a row of its own
+    assert len(totals) == 3 * 40
     by_country = partners.groupby(["iso3", "year"])[["fva_from_partner_usd", "dvx_via_partner_usd"]].sum()
     merged = totals.set_index(["iso3", "year"]).join(by_country)
     np.testing.assert_allclose(merged["fva_from_partner_usd"], merged["fva_usd"], rtol=1e-9)
@@ -93,6 +94,21 @@ def test_country_tables_are_consistent(tables):
     assert absorbed["va_absorbed_domestic_share"].between(0, 1).all()
 
 
+def test_rest_of_the_world_is_a_partner_not_a_country(tables, table_2011):
+    """Project rule: only CountryCodes.is_economy codes are countries. ROW (WIOD's rest of the
+    world) has no iso3 row in any table (the old code published it, and it topped the chart of
+    suppliers of foreign value added, 878 bn USD in 2011), but stays a partner: the partners'
+    sum, ROW included, is still each economy's FVA."""
+    for name in ("totals", "industries", "partners", "absorption"):
+        assert "ROW" not in set(tables[name]["iso3"]), name
+    partners = tables["partners"]
+    assert "ROW" in set(partners["partner_iso3"])
+    vas, _, _ = calc_value_added_flows(table_2011)
+    k, row = table_2011.regions.index("DEU"), table_2011.regions.index("ROW")
+    deu_row = partners[(partners.year == 2011) & (partners.iso3 == "DEU") & (partners.partner_iso3 == "ROW")]
+    assert deu_row["fva_from_partner_usd"].item() == pytest.approx(vas[row, k], rel=1e-12)
+
+
 def test_absorption_by_group_leaves_a_members_own_demand_out_by_hand():
     """Hand-built VAD (source x final user, USD): group {A, B}. A member's group absorption is
     what the other member absorbs (A: 20 of 100), a non-member's what both absorb (C: 5 + 7)."""
@@ -105,6 +121,38 @@ def test_absorption_by_group_leaves_a_members_own_demand_out_by_hand():
     np.testing.assert_allclose(out["va_absorbed_domestic_usd"], [70.0, 50.0, 88.0])
     np.testing.assert_allclose(out["va_absorbed_domestic_share"], [0.70, 0.50, 0.88])
     assert out["is_member"].tolist() == [True, True, False]
+    assert (out["members_covered"] == 2).all() and (out["members_total"] == 2).all()
+
+
+def test_a_group_the_table_does_not_cover_is_null_not_zero_by_hand():
+    """Hand-built VAD as above. Group H = {X, Y}: no member in the table, so nobody's value
+    added absorbed by H is known (the old code wrote 0). Group K = {A, X}: A's only fellow
+    member X is folded into the rest of the world: null for A; B and C see A's demand. Group
+    S = {C}: C has no other member, so its group absorption is an exact 0."""
+    vad = pd.DataFrame([[70.0, 20.0, 10.0], [30.0, 50.0, 20.0], [5.0, 7.0, 88.0]],
+                       index=["A", "B", "C"], columns=["A", "B", "C"])
+    members = pd.DataFrame({"group_id": ["H", "H", "K", "K", "S"], "iso3": ["X", "Y", "A", "X", "C"],
+                            "year": 2000})
+    out = absorption_by_group(vad, 2000, members).set_index(["group_id", "iso3"])
+    assert out.loc["H", ["va_absorbed_usd", "va_absorbed_share"]].isna().all().all()
+    assert (out.loc["H", "members_covered"] == 0).all() and (out.loc["H", "members_total"] == 2).all()
+    k = out.loc["K"]
+    assert np.isnan(k.loc["A", "va_absorbed_usd"]) and np.isnan(k.loc["A", "va_absorbed_share"])
+    np.testing.assert_allclose(k.loc[["B", "C"], "va_absorbed_usd"], [30.0, 5.0])
+    assert (k["members_covered"] == 1).all() and (k["members_total"] == 2).all()
+    assert out.loc[("S", "C"), "va_absorbed_usd"] == 0.0
+    np.testing.assert_allclose(out.loc[("S", "A"), "va_absorbed_share"], 0.10)
+
+
+def test_members_folded_into_the_rest_of_the_world_are_counted_as_not_covered(tables):
+    """WIOD 2013 has 40 economies; the rest sit in ROW. OECD members missing from it, from the
+    accession dates (OECD, list of members): CHE, ISL, NOR, NZL throughout, and CHL, ISR (both
+    2010) in 2011; BRICS 2011 lacks ZAF (joined 2011). members_covered makes the gap visible."""
+    absorbed = tables["absorption"].drop_duplicates(["year", "group_id"]).set_index(["year", "group_id"])
+    assert absorbed.loc[(2003, "OECD"), ["members_total", "members_covered"]].tolist() == [30, 26]
+    assert absorbed.loc[(2011, "OECD"), ["members_total", "members_covered"]].tolist() == [34, 28]
+    assert absorbed.loc[(2011, "BRICS"), ["members_total", "members_covered"]].tolist() == [5, 4]
+    assert absorbed.loc[(2011, "G7"), ["members_total", "members_covered"]].tolist() == [7, 7]
 
 
 # The EU's members from the accession treaties: EU-15 (1995) and the ten of 1 May 2004, written
@@ -154,15 +202,36 @@ def test_poland_eu_absorption_is_the_other_members_fd_va_and_has_no_accession_ju
 def test_industry_detail_adds_up_to_country_totals(wiod):
     out = value_chain_tables(wiod)
     industries, totals = out["industries"], out["totals"].set_index(["iso3", "year"])
-    assert len(industries) == 3 * 41 * 35
+    assert len(industries) == 3 * 40 * 35
     summed = industries.groupby(["iso3", "year"])[["exgr_usd", "dva_usd", "fva_usd", "dvx_usd"]].sum()
     for column in summed.columns:
         np.testing.assert_allclose(summed[column], totals.loc[summed.index, column], rtol=1e-9)
     np.testing.assert_allclose(industries["dva_usd"] + industries["fva_usd"], industries["exgr_usd"],
                                rtol=1e-9, atol=1.0)
-    # upstream: Australian mining (c2) feeds other countries' exports far more than it
-    # imports inputs; downstream: Chinese electrical equipment (c14) the other way round
+    # upstream: Australian mining (c2) feeds other countries' exports more than it imports
+    # inputs; downstream: Chinese electrical equipment (c14) the other way round (both in USD)
     aus = industries[(industries["iso3"] == "AUS") & (industries["year"] == 2011)].set_index("sector")
-    assert aus.loc["c2", "gvc_forward_pct"] > 2 * aus.loc["c2", "gvc_backward_pct"]
+    assert aus.loc["c2", "dvx_usd"] > 2 * aus.loc["c2", "fva_usd"]
     chn = industries[(industries["iso3"] == "CHN") & (industries["year"] == 2011)].set_index("sector")
-    assert chn.loc["c14", "gvc_backward_pct"] > chn.loc["c14", "gvc_forward_pct"]
+    assert chn.loc["c14", "fva_usd"] > chn.loc["c14", "dvx_usd"]
+
+
+def test_industry_forward_share_is_tiva_exgr_dvafxsh_over_the_countrys_gross_exports(wiod, shared_datasets):
+    """OECD 2021, Guide to OECD's TiVA Indicators, 5.12: EXGR_DVAFXSH by industry divides the
+    industry's value added in foreign exports by the COUNTRY's total gross exports, so an
+    economy's industry shares add up to its country share. The old code divided by the
+    industry's own exports (264 of 1,330 industries above 100%, TWN c17 2011 at 91,020%)."""
+    out = value_chain_tables(wiod)
+    industries, totals = out["industries"], out["totals"].set_index(["iso3", "year"])
+    summed = industries.groupby(["iso3", "year"])["gvc_forward_pct"].sum()
+    np.testing.assert_allclose(summed, totals.loc[summed.index, "gvc_forward_pct"], rtol=1e-9)
+    assert industries["gvc_forward_pct"].max() < 100
+    # TWN's gross exports hand-summed from the raw npz: foreign intermediate + foreign final use
+    raw = np.load(shared_datasets / "wiod2013_bquast/wiot_2011.npz")
+    k = (shared_datasets / "wiod2013_bquast/countries.txt").read_text().split().index("TWN")
+    rows = slice(35 * k, 35 * (k + 1))
+    exgr = (np.delete(raw["inter"][rows], np.s_[35 * k:35 * (k + 1)], axis=1).sum()
+            + np.delete(raw["final"][rows], np.s_[5 * k:5 * (k + 1)], axis=1).sum()) * 1e6
+    twn = industries[(industries.iso3 == "TWN") & (industries.year == 2011)].set_index("sector")
+    assert twn.loc["c17", "gvc_forward_pct"] == pytest.approx(100 * twn.loc["c17", "dvx_usd"] / exgr, rel=1e-9)
+    assert twn.loc["c17", "gvc_forward_pct"] < 5
