@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.reference.codes import country_codes
 from pipeline.metrics.io_tables import IOTable, calc_a, calc_v, leontief_solve
 
 
@@ -115,7 +116,8 @@ def absorption_by_group(absorption: pd.DataFrame, year: int,
     - ``va_absorbed_share = va_absorbed_usd / VA_s`` (0..1; null where ``VA_s <= 0``);
     - ``va_absorbed_domestic_usd[s] = VAD[s, s]`` (TiVA FD_VA with domestic origin, value added
       absorbed by the economy's own final demand) and its share ``/ VA_s``, on every group row;
-    - ``members_total``: the group's members that year; ``members_covered``: those that are a
+    - ``members_total``: the group's members that year (a composite code such as ``BLX``
+      counts through its constituents, not as a member of its own); ``members_covered``: those that are a
       region of the table. A member the table folds into its rest of the world (WIOD: CHE,
       NOR, NZL ... in the OECD) absorbs inside the ``ROW`` column, which belongs to no group,
       so the sum leaves its demand out: the share is a lower bound when covered < total.
@@ -135,7 +137,9 @@ def absorption_by_group(absorption: pd.DataFrame, year: int,
     for group_id, group in members.groupby("group_id"):
         inside = [c for c in absorption.columns if c in set(group["iso3"])]
         is_member = absorption.index.isin(inside)
-        n_total = group["iso3"].nunique()
+        # composite and historical codes (BLX = BEL + LUX) are members through their
+        # constituents: count each economy once, by its own code
+        n_total = group.loc[~group["iso3"].isin(list(country_codes().non_iso)), "iso3"].nunique()
         # no other member in the table although there are others: unknown, not 0
         unknown = (len(inside) - is_member == 0) & (n_total - is_member > 0)
         others = foreign[inside].sum(axis=1).mask(unknown)
