@@ -95,26 +95,32 @@ def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFram
 
 
 @published_asset("strategic_dependencies", "out")
-def out__strategic_dependencies(core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame):
-    """Products flagged as strategic dependencies after the European Commission (SWD(2021) 352):
-    extra-group supplier HHI > 0.4, extra-group share of imports > 0.5 and extra-group imports /
-    group exports > 1 (thresholds in pipeline/reference/strategic_dependencies.yaml)."""
+def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFrame,
+                                core__country_groups: pd.DataFrame):
+    """Strategic dependencies after the European Commission (SWD(2021) 352), each criterion on one
+    unit's own imports and exports (every economy alone, the EU and other configured groups as one
+    unit where all members' flows are held): extra-group supplier HHI > 0.4, extra-group share of
+    imports > 0.5 and extra-group imports / the unit's exports > 1 (thresholds in
+    pipeline/reference/strategic_dependencies.yaml). Every evaluated row, flagged in is_dependency."""
     _require_products(core__bilateral_goods_trade, "out__strategic_dependencies")
     try:
         config = load_strategic_config()
     except (FileNotFoundError, ValueError) as exc:
         raise dg.Failure(description=str(exc)) from exc
+    missing = sorted(set(config["home_groups"]) - set(core__country_groups["group_id"]))
+    if missing:
+        context.log.warning(f"home_groups {missing} of pipeline/reference/strategic_dependencies.yaml are not in "
+                            "core__country_groups: they are not evaluated as units (add them to the groups file)")
     membership = _membership(core__country_groups, core__bilateral_goods_trade["year"].unique())
-    evaluated = strategic_table(core__bilateral_goods_trade, membership, config)
-    frame = evaluated[evaluated["is_dependency"]].drop(columns=["is_dependency"]) if len(evaluated) else evaluated
+    frame = strategic_table(core__bilateral_goods_trade, membership, config)
     sources = "core__bilateral_goods_trade, core__country_groups, pipeline/reference/strategic_dependencies.yaml"
     frame = yield from gate("out__strategic_dependencies", frame, "strategic_dependencies", sources)
-    latest, year = _latest(frame[frame["product_classification"] == "HS92_2_4"])
-    counts = latest[latest["strategic_sector"].notna()].groupby("iso3", as_index=False).size()
+    latest, year = _latest(frame[(frame["product_classification"] == "HS92_2_4") & frame["is_dependency"]])
+    counts = latest[latest["strategic_sector"].notna()].groupby("unit", as_index=False).size()
     counts = counts.rename(columns={"size": "flagged_strategic_products"})
     meta = output_metadata(frame, sources)
-    meta["evaluated_rows"] = len(evaluated)
-    meta["plot"] = bar_chart_md(counts.nlargest(15, "flagged_strategic_products"), "iso3", "flagged_strategic_products",
+    meta["flagged_rows"] = int(frame["is_dependency"].sum()) if len(frame) else 0
+    meta["plot"] = bar_chart_md(counts.nlargest(15, "flagged_strategic_products"), "unit", "flagged_strategic_products",
                                 f"Strategic-sector dependencies per country, {year} (HS92 2/4-digit, 31 countries)")
     yield dg.Output(frame, metadata=meta)
 
@@ -128,9 +134,8 @@ def out__country_scorecard(out__country_trade_profile: pd.DataFrame, out__countr
     GDP), partner and product concentration (HHI, Theil), commodity share, exposure to EU,
     TTIP, TISA and BRICS (shares 0..1, membership of the year), strategic dependencies and
     backward/forward GVC participation (% of gross exports, input-output table years)."""
-    flagged = out__strategic_dependencies.assign(is_dependency=True)
     frame = country_scorecard(out__country_trade_profile, out__country_group_exposure,
-                              out__export_product_concentration, flagged, core__macro_indicators,
+                              out__export_product_concentration, out__strategic_dependencies, core__macro_indicators,
                               out__value_chain_exposure)
     sources = ("out__country_trade_profile, out__country_group_exposure, out__export_product_concentration, "
                "out__strategic_dependencies, core__macro_indicators, out__value_chain_exposure")

@@ -124,6 +124,12 @@ def test_dependency_outputs_on_real_data(first_run):
     assert card.loc[("AGO", 2019), "commodity_export_share"] > 0.95
     assert card.loc[("AGO", 2019), "export_product_hhi"] > 0.8
     assert card.loc[("AGO", 2019), "strategic_dependency_classification"] == "HS92_2_4"
+    # Evaluated with nothing flagged (Germany alone on Atlas sectors, 2019) is 0; not evaluated
+    # (2008, no product detail) is empty. The EU is a unit of its own, no scorecard row.
+    assert card.loc[("DEU", 2019), "strategic_dependency_count"] == 0
+    assert pd.isna(card.loc[("DEU", 2008), "strategic_dependency_count"])
+    eu = strategic[strategic["unit"] == "EU"]
+    assert set(eu["unit_type"]) == {"group"} and eu["iso3"].isna().all() and len(eu) == 110  # 10 sectors x 11 years
     assert card.loc[("DEU", 2019), "trade_openness_pct"] > 50  # WDI, a year without partner data
     profile = read_table(warehouse, "country_trade_profile").set_index(["iso3", "year"])
     ken = profile.loc[("KEN", 2008)]

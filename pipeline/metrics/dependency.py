@@ -97,8 +97,17 @@ def rca_table(bilateral: pd.DataFrame) -> pd.DataFrame:
 
 
 def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
-    """The EC indicators for every importer with complete imports, product and year, for each
-    configured classification present; world supply HHI where the classification is complete."""
+    """The EC indicators (:func:`pipeline.metrics.strategic.dependency_indicators`) for every
+    evaluated unit, product and year of each configured classification present: every row
+    evaluated, flagged or not (``is_dependency``), so "evaluated, none flagged" stays visible.
+
+    Units are complete economies and configured groups all of whose members are complete. On a
+    world-complete classification (Atlas sectors) every economy is; on a partial one (the Atlas
+    HS subset) only economies whose imports AND exports reach :data:`MIN_COVERAGE` of the
+    world-complete reference (the subset's 31 countries), so the EU as a unit is evaluated on
+    Atlas sectors only. Sector labels only on HS classifications; world supply HHI only where
+    the classification is world-complete.
+    """
     present = product_classifications_present(bilateral)
     wanted = [c for c in config["classifications"] if c in present]
     all_flows = _all_flows(bilateral, wanted + [c for c in present if c not in wanted
@@ -108,19 +117,20 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
     for name in wanted:
         spec = classifications()[name]
         flows = all_flows[name]
-        importers = None
+        complete = None
         if not spec["world_complete"]:
-            # Imports are mirror flows: only importers whose imports the data holds in full.
+            # Imports are mirror flows and exports feed criterion 3: both sides must be held in full.
             importers = _covered(flows, reference, "importer_iso3", unknown_ok=False)
-            if importers.empty:
+            exporters = _covered(flows, reference, "exporter_iso3", unknown_ok=False)
+            complete = importers[["iso3", "year"]].merge(exporters[["iso3", "year"]], on=["iso3", "year"])
+            if complete.empty:
                 continue
-        table = dependency_indicators(flows, membership, config, importers)
-        if not spec["world_complete"]:
-            # Group exports need every member's exports: fine for a country alone (complete as
-            # covered importer means complete as exporter in the Atlas subset), not for a group.
-            table = table[table["home_group"] == table["iso3"]]
-            table["world_supply_hhi"] = float("nan")
-        else:
+        table = dependency_indicators(flows, membership, config, complete)
+        if not spec["nomenclature"]:
+            table["strategic_sector"] = pd.NA  # Atlas sector "3" is no HS chapter prefix
+        if spec["world_complete"]:
             table = table.merge(world_supply_hhi(flows), on=["year", "product_code"], how="left")
+        else:
+            table["world_supply_hhi"] = float("nan")
         frames.append(table.assign(product_classification=name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

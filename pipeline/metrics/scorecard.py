@@ -61,11 +61,15 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     - group exposure: ``exports_to_<g>_share``, ``imports_from_<g>_share`` (0..1) and
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
     - ``strategic_dependency_count``: products flagged in the finest classification evaluated
-      for that country-year (named in ``strategic_dependency_classification``), empty where
-      none was evaluated;
+      for that country-year (named in ``strategic_dependency_classification``): 0 where the
+      country was evaluated and nothing flagged, empty where it was not evaluated. ``strategic``
+      holds every evaluated row with ``is_dependency`` (``out__strategic_dependencies``); rows
+      of group units (EU, ``iso3`` empty) are no country and are left out;
     - value chains from ``out__value_chain_exposure``: :data:`GVC_COLUMNS` (percent of gross
       exports), empty outside the input-output table's countries and years.
     """
+    if "unit_type" in strategic:
+        strategic = strategic[strategic["unit_type"] == "economy"]
     keys = pd.concat([f[["iso3", "year"]] for f in (profile, group_exposure, product_concentration, strategic)
                       if len(f)], ignore_index=True).drop_duplicates()
     out = join_headline(keys, profile, [c for c in PROFILE_COLUMNS if c not in OPENNESS_COLUMNS or macro is None])

@@ -1,13 +1,26 @@
 """Strategic dependencies at product level after the European Commission (2021).
 
 Commission Staff Working Document SWD(2021) 352, "Strategic dependencies and capacities"
-(5 May 2021), annex 1: a product is a foreign dependency when (1) its extra-EU imports are
-concentrated on few suppliers (HHI > 0.4), (2) extra-EU imports are a large part of total
-imports (> 50%) and (3) they are large against EU exports of the product, a proxy for EU
-production and so for substitutability (ratio > 1). Here "the EU" becomes each country's home
-group (the first configured group it belongs to that year, else the country alone).
-Thresholds and the strategic-sector reference list live in
-``pipeline/reference/strategic_dependencies.yaml``.
+(5 May 2021), section 2 and annex 1 (the bottom-up mapping at HS6/CN8): a product is a foreign
+dependency of the EU when
+
+1. its extra-EU imports are concentrated on few suppliers: HHI of the suppliers' shares > 0.4;
+2. extra-EU imports are most of total (extra + intra-EU) imports, a proxy for demand: > 0.5;
+3. extra-EU imports are large against **total EU exports** (to every destination, intra-EU
+   included), the Commission's proxy for EU production capacity and so for the
+   substitutability of imports: ratio > 1.
+
+Each criterion is taken on ONE unit's own imports and exports (:func:`evaluation_units`):
+
+- a configured group (``home_groups``, default the EU; membership of the year) as one unit, the
+  case the method was written for: imports of all members, extra-group = from non-members,
+  exports of all members;
+- every economy alone: its own imports and its own exports. For a member of a home group its
+  inside suppliers are the other members (criteria 1-2 on its extra-group imports, as national
+  applications of the method do), and criterion 3 divides its extra-group imports by ITS OWN
+  exports, never by the group's (which no member could ever exceed).
+
+Thresholds and the strategic-sector list live in ``pipeline/reference/strategic_dependencies.yaml``.
 """
 from __future__ import annotations
 
@@ -17,8 +30,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from pipeline.reference.codes import country_codes
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "reference" / "strategic_dependencies.yaml"
 THRESHOLD_KEYS = ("supplier_hhi_min", "extra_group_import_share_min", "import_to_export_ratio_min")
+UNIT_KEY = ["unit", "year", "product_code"]
 
 
 def load_strategic_config(path: Path | str | None = None) -> dict[str, Any]:
@@ -53,74 +69,127 @@ def home_groups(countries: pd.DataFrame, membership: pd.DataFrame, order: list[s
 
 
 def strategic_sector(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.Series:
-    """Label of the reference sector whose HS prefix the code starts with, else NA."""
-    label = pd.Series(pd.NA, index=codes.index, dtype="object")
+    """Reference sectors of HS codes at any level, joined by ``"; "`` in configuration order.
+
+    A code gets the label of every sector one of whose HS prefixes it starts with (6-digit
+    850760 in heading 8507: batteries) or that starts with the code (chapter 28 contains the
+    rare-earth headings 2805 and 2846, chapter 29 heading 2941, chapter 81 heading 8105). A
+    chapter holding several sectors (85: semiconductors, batteries, electrical equipment)
+    gets all of them. NA when none. Only meaningful for HS codes (not Atlas sectors).
+    """
+    codes = codes.astype(str)
+    unique = pd.Series(codes.unique())
+    labels = pd.Series([[] for _ in range(len(unique))], dtype="object")
     for name, prefixes in sectors.items():
-        for prefix in prefixes:
-            label = label.where(label.notna() | ~codes.str.startswith(str(prefix)), name)
-    return label
+        hit = pd.Series(False, index=unique.index)
+        for prefix in map(str, prefixes):
+            hit |= unique.str.startswith(prefix) | unique.map(prefix.startswith)
+        labels = labels.where(~hit, labels.map(lambda names, n=name: names + [n]))
+    joined = labels.map(lambda names: "; ".join(names) if names else pd.NA)
+    return codes.map(dict(zip(unique, joined))).astype("object")
+
+
+def evaluation_units(flows: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any],
+                     complete: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The units evaluated and who counts as an inside supplier of each.
+
+    ``complete`` (``iso3, year``): the economies whose imports AND exports the flows hold in
+    full; ``None`` (a world-complete classification) takes every economy present in the flows
+    that year. A group of ``config["home_groups"]`` is a unit in a year only when every one of
+    its members that year is complete (the EU on Atlas sectors; not on the 31-country Atlas HS
+    subset); groups absent from ``membership`` are skipped.
+
+    Returns ``members`` (``unit, unit_type, home_group, year, iso3``: whose flows a unit sums;
+    ``unit_type`` ``"economy"`` or ``"group"``) and ``inside`` (``unit, year, partner_iso3``:
+    suppliers that are not extra-group for that unit).
+    """
+    sides = [flows[[c, "year"]].rename(columns={c: "iso3"}) for c in ("importer_iso3", "exporter_iso3")]
+    present = pd.concat(sides, ignore_index=True).drop_duplicates()
+    complete = present if complete is None else complete[["iso3", "year"]].drop_duplicates()
+    groups = [g for g in config["home_groups"] if g in set(membership["group_id"])]
+    in_groups = membership[membership["group_id"].isin(groups)][["year", "group_id", "iso3"]]
+    alone = home_groups(complete, membership, groups).assign(unit_type="economy")
+    alone["unit"] = alone["iso3"]
+    inside_alone = alone[["unit", "year", "home_group"]].merge(
+        in_groups.rename(columns={"group_id": "home_group", "iso3": "partner_iso3"}), on=["year", "home_group"])
+    ok = in_groups.merge(complete.assign(_ok=True), on=["iso3", "year"], how="left")
+    ok = ok.assign(_ok=ok["_ok"].notna()).groupby(["group_id", "year"])["_ok"].transform("all")
+    grouped = in_groups[ok.to_numpy()].rename(columns={"group_id": "unit"})
+    grouped = grouped.assign(unit_type="group", home_group=grouped["unit"])
+    columns = ["unit", "unit_type", "home_group", "year", "iso3"]
+    members = pd.concat([alone[columns], grouped[columns]], ignore_index=True)
+    inside = pd.concat([inside_alone[["unit", "year", "partner_iso3"]],
+                        grouped.rename(columns={"iso3": "partner_iso3"})[["unit", "year", "partner_iso3"]]],
+                       ignore_index=True).drop_duplicates()
+    return members, inside
+
+
+def _suppliers(extra: pd.DataFrame) -> pd.DataFrame:
+    """HHI and top supplier of each unit-product from its extra-group imports by partner.
+
+    Shares are among supplier economies (:meth:`CountryCodes.is_economy`): imports from areas
+    n.e.s. (UNS, ANS ...) count in the import totals but are no supplier and never rank top.
+    """
+    named = extra[country_codes().is_economy(extra["partner_iso3"]).to_numpy()]
+    named = named.assign(share=named["value_usd"] / named.groupby(UNIT_KEY)["value_usd"].transform("sum"))
+    hhi = named.assign(s2=named["share"] ** 2).groupby(UNIT_KEY, as_index=False)["s2"].sum()
+    top = named.sort_values(["share", "partner_iso3"], ascending=[False, True]).drop_duplicates(UNIT_KEY)
+    top = top[UNIT_KEY + ["partner_iso3", "share"]].rename(
+        columns={"partner_iso3": "top_supplier_iso3", "share": "top_supplier_share"})
+    return hhi.rename(columns={"s2": "supplier_hhi"}).merge(top, on=UNIT_KEY, how="outer")
 
 
 def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any],
-                          importers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The three EC criteria for every importer, year and product of one classification.
+                          complete: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The three EC criteria for every unit (:func:`evaluation_units`), year and product.
 
     ``flows``: ``exporter_iso3, importer_iso3, year, product_code, value_usd``, all flows of
-    the classification (group exports are summed over every destination). ``importers``
-    (``iso3, year``) restricts the evaluation to importers whose imports the flows hold in
-    full; ``None`` evaluates every importer. For importer c with home group G, product k, year t:
+    one classification. For unit u (member set :math:`I_u`, inside suppliers :math:`S_u`),
+    product k, year t, with :math:`m_p` the imports of the members of u from partner p:
 
-    - ``imports_usd`` :math:`M = \\sum_p m_{p}`; ``extra_group_imports_usd``
-      :math:`M^{x} = \\sum_{p \\notin G} m_p` (USD);
-    - ``supplier_hhi`` :math:`\\sum_{p \\notin G} (m_p / M^{x})^2` (0..1), criterion 1;
+    - ``imports_usd`` :math:`M = \\sum_p m_p` (intra-group imports included, USD);
+      ``extra_group_imports_usd`` :math:`M^{x} = \\sum_{p \\notin S_u} m_p` (USD);
+    - ``supplier_hhi`` :math:`\\sum_{p \\notin S_u} (m_p / M^{x})^2` (0..1), criterion 1;
     - ``extra_group_import_share`` :math:`M^{x} / M` (0..1), criterion 2;
-    - ``group_exports_usd`` :math:`X_G = \\sum_{g \\in G} x_{g,k}` (exports to every
-      destination, intra-group included, the EC's proxy for production);
-      ``import_to_export_ratio`` :math:`M^{x} / X_G` (unitless; infinite when G exports none,
-      stored as NaN with ``is_dependency`` true if the other criteria hold), criterion 3;
-    - ``is_dependency``: all three above their thresholds.
+    - ``unit_exports_usd`` :math:`X_u = \\sum_{i \\in I_u} x_{i,k}`, exports of the unit's own
+      members to every destination (intra-group included: "total EU exports");
+      ``import_to_export_ratio`` :math:`M^{x} / X_u` (unitless), criterion 3; NaN when the
+      unit exports none, the criterion then met if :math:`M^{x} > 0`;
+    - ``is_dependency``: all three strictly above their thresholds.
 
-    Products imported for less than ``thresholds.min_imports_usd`` are dropped.
+    ``iso3`` is the economy of an ``economy`` unit and NA for a group. Unit-products imported
+    for less than ``thresholds.min_imports_usd`` are dropped (not evaluated).
     """
     t = config["thresholds"]
-    imp = flows.rename(columns={"exporter_iso3": "partner_iso3", "importer_iso3": "iso3"})
-    if importers is not None:
-        imp = imp.merge(importers[["iso3", "year"]].drop_duplicates(), on=["iso3", "year"])
-    home = home_groups(imp, membership, config["home_groups"])
-    imp = imp.merge(home, on=["iso3", "year"])
-    members = membership[membership["group_id"].isin(config["home_groups"])].rename(
-        columns={"group_id": "home_group", "iso3": "partner_iso3"}).assign(in_group=True)
-    imp = imp.merge(members, on=["year", "home_group", "partner_iso3"], how="left")
-    imp["in_group"] = imp["in_group"].astype("boolean").fillna(False).astype(bool)
-    key = ["iso3", "year", "product_code"]
-    total = imp.groupby(key + ["home_group"], as_index=False)["value_usd"].sum().rename(columns={"value_usd": "imports_usd"})
-    extra = imp[~imp["in_group"]]
-    extra_total = extra.groupby(key)["value_usd"].transform("sum")
-    extra = extra.assign(s2=(extra["value_usd"] / extra_total) ** 2, share=extra["value_usd"] / extra_total)
-    by = extra.groupby(key, as_index=False).agg(extra_group_imports_usd=("value_usd", "sum"), supplier_hhi=("s2", "sum"))
-    top = extra.sort_values(["share", "partner_iso3"], ascending=[False, True]).drop_duplicates(key)[
-        key + ["partner_iso3", "share"]].rename(columns={"partner_iso3": "top_supplier_iso3", "share": "top_supplier_share"})
-    out = total.merge(by, on=key, how="left").merge(top, on=key, how="left")
+    members, inside = evaluation_units(flows, membership, config, complete)
+    attrs = members.drop_duplicates(["unit", "year"])[["unit", "year", "unit_type", "home_group"]]
+    imp = flows.merge(members[["unit", "year", "iso3"]].rename(columns={"iso3": "importer_iso3"}),
+                      on=["importer_iso3", "year"])
+    imp = imp.groupby(UNIT_KEY + ["exporter_iso3"], as_index=False)["value_usd"].sum()
+    imp = imp.rename(columns={"exporter_iso3": "partner_iso3"})
+    imp = imp.merge(inside.assign(_in=True), on=["unit", "year", "partner_iso3"], how="left")
+    extra = imp[imp["_in"].isna()]
+    out = imp.groupby(UNIT_KEY, as_index=False)["value_usd"].sum().rename(columns={"value_usd": "imports_usd"})
+    out = out.merge(extra.groupby(UNIT_KEY, as_index=False)["value_usd"].sum().rename(
+        columns={"value_usd": "extra_group_imports_usd"}), on=UNIT_KEY, how="left")
+    out = out.merge(_suppliers(extra), on=UNIT_KEY, how="left").merge(attrs, on=["unit", "year"])
     out["extra_group_imports_usd"] = out["extra_group_imports_usd"].fillna(0.0)
     out["extra_group_import_share"] = (out["extra_group_imports_usd"] / out["imports_usd"]).clip(0.0, 1.0)
-    # Group production proxy: exports of the home group's members (or the country alone).
-    exports = flows.groupby(["exporter_iso3", "year", "product_code"], as_index=False)["value_usd"].sum()
-    exports = exports.rename(columns={"exporter_iso3": "iso3"})
-    alone = exports.rename(columns={"iso3": "home_group"})
-    grouped = exports.merge(membership[membership["group_id"].isin(config["home_groups"])], on=["iso3", "year"])
-    grouped = grouped.groupby(["group_id", "year", "product_code"], as_index=False)["value_usd"].sum()
-    group_exports = pd.concat([alone, grouped.rename(columns={"group_id": "home_group"})], ignore_index=True)
-    out = out.merge(group_exports.rename(columns={"value_usd": "group_exports_usd"}),
-                    on=["home_group", "year", "product_code"], how="left")
-    out["group_exports_usd"] = out["group_exports_usd"].fillna(0.0)
-    out["import_to_export_ratio"] = out["extra_group_imports_usd"] / out["group_exports_usd"].where(out["group_exports_usd"] > 0)
+    exports = flows.merge(members[["unit", "year", "iso3"]].rename(columns={"iso3": "exporter_iso3"}),
+                          on=["exporter_iso3", "year"])
+    exports = exports.groupby(UNIT_KEY, as_index=False)["value_usd"].sum()
+    out = out.merge(exports.rename(columns={"value_usd": "unit_exports_usd"}), on=UNIT_KEY, how="left")
+    out["unit_exports_usd"] = out["unit_exports_usd"].fillna(0.0)
+    out["import_to_export_ratio"] = out["extra_group_imports_usd"] / out["unit_exports_usd"].where(
+        out["unit_exports_usd"] > 0)
     ratio_met = (out["import_to_export_ratio"] > t["import_to_export_ratio_min"]) | (
-        (out["group_exports_usd"] <= 0) & (out["extra_group_imports_usd"] > 0))
+        (out["unit_exports_usd"] <= 0) & (out["extra_group_imports_usd"] > 0))
     out["is_dependency"] = ((out["supplier_hhi"] > t["supplier_hhi_min"])
                             & (out["extra_group_import_share"] > t["extra_group_import_share_min"]) & ratio_met)
-    out = out[out["imports_usd"] >= t.get("min_imports_usd", 0)]
+    out["iso3"] = out["unit"].where(out["unit_type"] == "economy")
+    out = out[out["imports_usd"] >= t.get("min_imports_usd", 0)].copy()
     out["strategic_sector"] = strategic_sector(out["product_code"], config["strategic_sectors"])
-    return out.sort_values(["year", "iso3", "product_code"]).reset_index(drop=True)
+    return out.sort_values(["year", "unit", "product_code"]).reset_index(drop=True)
 
 
 def world_supply_hhi(flows: pd.DataFrame) -> pd.DataFrame:

@@ -46,12 +46,13 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
     flags = load_primary_flags(shared_datasets / FLAG_FILE)
     concentration = product_concentration_table(products, flags)
     evaluated = strategic_table(products, membership_panel(groups, [2019]), load_strategic_config())
-    flagged = evaluated[evaluated["is_dependency"]].reset_index(drop=True)
-    scorecard = country_scorecard(profile, exposure, concentration, flagged, macro)
+    scorecard = country_scorecard(profile, exposure, concentration, evaluated, macro)
     return {
         "export_product_concentration": concentration.head(200),
         "revealed_comparative_advantage": rca_table(products).head(200),
-        "strategic_dependencies": flagged.drop(columns="is_dependency").head(200),
+        # Flagged and unflagged rows, economies and the EU as one unit (group rows have no iso3).
+        "strategic_dependencies": pd.concat([evaluated.head(150), evaluated[evaluated["unit_type"] == "group"]],
+                                            ignore_index=True),
         "country_scorecard": scorecard[scorecard["year"] == 2016].head(200).reset_index(drop=True),
         "bilateral_goods_trade": bilateral.head(400),
         "macro_indicators": macro.head(400),

@@ -73,3 +73,24 @@ def test_gvc_columns_join_from_the_value_chain_table():
     assert card.loc[("GBR", 2016), "gvc_backward_pct"] == pytest.approx(21.5)
     assert pd.isna(card.loc[("GBR", 2020), "gvc_participation_pct"])
     assert ("DEU", 2016) not in card.index  # the value-chain table adds no rows of its own
+
+
+def test_strategic_count_is_zero_when_evaluated_and_empty_when_not():
+    """0 vs null (issue 12 part 6): the input is every evaluated row of out__strategic_dependencies
+    (hand-built). GBR 2020 was evaluated on Atlas sectors and nothing was flagged: 0. GBR 2016 was
+    not evaluated: empty. The EU row is a group unit (iso3 empty), never a country row of its own;
+    the old code (flagged rows only, no unit column) gave GBR 2020 empty and the EU a row."""
+    evaluated = pd.DataFrame({
+        "unit": ["AGO", "AGO", "AGO", "GBR", "GBR", "EU"], "unit_type": ["economy"] * 5 + ["group"],
+        "iso3": ["AGO", "AGO", "AGO", "GBR", "GBR", None], "year": 2020,
+        "product_classification": ["HS92_2_4", "HS92_2_4", "ATLAS_SECTION", "ATLAS_SECTION", "ATLAS_SECTION",
+                                   "ATLAS_SECTION"],
+        "product_code": ["8507", "30", "8", "8", "9", "9"],
+        "is_dependency": [True, False, True, False, False, True]})
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, evaluated)
+    assert card["iso3"].notna().all() and len(card) == 3
+    card = card.set_index(["iso3", "year"])
+    assert card.loc[("GBR", 2020), "strategic_dependency_count"] == 0
+    assert card.loc[("GBR", 2020), "strategic_dependency_classification"] == "ATLAS_SECTION"
+    assert pd.isna(card.loc[("GBR", 2016), "strategic_dependency_count"])
+    assert card.loc[("AGO", 2020), "strategic_dependency_count"] == 1   # finest evaluated: HS92_2_4

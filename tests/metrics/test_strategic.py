@@ -1,5 +1,6 @@
-"""EC 2021 strategic dependencies: a worked example, a real case checked by hand against the raw
-Atlas file, thresholds from configuration and membership taken in the year it holds."""
+"""EC 2021 strategic dependencies (SWD(2021) 352, section 2 and annex 1), each criterion on one unit:
+hand-built defect cases, real cases (a country, an EU member, the EU) checked by hand against the
+raw Atlas files, thresholds from configuration and membership taken in the year it holds."""
 from __future__ import annotations
 
 import gzip
@@ -8,48 +9,102 @@ import pandas as pd
 import pytest
 
 from pipeline.metrics.dependency import strategic_table
-from pipeline.metrics.strategic import dependency_indicators, home_groups, load_strategic_config
+from pipeline.metrics.strategic import dependency_indicators, home_groups, load_strategic_config, strategic_sector
 
 CONFIG = {"thresholds": {"supplier_hhi_min": 0.4, "extra_group_import_share_min": 0.5,
                          "import_to_export_ratio_min": 1.0},
-          "home_groups": ["G"], "strategic_sectors": {"batteries": ["8507"]}}
+          "home_groups": ["G"], "strategic_sectors": {"batteries": ["8507"], "rare_earths": ["2846"]}}
 
 
 def _flows(rows):
     return pd.DataFrame(rows, columns=["exporter_iso3", "importer_iso3", "year", "product_code", "value_usd"])
 
 
-# FRA and DEU form group G. FRA imports battery 8507 for 100: 20 from DEU (inside G), 60 from
-# CHN and 20 from KOR. G exports 8507 for 30 (FRA 10 to USA, DEU 20 to FRA).
+# Hand-built (a defect case, no real data needed). FRA and DEU form group G. FRA imports battery
+# 8507 for 100: 20 from DEU (inside G), 60 from CHN and 20 from KOR; FRA exports 8507 for 10 (to
+# USA), DEU for 120 (20 to FRA, 100 to USA). Rare earths 2846: FRA imports 50 and DEU 30 from
+# CHN, DEU 5 from FRA; G's only export of 2846 is FRA's 5 to DEU.
 HAND = _flows([
-    ("DEU", "FRA", 2020, "850760", 20.0), ("CHN", "FRA", 2020, "850760", 60.0),
-    ("KOR", "FRA", 2020, "850760", 20.0), ("FRA", "USA", 2020, "850760", 10.0),
+    ("DEU", "FRA", 2020, "8507", 20.0), ("CHN", "FRA", 2020, "8507", 60.0),
+    ("KOR", "FRA", 2020, "8507", 20.0), ("FRA", "USA", 2020, "8507", 10.0),
+    ("DEU", "USA", 2020, "8507", 100.0),
+    ("CHN", "FRA", 2020, "2846", 50.0), ("CHN", "DEU", 2020, "2846", 30.0), ("FRA", "DEU", 2020, "2846", 5.0),
 ])
 MEMBERS = pd.DataFrame({"year": [2020, 2020], "group_id": ["G", "G"], "iso3": ["FRA", "DEU"]})
 
 
-def test_criteria_by_hand():
-    out = dependency_indicators(HAND, MEMBERS, CONFIG).set_index(["iso3", "product_code"])
-    fra = out.loc[("FRA", "850760")]
-    assert fra["home_group"] == "G"
+def test_member_alone_uses_its_own_exports():
+    """SWD(2021) 352 annex 1, criterion 3 on one unit: a member's extra-group imports over ITS OWN
+    exports. Old code divided by the group's exports (80 / 130 < 1): a member could never be flagged."""
+    out = dependency_indicators(HAND, MEMBERS, CONFIG).set_index(["unit", "product_code"])
+    fra = out.loc[("FRA", "8507")]
+    assert fra["unit_type"] == "economy" and fra["iso3"] == "FRA" and fra["home_group"] == "G"
     assert fra["imports_usd"] == pytest.approx(100.0) and fra["extra_group_imports_usd"] == pytest.approx(80.0)
     # Extra-group supplier shares 60/80, 20/80 -> HHI = 0.5625 + 0.0625 = 0.625
     assert fra["supplier_hhi"] == pytest.approx(0.625)
     assert fra["extra_group_import_share"] == pytest.approx(0.8)
-    assert fra["group_exports_usd"] == pytest.approx(30.0)       # DEU's 20 to FRA counts (EC: total exports)
-    assert fra["import_to_export_ratio"] == pytest.approx(80.0 / 30.0)
+    assert fra["unit_exports_usd"] == pytest.approx(10.0)        # FRA's own, not G's 130
+    assert fra["import_to_export_ratio"] == pytest.approx(8.0)
     assert fra["top_supplier_iso3"] == "CHN" and fra["top_supplier_share"] == pytest.approx(0.75)
     assert fra["is_dependency"] and fra["strategic_sector"] == "batteries"
-    # USA (no group: alone) imports 10 from FRA only: HHI 1, share 1, exports none -> flagged.
-    usa = out.loc[("USA", "850760")]
-    assert usa["home_group"] == "USA" and usa["supplier_hhi"] == pytest.approx(1.0)
+    # USA (no group: alone) imports 110 from FRA and DEU (HHI (10/110)^2 + (100/110)^2), exports none.
+    usa = out.loc[("USA", "8507")]
+    assert usa["home_group"] == "USA" and usa["supplier_hhi"] == pytest.approx((1 + 100) / 121)
     assert usa["is_dependency"] and pd.isna(usa["import_to_export_ratio"])
+
+
+def test_group_is_one_unit():
+    """The EU case the method was written for: G's imports (intra-G included in the total), its
+    extra-G suppliers and the total exports of its members (intra-G included). The old code had
+    no group unit at all."""
+    out = dependency_indicators(HAND, MEMBERS, CONFIG).set_index(["unit", "product_code"])
+    g = out.loc[("G", "8507")]
+    assert g["unit_type"] == "group" and pd.isna(g["iso3"]) and g["home_group"] == "G"
+    # Imports 100 (FRA), extra 80; exports 10 + 120 = 130 -> ratio 80/130 < 1: not flagged.
+    assert g["imports_usd"] == pytest.approx(100.0) and g["unit_exports_usd"] == pytest.approx(130.0)
+    assert g["import_to_export_ratio"] == pytest.approx(80 / 130) and not g["is_dependency"]
+    rare = out.loc[("G", "2846")]
+    # Imports 50 + 30 + 5 (intra) = 85, extra 80 all from CHN: HHI 1, share 80/85, ratio 80/5.
+    assert rare["imports_usd"] == pytest.approx(85.0) and rare["extra_group_imports_usd"] == pytest.approx(80.0)
+    assert rare["supplier_hhi"] == pytest.approx(1.0)
+    assert rare["extra_group_import_share"] == pytest.approx(80 / 85)
+    assert rare["import_to_export_ratio"] == pytest.approx(16.0)
+    assert rare["is_dependency"] and rare["strategic_sector"] == "rare_earths"
+
+
+def test_group_needs_all_members_complete():
+    """A group is a unit only where the flows hold every member's imports and exports."""
+    only_fra = pd.DataFrame({"iso3": ["FRA", "CHN", "KOR", "USA"], "year": 2020})
+    out = dependency_indicators(HAND, MEMBERS, CONFIG, only_fra)
+    assert "G" not in set(out["unit"]) and "DEU" not in set(out["unit"])
+    assert "FRA" in set(out["unit"])
+
+
+def test_no_economy_never_ranks_as_top_supplier():
+    """UNS (areas n.e.s.) is the largest source but no economy: it stays in the import totals
+    (the old code ranked it top supplier and counted it in the HHI)."""
+    flows = _flows([("UNS", "BEN", 2020, "30", 70.0), ("FRA", "BEN", 2020, "30", 20.0),
+                    ("IND", "BEN", 2020, "30", 10.0)])
+    row = dependency_indicators(flows, MEMBERS.iloc[:0], CONFIG).set_index("unit").loc["BEN"]
+    assert row["imports_usd"] == pytest.approx(100.0)
+    assert row["top_supplier_iso3"] == "FRA" and row["top_supplier_share"] == pytest.approx(20 / 30)
+    assert row["supplier_hhi"] == pytest.approx((2 / 3) ** 2 + (1 / 3) ** 2)
+
+
+def test_sector_labels_at_every_code_level():
+    """A 2-digit chapter gets the sectors whose headings it contains (old code: prefix match only,
+    so chapters 28, 29, 81 got no label); a 6-digit code the sector of its heading."""
+    sectors = load_strategic_config()["strategic_sectors"]
+    labels = strategic_sector(pd.Series(["28", "29", "81", "2846", "850760", "85", "01"]), sectors).tolist()
+    assert labels[:5] == ["rare_earths", "active_pharmaceutical_ingredients", "critical_raw_materials",
+                          "rare_earths", "batteries"]
+    assert labels[5] == "semiconductors; batteries; solar_and_electrical_equipment" and pd.isna(labels[6])
 
 
 def test_thresholds_come_from_configuration():
     strict = {**CONFIG, "thresholds": {**CONFIG["thresholds"], "supplier_hhi_min": 0.7}}
-    out = dependency_indicators(HAND, MEMBERS, strict).set_index(["iso3", "product_code"])
-    assert not out.loc[("FRA", "850760"), "is_dependency"]   # HHI 0.625 no longer above 0.7
+    out = dependency_indicators(HAND, MEMBERS, strict).set_index(["unit", "product_code"])
+    assert not out.loc[("FRA", "8507"), "is_dependency"]   # HHI 0.625 no longer above 0.7
     shipped = load_strategic_config()
     assert shipped["thresholds"]["supplier_hhi_min"] == 0.4   # the EC defaults
     assert shipped["thresholds"]["extra_group_import_share_min"] == 0.5
@@ -89,7 +144,7 @@ def test_real_case_checked_against_the_raw_file(evaluated, shared_datasets):
     assert row["supplier_hhi"] == pytest.approx((shares**2).sum())
     assert row["supplier_hhi"] == pytest.approx(0.8673, abs=1e-4)
     assert row["top_supplier_iso3"] == "CHN" and row["top_supplier_share"] == pytest.approx(33_221_007 / 35_684_464)
-    assert row["group_exports_usd"] == pytest.approx(46_145.0)
+    assert row["unit"] == "TGO" and row["unit_exports_usd"] == pytest.approx(46_145.0)
     assert row["import_to_export_ratio"] == pytest.approx(35_684_464 / 46_145)
     assert row["is_dependency"] and row["strategic_sector"] == "batteries"
 
@@ -108,3 +163,76 @@ def test_real_identities_and_gbr_leaving_the_eu(evaluated):
     # Only importers with complete imports are evaluated at HS level (the subset's 31 countries).
     hs = evaluated[evaluated["product_classification"] == "HS92_2_4"]
     assert hs["iso3"].nunique() <= 31 and "ZAF" not in set(hs["iso3"])
+
+
+# The EU of 2019 (28 members: GBR left on 31 January 2020), written out by hand for the test.
+EU28 = set("AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU "
+           "SVK SVN ESP SWE GBR".split())
+
+
+@pytest.fixture(scope="module")
+def sections_2019(shared_datasets):
+    """Raw Atlas sector rows of 2019, Atlas ANS ("undeclared", no economy) dropped."""
+    path = shared_datasets / "atlas_bilateral_sections_2010_2020/atlas_bilateral_sections_2010_2020.csv.gz"
+    raw = pd.read_csv(path, dtype={"exporter": str, "importer": str, "section_id": str})
+    raw = raw[raw["year"] == 2019]
+    return raw[(raw["exporter"] != "ANS") & (raw["importer"] != "ANS")]
+
+
+def _by_hand(raw: pd.DataFrame, importers: set[str], inside: set[str]) -> dict[str, float]:
+    """SWD(2021) 352 annex 1 on one unit, from raw rows: M, extra-group M^x, HHI of extra-group
+    supplier shares, M^x / M, the unit's total exports X (intra-group included) and M^x / X."""
+    imports = raw[raw["importer"].isin(importers)]
+    extra = imports[~imports["exporter"].isin(inside)].groupby("exporter")["export_value_usd"].sum()
+    exports = raw.loc[raw["exporter"].isin(importers), "export_value_usd"].sum()
+    return {"imports_usd": imports["export_value_usd"].sum(), "extra_group_imports_usd": extra.sum(),
+            "supplier_hhi": ((extra / extra.sum()) ** 2).sum(), "top_supplier_iso3": extra.idxmax(),
+            "extra_group_import_share": extra.sum() / imports["export_value_usd"].sum(),
+            "unit_exports_usd": exports, "import_to_export_ratio": extra.sum() / exports}
+
+
+def _row(evaluated, unit, code, classification="ATLAS_SECTION", year=2019):
+    rows = evaluated[(evaluated["unit"] == unit) & (evaluated["year"] == year) & (evaluated["product_code"] == code)
+                     & (evaluated["product_classification"] == classification)]
+    assert len(rows) == 1, f"{unit} {code} {year}: {len(rows)} rows"
+    return rows.iloc[0]
+
+
+def _check(row, expected):
+    for column, value in expected.items():
+        assert row[column] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-9)), column
+
+
+def test_eu_as_one_unit_checked_against_the_raw_file(evaluated, sections_2019):
+    """The EU-28 of 2019, Atlas sector 8 (Electronics), computed by hand from the raw sector file."""
+    expected = _by_hand(sections_2019[sections_2019["section_id"] == "8"], EU28, EU28)
+    row = _row(evaluated, "EU", "8")
+    assert row["unit_type"] == "group" and pd.isna(row["iso3"])
+    _check(row, expected)
+    assert expected["top_supplier_iso3"] == "CHN" and 0.2 < expected["supplier_hhi"] < 0.21
+    assert not row["is_dependency"]   # HHI 0.20 <= 0.4: Electronics as a whole is diversified
+    # The EU is a unit on the world-complete sectors every year, never on the 31-country HS subset.
+    eu = evaluated[evaluated["unit"] == "EU"]
+    assert set(eu["product_classification"]) == {"ATLAS_SECTION"} and sorted(eu["year"].unique()) == list(range(2010, 2021))
+
+
+def test_eu_member_alone_checked_against_the_raw_file(evaluated, sections_2019):
+    """France 2019, Atlas sector 9 (Other): its extra-EU imports (89% from the USA) exceed its own
+    exports, though not the EU's: flagged by the method on one unit, never by the old code."""
+    raw = sections_2019[sections_2019["section_id"] == "9"]
+    expected = _by_hand(raw, {"FRA"}, EU28)
+    row = _row(evaluated, "FRA", "9")
+    assert row["unit_type"] == "economy" and row["home_group"] == "EU"
+    _check(row, expected)
+    assert expected["supplier_hhi"] > 0.4 and expected["extra_group_import_share"] > 0.5
+    assert expected["import_to_export_ratio"] > 1 and row["is_dependency"]
+    eu_exports = raw.loc[raw["exporter"].isin(EU28), "export_value_usd"].sum()
+    assert expected["extra_group_imports_usd"] / eu_exports < 1   # the old criterion 3: never met
+
+
+def test_sector_labels_only_on_hs_codes(evaluated):
+    atlas = evaluated[evaluated["product_classification"] == "ATLAS_SECTION"]
+    assert atlas["strategic_sector"].isna().all()   # Atlas "3" (Minerals) is no HS chapter 3x
+    hs = evaluated[evaluated["product_classification"] == "HS92_2_4"].drop_duplicates("product_code")
+    labels = hs.set_index("product_code")["strategic_sector"]
+    assert labels["28"] == "rare_earths" and labels["30"] == "pharmaceuticals" and labels["8507"] == "batteries"
