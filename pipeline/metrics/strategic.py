@@ -113,7 +113,10 @@ def evaluation_units(flows: pd.DataFrame, membership: pd.DataFrame, config: dict
     inside_alone = alone[["unit", "year", "home_group"]].merge(
         in_groups.rename(columns={"group_id": "home_group", "iso3": "partner_iso3"}), on=["year", "home_group"])
     ok = in_groups.merge(complete.assign(_ok=True), on=["iso3", "year"], how="left")
-    ok = ok.assign(_ok=ok["_ok"].notna()).groupby(["group_id", "year"])["_ok"].transform("all")
+    # a composite or historical code (BLX = BEL + LUX) is a member through its constituents,
+    # which are checked themselves: it need not be present in flows that report BEL and LUX
+    composite = ok["iso3"].isin(list(country_codes().non_iso))
+    ok = ok.assign(_ok=ok["_ok"].notna() | composite).groupby(["group_id", "year"])["_ok"].transform("all")
     grouped = in_groups[ok.to_numpy()].rename(columns={"group_id": "unit"})
     grouped = grouped.assign(unit_type="group", home_group=grouped["unit"])
     columns = ["unit", "unit_type", "home_group", "year", "iso3"]
