@@ -19,6 +19,13 @@ Partners that are aggregates (``WLD``, ``ROW``, regions: sums of other rows) are
 partners that are no economy (``UNS``, ``SPE``, ``BUN``, ``FRE``, ``ANS``, ...) stay, so that
 totals hold all trade: :mod:`pipeline.metrics.concentration` keeps them out of rankings.
 Countries (rows) are economies only.
+
+The choice is per code, so a composite code (``BLX`` = Belgium + Luxembourg, the only Belgian
+code of the Comtrade/DTA panel; ``composites:`` of ``country_groups.yaml``) would otherwise be
+published beside its constituents in a year a better source reports them (2012, 2016: Atlas
+``BEL``/``LUX`` and panel ``BLX``): a composite is no country row in a year where one of its
+constituents is, from a source ranked as high or higher. Transitional codes of one economy are
+aliases (``MNT`` -> ``MNE``, ``country_codes.yaml``) and resolve to one code before this choice.
 """
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ import yaml
 
 from pipeline.metrics.product_flows import CLASSIFICATIONS_FILE, classifications
 from pipeline.reference.codes import country_codes
+from pipeline.reference.composites import composite_parts
 from pipeline.sources.base import SourceError
 from pipeline.sources.files import DEFAULT_MANIFEST
 
@@ -96,6 +104,21 @@ def _source_flows(rows: pd.DataFrame, spec: TotalsSource) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).assign(source=spec.source)[SELECTED_COLUMNS]
 
 
+def _without_covered_composites(flows: pd.DataFrame) -> pd.DataFrame:
+    """Drop a composite code's rows (as the country) in each year where a constituent has rows
+    from a source ranked as high or higher (``_rank`` <=): one economy, one row a year."""
+    links = pd.DataFrame([(code, part) for code, parts in composite_parts().items() for part in parts],
+                         columns=["iso3", "part"])
+    ranks = flows[["iso3", "year", "_rank"]].drop_duplicates()
+    candidates = ranks.merge(links, on="iso3")
+    covered = candidates.merge(ranks.rename(columns={"iso3": "part", "_rank": "_part_rank"}), on=["part", "year"])
+    covered = covered.loc[covered["_part_rank"] <= covered["_rank"], ["iso3", "year"]].drop_duplicates()
+    if covered.empty:
+        return flows
+    drop = pd.MultiIndex.from_frame(flows[["iso3", "year"]]).isin(pd.MultiIndex.from_frame(covered))
+    return flows[~drop]
+
+
 def selected_flows(bilateral: pd.DataFrame, precedence: list[TotalsSource] | None = None) -> pd.DataFrame:
     """Partner flows of every country-year from its best source (module docstring).
 
@@ -140,6 +163,6 @@ def selected_flows(bilateral: pd.DataFrame, precedence: list[TotalsSource] | Non
     keep = codes.is_economy(flows["iso3"]) & ~codes.is_aggregate(flows["partner_iso3"])
     flows = flows[keep & (flows["iso3"] != flows["partner_iso3"])]
     best = flows.groupby(["iso3", "year"])["_rank"].transform("min")
-    flows = flows[flows["_rank"] == best]
+    flows = _without_covered_composites(flows[flows["_rank"] == best])
     return flows.groupby(["iso3", "year", "direction", "partner_iso3", "source", "mirror"], as_index=False,
                          sort=False)["value_usd"].sum()[SELECTED_COLUMNS]

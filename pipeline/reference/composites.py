@@ -11,12 +11,24 @@ it would overstate the bloc.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 _FAR = pd.Timestamp.max  # an open end (NaT) compared as "no end yet"
+_BUILTIN = Path(__file__).with_name("country_groups.yaml")
+
+
+@lru_cache(maxsize=1)
+def composite_parts() -> dict[str, tuple[str, ...]]:
+    """``{composite code: constituents}`` of the built-in ``composites:`` (``BLX: (BEL, LUX)``):
+    :func:`pipeline.metrics.goods_sources.selected_flows` uses it so that one economy is never
+    published twice in a year (as ``BLX`` from one source and as ``BEL``/``LUX`` from another)."""
+    spec = (yaml.safe_load(_BUILTIN.read_text()) or {}).get("composites") or {}
+    return {str(code): tuple(str(p) for p in entry["constituents"]) for code, entry in spec.items()}
 
 
 def read_composites(doc: dict[str, Any], path: Path, check_code, to_date) -> dict[str, dict[str, Any]]:

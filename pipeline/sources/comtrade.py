@@ -186,9 +186,13 @@ def records_to_frame(records: list[dict], codes: dict[int, str]) -> pd.DataFrame
     if unmapped.any():
         codes_missing = sorted(set(frame.loc[unmapped, "partnerCode"]) | set(frame.loc[unmapped, "reporterCode"]))
         raise ApiFormatError(f"Comtrade M49 codes without ISO3 in the reference lists: {codes_missing[:10]}")
-    # Comtrade's residual partners ("Areas, nes", "Other Asia, nes") have no ISO code: they are
-    # pooled as UNS (areas not elsewhere specified) so no value is lost.
-    valid = country_codes().valid
-    out.loc[~out["partner_iso3"].isin(valid), "partner_iso3"] = "UNS"
+    # Aliases first: Comtrade's 490 "Other Asia, nes" arrives as S19, which is Taiwan (alias of
+    # TWN in country_codes.yaml); checking validity before resolving it pooled Taiwan into UNS.
+    # Residual partners left without a code ("Areas, nes" ...) are pooled as UNS (areas not
+    # elsewhere specified) so no value is lost.
+    reference = country_codes()
+    for column in ("reporter_iso3", "partner_iso3"):
+        out[column] = reference.canonical(out[column])
+    out.loc[~out["partner_iso3"].isin(reference.valid), "partner_iso3"] = "UNS"
     key = [c for c in out.columns if c not in ("value_usd",)]
     return out.groupby(key, as_index=False, sort=False)["value_usd"].sum(min_count=1)[list(out.columns)]

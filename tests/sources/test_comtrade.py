@@ -136,3 +136,20 @@ def test_commodity_groups_are_separate_queries_and_totals_always_come():
     assert commodity_queries("ag6, 8542,8541,TOTAL") == ["TOTAL", "AG6", "8542,8541"]
     with pytest.raises(ValueError, match="AG9"):
         commodity_queries("AG9")
+
+
+def test_other_asia_nes_is_taiwan_not_uns(shared_api_responses):
+    # A recorded China 2010 record with its partner set to 490 "Other Asia, nes", which the
+    # recorded Reporters.json codes as S19 (Taiwan; country_codes.yaml alias S19 -> TWN; the
+    # partner list partnerAreas.json, not recorded, gives the same S19 for 490).
+    # Old code checked validity before resolving aliases, so Taiwan's trade became UNS.
+    import json
+    body = _body(shared_api_responses, "TOTAL__200_count4__2024-11-15")
+    record = {**json.loads(body)["data"][0], "partnerCode": 490, "partnerISO": "S19", "partnerDesc": "Other Asia, nes"}
+    reference = json.loads(_body(shared_api_responses, "Reporters.json"))["results"]
+    [other_asia] = [r for r in reference if r["reporterCode"] == 490]
+    assert other_asia["reporterCodeIsoAlpha3"] == "S19"  # the ISO field Comtrade gives 490
+    codes = parse_reference(_body(shared_api_responses, "Reporters.json"), "u", "reporterCode", "reporterCodeIsoAlpha3")
+    frame = records_to_frame([record], {**codes, 0: "WLD", 490: other_asia["reporterCodeIsoAlpha3"]})
+    assert list(frame["partner_iso3"]) == ["TWN"]
+    assert frame["value_usd"].iloc[0] == pytest.approx(record["primaryValue"])
