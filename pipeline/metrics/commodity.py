@@ -116,7 +116,7 @@ def sitc3_split(codes: pd.Series, sitc_map: pd.DataFrame, hs_version: str,
             dead = rows["product_code"].map(w.groupby(rows["product_code"]).sum()) <= 0
             block, w = block.where(~dead, rows["product_code"]), w.where(~dead, 1.0)
         frames.append(rows.assign(block=block, w=w))
-    rows = pd.concat(frames, ignore_index=True)
+    rows = pd.concat(frames, ignore_index=True) if frames else version.iloc[:0].assign(product_code="", block="", w=0.0)
     total = rows.groupby("product_code")["w"].transform("sum")
     rows["fraction"] = rows["w"] / total
     blocks = rows.groupby(["product_code", "block"]).agg(n_sitc=("sitc3", "nunique"), n_group=("group", "nunique"))

@@ -20,6 +20,9 @@ PROFILE_COLUMNS = [
 PRODUCT_CLASSIFICATION = "ATLAS_SECTION"
 
 
+# UNCTAD commodity dependence beside the share (pipeline/metrics/commodity.py).
+COMMODITY_COLUMNS = ["commodity_dependent", "agricultural_export_share", "fuels_export_share",
+                     "ores_metals_export_share"]
 GVC_COLUMNS = ["gvc_backward_pct", "gvc_forward_pct", "gvc_participation_pct"]
 
 
@@ -55,8 +58,12 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       bilateral panel lacks;
     - product concentration of exports on Atlas sectors: ``export_product_hhi`` (0..1) and
       ``export_product_theil`` (0..ln 10);
-    - commodity dependence: ``commodity_export_share`` (0..1) from the finest HS
-      classification available for the country-year, named in ``commodity_share_classification``;
+    - commodity dependence (UNCTAD): ``commodity_export_share`` (0..1), its three parts
+      (agricultural, fuels, ores and metals, 0..1) and ``commodity_dependent`` (share > 0.6),
+      from the finest HS classification available for the country-year, named in
+      ``commodity_share_classification``; only product rows that are the country's figure
+      (``is_country_figure``: coverage of merchandise exports) are used, here and for the
+      Atlas-sector indices;
     - group exposure: ``exports_to_<g>_share``, ``imports_from_<g>_share`` (0..1) and
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
     - ``strategic_dependency_count``: products flagged in the finest classification evaluated
@@ -70,6 +77,10 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     out = join_headline(keys, profile, [c for c in PROFILE_COLUMNS if c not in OPENNESS_COLUMNS or macro is None])
     if macro is not None:
         out = join_headline(out, openness(macro), OPENNESS_COLUMNS)
+    if "is_country_figure" in product_concentration:
+        # A product source short of the country's merchandise exports is never its figure (issue 12 part 5).
+        product_concentration = product_concentration[product_concentration["is_country_figure"].fillna(False)
+                                                      .astype(bool)]
     sectors = product_concentration[product_concentration["product_classification"] == PRODUCT_CLASSIFICATION]
     sectors = sectors.rename(columns={"product_hhi": "export_product_hhi", "product_theil": "export_product_theil"})
     out = join_headline(out, sectors, ["export_product_hhi", "export_product_theil"])
@@ -77,7 +88,10 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     hs = hs.assign(_detail=hs["product_classification"].str.endswith("_6").astype(int))
     hs = hs.sort_values("_detail", ascending=False).drop_duplicates(["iso3", "year"])
     hs = hs.rename(columns={"product_classification": "commodity_share_classification"})
-    out = join_headline(out, hs, ["commodity_export_share", "commodity_share_classification"])
+    for column in COMMODITY_COLUMNS:
+        if column not in hs:
+            hs[column] = pd.NA
+    out = join_headline(out, hs, ["commodity_export_share", *COMMODITY_COLUMNS, "commodity_share_classification"])
     for group in HEADLINE_GROUPS:
         g = group_exposure[group_exposure["group_id"] == group]
         wide = g.pivot_table(index=["iso3", "year"], columns="direction", values="share").reset_index()
