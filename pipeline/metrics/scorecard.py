@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.metrics.product_flows import classifications
 from pipeline.metrics.trade_profile import OPENNESS_INDICATORS
 
 HEADLINE_GROUPS = ["EU", "TTIP", "TISA", "BRICS"]
@@ -85,7 +86,7 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     sectors = sectors.rename(columns={"product_hhi": "export_product_hhi", "product_theil": "export_product_theil"})
     out = join_headline(out, sectors, ["export_product_hhi", "export_product_theil"])
     hs = product_concentration[product_concentration["commodity_export_share"].notna()]
-    hs = hs.assign(_detail=hs["product_classification"].str.endswith("_6").astype(int))
+    hs = hs.assign(_detail=hs["product_classification"].map(lambda c: classifications().get(c, {}).get("detail", 0)))
     hs = hs.sort_values("_detail", ascending=False).drop_duplicates(["iso3", "year"])
     hs = hs.rename(columns={"product_classification": "commodity_share_classification"})
     for column in COMMODITY_COLUMNS:
