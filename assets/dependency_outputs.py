@@ -13,13 +13,14 @@ import pandas as pd
 from assets.contract_gate import gate, output_metadata, published_asset
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
-from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
+from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
 from pipeline.metrics.product_flows import product_classifications_present
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.reference.groups import membership_panel
-from pipeline.sources.base import file_provenance
+from pipeline.sources.base import SourceError, file_provenance
+from pipeline.sources.country_product_exports import TABLE as COUNTRY_EXPORTS, read_country_product_exports
 
 
 def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
@@ -48,31 +49,38 @@ def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 @published_asset("export_product_concentration", "out")
 def out__export_product_concentration(context, core__bilateral_goods_trade: pd.DataFrame,
-                                      bulk_files: BulkFilesResource):
+                                      core__macro_indicators: pd.DataFrame, bulk_files: BulkFilesResource):
     """How concentrated each country's exports are on few products: HHI = sum of squared product
-    shares (0..1) and Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N), per product classification;
-    and the share of primary commodities (UNCTAD: SITC 0-4, 68, 667, 971) where HS detail exists."""
+    shares (0..1), Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N) and UNCTAD's normalised HHI on SITC
+    Rev.3 3-digit groups, per product source; UNCTAD commodity dependence (primary commodities,
+    SITC 0-4, 68, 667, 971, its agricultural / fuels / ores-and-metals parts and the 60% flag) where
+    HS detail exists; and whether each row covers enough of the country's merchandise exports
+    (bilateral TOTAL, else WDI) to be its figure."""
     _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
-    flags, provenance = None, []
+    sitc_map, country_exports, provenance = None, None, []
     if bulk_files.bulk_dir:
         source = bulk_files.source()
         flag_path = Path(source.root) / FLAG_FILE
         try:
-            flags = load_primary_flags(flag_path)
-        except (FileNotFoundError, ValueError) as exc:
+            sitc_map = load_sitc_map(flag_path)
+            country_exports = read_country_product_exports(source)
+        except (FileNotFoundError, ValueError, SourceError) as exc:
             raise dg.Failure(description=str(exc)) from exc
-        # The flag file is a reference table, read beside the bulk files: record what was read.
+        # Reference inputs read beside the bulk files: record what was read.
         provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
                                       "MIT (R package concordance); UN correspondence tables").as_dict()]
+        provenance += [i.provenance.as_dict() for i in source.discover(COUNTRY_EXPORTS)]
     else:
         context.log.warning(f"TRADE_BULK_DIR is not set: no {FLAG_FILE}, so commodity export shares "
                             "stay empty")
-    frame = product_concentration_table(core__bilateral_goods_trade, flags)
-    sources = f"core__bilateral_goods_trade, {FLAG_FILE}"
+    frame = product_concentration_table(core__bilateral_goods_trade, sitc_map, core__macro_indicators,
+                                        country_exports)
+    sources = f"core__bilateral_goods_trade, core__macro_indicators, {FLAG_FILE}, {COUNTRY_EXPORTS} files"
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
     sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]
     latest, year = _latest(sectors)
     meta = output_metadata(frame, sources, provenance)
+    meta["rows_not_country_figure"] = int((~frame["is_country_figure"].fillna(False).astype(bool)).sum())
     meta["plot"] = bar_chart_md(latest[latest["exports_usd"] > 1e9].nlargest(15, "product_hhi"), "iso3",
                                 "product_hhi", f"Least diversified exporters, {year} (Atlas sectors, exports > $1bn)")
     yield dg.Output(frame, metadata=meta)

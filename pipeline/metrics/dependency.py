@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.metrics.commodity import commodity_export_share, primary_fraction
-from pipeline.metrics.product_concentration import export_product_concentration
+from pipeline.metrics.commodity import commodity_dependence, sitc3_split, world_weights
+from pipeline.metrics.product_concentration import export_product_concentration, unctad_concentration
 from pipeline.metrics.product_flows import (
-    classifications, coverage_share, exports_by_product, product_classifications_present, product_flows,
+    classifications, coverage_share, export_coverage, exports_by_product, product_classifications_present,
+    product_flows, reference_exports,
 )
 from pipeline.metrics.rca import balassa_rca
 from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
@@ -22,7 +23,13 @@ from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
 # A country's flows in a partial classification count as its own when they hold at least this
 # share of its flows in the world-complete reference of the same year (the Atlas HS subset
 # holds all flows of its 31 countries: 1.0; a neighbour's exports to them: a fraction).
-MIN_COVERAGE = 0.95
+MIN_WITHIN_SOURCE = 0.95
+# A product source is the country's published figure only when it holds at least this share of
+# the country's merchandise exports in a reference total (bilateral TOTAL, else WDI). Mirror-
+# reconciled sources (Atlas, BACI) differ from reported totals by 10-15 % in either direction
+# (Atlas sectors / WDI: median 0.98, quartiles 0.88 and 1.11); 0.8 keeps them and refuses
+# partial extracts (the BACI file holds 56 % of South Africa's 2021 exports).
+MIN_COVERAGE = 0.80
 
 
 def _all_flows(bilateral: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
@@ -37,42 +44,88 @@ def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
 
 def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unknown_ok: bool) -> pd.DataFrame:
     cov = coverage_share(flows, reference, side)
-    ok = cov["coverage_share"] >= MIN_COVERAGE
+    ok = cov["coverage_share"] >= MIN_WITHIN_SOURCE
     if unknown_ok:
         ok |= cov["coverage_share"].isna()
     return cov[ok]
 
 
-def product_concentration_table(bilateral: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataFrame:
-    """Export product HHI, Theil, commodity share per country, year and classification.
+def _weights(all_flows: dict[str, pd.DataFrame], country_exports: pd.DataFrame | None) -> tuple[pd.Series | None, str]:
+    """World exports per product from the finest world-level HS source at hand: a
+    world-complete HS6 classification (a user's full BACI) first, else the country-by-product
+    world exports (Open Trade Statistics HS4), latest year. Returns the weights and their name."""
+    hs6 = [c for c, f in all_flows.items() if classifications()[c]["world_complete"]
+           and classifications()[c]["nomenclature"] and c.endswith("_6") and len(f)]
+    if hs6:
+        flows = all_flows[hs6[0]]
+        year = int(flows["year"].max())
+        return world_weights(exports_by_product(flows[flows["year"] == year])), f"world exports {hs6[0]} {year}"
+    if country_exports is not None and len(country_exports):
+        year = int(country_exports["year"].max())
+        latest = country_exports[country_exports["year"] == year]
+        name = latest["product_classification"].iloc[0]
+        return world_weights(latest), f"world exports {name} {year} (country_product_exports)"
+    return None, "none: equal split of HS6 subheadings"
 
-    Without ``flags`` (the UNCTAD HS6 flag table) the commodity share stays empty.
 
-    Exporters are the reporters of each classification with complete exports (coverage >=
-    :data:`MIN_COVERAGE`, or no reference that year, e.g. BACI 2021). Commodity share only for
-    HS classifications (``nomenclature`` set).
+def _hs_metrics(exports: pd.DataFrame, name: str, sitc_map: pd.DataFrame,
+                weights: pd.Series | None, weights_name: str) -> pd.DataFrame:
+    """UNCTAD commodity shares and concentration index of one HS classification."""
+    spec = classifications()[name]
+    codes = pd.Series(exports["product_code"].unique())
+    own = weights if not name.endswith("_6") else None
+    split = sitc3_split(codes, sitc_map, spec["nomenclature"], own)
+    table = commodity_dependence(exports, split).merge(unctad_concentration(exports, split), on=["iso3", "year"],
+                                                       how="outer")
+    return table.assign(commodity_weights="HS6 codes: no weights needed" if own is None else weights_name)
+
+
+def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame | None,
+                                macro: pd.DataFrame | None = None,
+                                country_exports: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Export concentration (HHI, Theil, UNCTAD index) and UNCTAD commodity dependence per
+    country, year and product source, with the coverage that decides which row is the country's
+    figure.
+
+    Product sources: every classification of ``bilateral`` and of ``country_exports`` (each
+    country's exports to the world by product). Rows of a partial bilateral classification
+    exist for exporters whose flows in it are complete within the same source (>= the
+    within-source minimum against the world-complete Atlas sectors). Every row then gets
+    :func:`~pipeline.metrics.product_flows.export_coverage` against the bilateral TOTAL or WDI
+    merchandise exports; ``is_country_figure`` is false below :data:`MIN_COVERAGE` or without
+    a reference. Commodity shares and the UNCTAD index need HS codes and ``sitc_map``;
+    elsewhere they stay empty and ``commodity_note`` says why.
     """
     present = product_classifications_present(bilateral)
     all_flows = _all_flows(bilateral, present)
     reference = _reference(all_flows)
-    frames = []
+    totals = reference_exports(bilateral, macro)
+    weights, weights_name = _weights(all_flows, country_exports)
+    sources: list[tuple[str, pd.DataFrame]] = []
     for name in present:
         spec = classifications()[name]
         flows = all_flows[name]
         reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
                                   ["reporter_iso3", "year"]].drop_duplicates()
         reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
-        covered = _covered(flows, None if spec["world_complete"] else reference, "exporter_iso3", unknown_ok=True)
-        covered = covered.merge(reporters, on=["iso3", "year"])
-        exports = exports_by_product(flows).merge(covered[["iso3", "year"]], on=["iso3", "year"])
+        complete = _covered(flows, None if spec["world_complete"] else reference, "exporter_iso3", unknown_ok=True)
+        complete = complete[["iso3", "year"]].merge(reporters, on=["iso3", "year"])
+        sources.append((name, exports_by_product(flows).merge(complete, on=["iso3", "year"])))
+    if country_exports is not None:
+        for name, rows in country_exports.groupby("product_classification"):
+            sources.append((name, rows.groupby(["iso3", "year", "product_code"], as_index=False)["value_usd"].sum()))
+    frames = []
+    for name, exports in sources:
+        spec = classifications()[name]
         table = export_product_concentration(exports, spec.get("universe"))
-        if spec["nomenclature"] and flags is not None:
-            codes = pd.Series(exports["product_code"].unique())
-            fraction = pd.Series(primary_fraction(codes, flags, spec["nomenclature"]).to_numpy(), index=codes)
-            table = table.merge(commodity_export_share(exports, fraction), on=["iso3", "year"], how="left")
+        if spec["nomenclature"] and sitc_map is not None:
+            table = table.merge(_hs_metrics(exports, name, sitc_map, weights, weights_name), on=["iso3", "year"],
+                                how="left").assign(commodity_note="")
         else:
-            table["commodity_export_share"] = float("nan")
-        table = table.merge(covered, on=["iso3", "year"], how="left")
+            table["commodity_note"] = ("no HS -> SITC table (TRADE_BULK_DIR unset)" if spec["nomenclature"] else
+                                       f"{name} codes are not HS: groups mix primary and manufactured goods, so "
+                                       "UNCTAD commodity shares and the SITC concentration index cannot be computed")
+        table = table.merge(export_coverage(table, totals, MIN_COVERAGE), on=["iso3", "year"], how="left")
         frames.append(table.assign(product_classification=name))
     if not frames:
         return pd.DataFrame()  # no product detail (TOTAL only): the gate adds the columns

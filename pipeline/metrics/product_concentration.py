@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# SITC Rev.3 has 261 three-digit groups (UN Statistical Papers M/34/Rev.3): UNCTAD's N.
+SITC3_GROUPS = 261
+
 
 def hhi(values: pd.Series | np.ndarray) -> float:
     """Herfindahl-Hirschman index of a set of non-negative values.
@@ -22,6 +25,23 @@ def hhi(values: pd.Series | np.ndarray) -> float:
         return float("nan")
     s = x / total
     return float((s * s).sum())
+
+
+def unctad_concentration_index(values: pd.Series | np.ndarray, n_products: int = SITC3_GROUPS) -> float:
+    """UNCTAD's product concentration index: the normalised Herfindahl-Hirschman index.
+
+    :math:`H = (\\sqrt{\\sum_k s_k^2} - \\sqrt{1/N}) / (1 - \\sqrt{1/N})` with
+    :math:`s_k` the share of product k (SITC Rev.3 3-digit group) in the country's exports and
+    N the number of products of the classification (UNCTADstat, "Merchandise: product
+    concentration and diversification indices of exports and imports", methodological note;
+    UNCTAD Handbook of Statistics, "Concentration index"). Unitless, 0..1: 1 = one product.
+    NaN when the total is zero.
+    """
+    h = hhi(values)
+    if np.isnan(h):
+        return h
+    floor = np.sqrt(1.0 / n_products)
+    return float((np.sqrt(h) - floor) / (1.0 - floor))
 
 
 def theil_index(values: pd.Series | np.ndarray, universe: int | None = None) -> float:
@@ -45,6 +65,33 @@ def theil_index(values: pd.Series | np.ndarray, universe: int | None = None) -> 
         return float("nan")
     ratio = x[x > 0] / (total / n)
     return float((ratio * np.log(ratio)).sum() / n)
+
+
+def sitc3_exports(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
+    """Exports regrouped on SITC Rev.3 3-digit groups: :math:`x_{i,g} = \\sum_k f_{k,g} x_{i,k}`
+    with ``split`` from :func:`pipeline.metrics.commodity.sitc3_split`. Products absent from the
+    split are dropped. Returns ``iso3, year, product_code`` (the SITC group), ``value_usd``."""
+    work = exports.merge(split[["product_code", "sitc3", "fraction"]], on="product_code")
+    work = work.assign(value_usd=work["value_usd"] * work["fraction"])
+    out = work.groupby(["iso3", "year", "sitc3"], as_index=False)["value_usd"].sum()
+    return out.rename(columns={"sitc3": "product_code"})
+
+
+def unctad_concentration(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
+    """:func:`unctad_concentration_index` of each country-year on SITC Rev.3 groups, with
+    ``sitc3_equal_split_share``: the share of exports in codes split over several SITC groups
+    without finer trade weights (0 for HS6 data). Returns ``iso3, year,
+    unctad_concentration_index, sitc3_equal_split_share``."""
+    sitc = sitc3_exports(exports, split)
+    index = sitc.groupby(["iso3", "year"])["value_usd"].apply(unctad_concentration_index)
+    equal = split.groupby("product_code")["equal_split_sitc3"].first()
+    work = exports.assign(equal=exports["product_code"].map(equal))
+    work = work[work["equal"].notna()]
+    work = work.assign(eq_value=work["value_usd"] * work["equal"].astype(float))
+    sums = work.groupby(["iso3", "year"])[["eq_value", "value_usd"]].sum()
+    out = pd.DataFrame({"unctad_concentration_index": index,
+                        "sitc3_equal_split_share": sums["eq_value"] / sums["value_usd"]})
+    return out.reset_index()
 
 
 def export_product_concentration(exports: pd.DataFrame, universe: int | None = None) -> pd.DataFrame:

@@ -92,3 +92,57 @@ def coverage_share(flows: pd.DataFrame, reference: pd.DataFrame | None, side: st
     out = own.merge(ref, on=[side, "year"], how="left", suffixes=("", "_ref"))
     out["coverage_share"] = out["value_usd"] / out["value_usd_ref"].where(out["value_usd_ref"] > 0)
     return out.rename(columns={side: "iso3"})[["iso3", "year", "coverage_share"]]
+
+
+# Reference totals of merchandise exports, in order of preference (issue 12 part 5).
+REFERENCE_BILATERAL = "bilateral TOTAL"
+REFERENCE_WDI = "WDI TX.VAL.MRCH.CD.WT"
+WDI_MERCHANDISE_EXPORTS = "TX.VAL.MRCH.CD.WT"
+
+
+def reference_exports(bilateral: pd.DataFrame, macro: pd.DataFrame | None) -> pd.DataFrame:
+    """Each country's merchandise exports from a source that is not product detail.
+
+    The bilateral TOTAL rows of the same year (exports to every partner but aggregates and
+    itself; partners that are no economy stay in, as they stay in totals) where they exist,
+    else World Bank WDI ``TX.VAL.MRCH.CD.WT`` (merchandise exports, current USD) from
+    ``core__macro_indicators``. Returns ``iso3, year, reference_exports_usd, coverage_reference``.
+    """
+    codes = country_codes()
+    total = bilateral[(bilateral["product_classification"] == "TOTAL") & (bilateral["flow"] == "export")]
+    total = total[codes.is_economy(total["reporter_iso3"]) & ~codes.is_aggregate(total["partner_iso3"])
+                  & (total["reporter_iso3"] != total["partner_iso3"])]
+    own = total.groupby(["reporter_iso3", "year"], as_index=False)["value_usd"].sum()
+    own = own.rename(columns={"reporter_iso3": "iso3", "value_usd": "reference_exports_usd"})
+    own = own.assign(coverage_reference=REFERENCE_BILATERAL)
+    frames = [own[own["reference_exports_usd"] > 0]]
+    if macro is not None and len(macro):
+        wdi = macro[macro["indicator_code"] == WDI_MERCHANDISE_EXPORTS]
+        wdi = wdi.rename(columns={"value": "reference_exports_usd"})[["iso3", "year", "reference_exports_usd"]]
+        frames.append(wdi[wdi["reference_exports_usd"] > 0].assign(coverage_reference=REFERENCE_WDI))
+    out = pd.concat(frames, ignore_index=True).astype({"iso3": str, "year": int})
+    return out.drop_duplicates(["iso3", "year"], keep="first")  # bilateral TOTAL first
+
+
+def export_coverage(exports: pd.DataFrame, reference: pd.DataFrame, minimum: float) -> pd.DataFrame:
+    """Whether a product source's exports can stand as the country's figure.
+
+    :math:`coverage_{i,t} = \\sum_k x_{i,k,t} / X^{ref}_{i,t}` with the reference of
+    :func:`reference_exports`. ``is_country_figure`` is true when coverage >= ``minimum``;
+    ``coverage_note`` says why not (below the minimum, or no reference total that year).
+    ``exports``: ``iso3, year, exports_usd``. Returns ``iso3, year, coverage_share,
+    coverage_reference, is_country_figure, coverage_note``.
+    """
+    out = exports[["iso3", "year", "exports_usd"]].merge(reference, on=["iso3", "year"], how="left")
+    out["coverage_share"] = out["exports_usd"] / out["reference_exports_usd"]
+    out["is_country_figure"] = out["coverage_share"] >= minimum
+    low = out["coverage_share"].notna() & ~out["is_country_figure"]
+    out["coverage_note"] = ""
+    out.loc[low, "coverage_note"] = [
+        f"covers {c:.0%} of merchandise exports ({r} {y}), below {minimum:.0%}: not the country's figure"
+        for c, r, y in zip(out.loc[low, "coverage_share"], out.loc[low, "coverage_reference"], out.loc[low, "year"])]
+    none = out["coverage_share"].isna()
+    out.loc[none, "coverage_note"] = ("no reference total (neither bilateral TOTAL nor WDI TX.VAL.MRCH.CD.WT "
+                                      "for that year): coverage unknown, not the country's figure")
+    out.loc[none, "coverage_reference"] = "none"
+    return out[["iso3", "year", "coverage_share", "coverage_reference", "is_country_figure", "coverage_note"]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.metrics.product_flows import classifications
 from pipeline.metrics.trade_profile import OPENNESS_INDICATORS
 
 HEADLINE_GROUPS = ["EU", "TTIP", "TISA", "BRICS"]
@@ -20,6 +21,9 @@ PROFILE_COLUMNS = [
 PRODUCT_CLASSIFICATION = "ATLAS_SECTION"
 
 
+# UNCTAD commodity dependence beside the share (pipeline/metrics/commodity.py).
+COMMODITY_COLUMNS = ["commodity_dependent", "agricultural_export_share", "fuels_export_share",
+                     "ores_metals_export_share"]
 GVC_COLUMNS = ["gvc_backward_pct", "gvc_forward_pct", "gvc_participation_pct"]
 
 
@@ -56,8 +60,12 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       bilateral panel lacks;
     - product concentration of exports on Atlas sectors: ``export_product_hhi`` (0..1) and
       ``export_product_theil`` (0..ln 10);
-    - commodity dependence: ``commodity_export_share`` (0..1) from the finest HS
-      classification available for the country-year, named in ``commodity_share_classification``;
+    - commodity dependence (UNCTAD): ``commodity_export_share`` (0..1), its three parts
+      (agricultural, fuels, ores and metals, 0..1) and ``commodity_dependent`` (share > 0.6),
+      from the finest HS classification available for the country-year, named in
+      ``commodity_share_classification``; only product rows that are the country's figure
+      (``is_country_figure``: coverage of merchandise exports) are used, here and for the
+      Atlas-sector indices;
     - group exposure: ``exports_to_<g>_share``, ``imports_from_<g>_share`` (0..1) and
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
     - ``strategic_dependency_count``: products flagged in the finest classification evaluated
@@ -78,14 +86,21 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     out = join_headline(out, provenance.rename(columns={"source": "trade_source"}), ["trade_source", "imports_mirror"])
     if macro is not None:
         out = join_headline(out, openness(macro), OPENNESS_COLUMNS)
+    if "is_country_figure" in product_concentration:
+        # A product source short of the country's merchandise exports is never its figure (issue 12 part 5).
+        product_concentration = product_concentration[product_concentration["is_country_figure"].fillna(False)
+                                                      .astype(bool)]
     sectors = product_concentration[product_concentration["product_classification"] == PRODUCT_CLASSIFICATION]
     sectors = sectors.rename(columns={"product_hhi": "export_product_hhi", "product_theil": "export_product_theil"})
     out = join_headline(out, sectors, ["export_product_hhi", "export_product_theil"])
     hs = product_concentration[product_concentration["commodity_export_share"].notna()]
-    hs = hs.assign(_detail=hs["product_classification"].str.endswith("_6").astype(int))
+    hs = hs.assign(_detail=hs["product_classification"].map(lambda c: classifications().get(c, {}).get("detail", 0)))
     hs = hs.sort_values("_detail", ascending=False).drop_duplicates(["iso3", "year"])
     hs = hs.rename(columns={"product_classification": "commodity_share_classification"})
-    out = join_headline(out, hs, ["commodity_export_share", "commodity_share_classification"])
+    for column in COMMODITY_COLUMNS:
+        if column not in hs:
+            hs[column] = pd.NA
+    out = join_headline(out, hs, ["commodity_export_share", *COMMODITY_COLUMNS, "commodity_share_classification"])
     for group in HEADLINE_GROUPS:
         g = group_exposure[group_exposure["group_id"] == group]
         wide = g.pivot_table(index=["iso3", "year"], columns="direction", values="share").reset_index()

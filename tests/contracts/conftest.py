@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from pipeline.gravity.specs import estimate_specs, prepare_panel
-from pipeline.metrics.commodity import FLAG_FILE, load_primary_flags
+from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
@@ -43,8 +43,7 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
     profile = country_trade_profile(bilateral, macro)
     exposure = country_group_exposure(bilateral, membership)
     products = bilateral_all[bilateral_all["year"] == 2019].reset_index(drop=True)
-    flags = load_primary_flags(shared_datasets / FLAG_FILE)
-    concentration = product_concentration_table(products, flags)
+    concentration = product_concentration_table(products, load_sitc_map(shared_datasets / FLAG_FILE), macro)
     evaluated = strategic_table(products, membership_panel(groups, [2019]), load_strategic_config())
     scorecard = country_scorecard(profile, exposure, concentration, evaluated, macro)
     return {

@@ -1,50 +1,154 @@
-"""UNCTAD commodity dependence: the HS6 flag file, a worked example and real exporters."""
+"""UNCTAD commodity dependence (State of Commodity Dependence 2021/2023, "Definitions and
+methodology"; UNCTADstat SITC Rev.3 product groupings): groups, trade-weighted coarse codes,
+the 60 % flag, checked by hand, against plain-pandas sums of the raw files and against WDI."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from pipeline.metrics.commodity import FLAG_FILE, commodity_export_share, load_primary_flags, primary_fraction
+from pipeline.metrics.commodity import (
+    FLAG_FILE, commodity_dependence, load_sitc_map, sitc3_split, unctad_group, world_weights,
+)
+
+OTS = "economiccomplexity_country_product_exports/world_trade_2017.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def flags(shared_datasets):
-    return load_primary_flags(shared_datasets / FLAG_FILE)
+def sitc_map(shared_datasets):
+    return load_sitc_map(shared_datasets / FLAG_FILE)
 
 
-def test_flags_follow_the_unctad_definition(flags):
-    hs92 = flags[flags["hs_version"] == "HS1992"].set_index("hs6")["unctad_primary"]
-    assert hs92["010111"] and hs92["270900"]          # live horses (SITC 0), crude oil (SITC 3)
-    assert hs92["710812"] and hs92["740311"]          # gold (971), refined copper (68)
-    assert hs92["710210"]                             # diamonds unsorted (667)
-    assert not hs92["870323"] and not hs92["854211"]  # cars, integrated circuits
+@pytest.fixture(scope="module")
+def ots_2017(shared_datasets):
+    raw = pd.read_csv(shared_datasets / OTS, dtype={"product_code": str}).dropna()
+    return raw.rename(columns={"reporter_iso": "iso3", "export_value_usd": "value_usd"}).assign(year=2017)
 
 
-def test_fraction_of_headings_and_chapters(flags):
-    frac = primary_fraction(pd.Series(["27", "2709", "87", "71", "270900"]), flags, "HS1992")
-    assert frac.iloc[1] == 1.0 and frac.iloc[4] == 1.0 and frac.iloc[2] == 0.0
-    assert frac.iloc[3] == pytest.approx(36 / 50)     # chapter 71: 36 of 50 subheadings; jewellery (7113-7118) is not primary
-    with pytest.raises(ValueError, match="HS1988"):
-        primary_fraction(pd.Series(["27"]), flags, "HS1988")
+@pytest.fixture(scope="module")
+def ots_table(ots_2017, sitc_map):
+    split = sitc3_split(pd.Series(ots_2017["product_code"].unique()), sitc_map, "HS2007", world_weights(ots_2017))
+    return split, commodity_dependence(ots_2017, split).set_index("iso3")
 
 
-def test_share_by_hand():
-    exports = pd.DataFrame({"iso3": ["X", "X", "X"], "year": 2019, "product_code": ["a", "b", "c"],
-                            "value_usd": [60.0, 30.0, 10.0]})
-    fraction = pd.Series({"a": 1.0, "b": 0.0, "c": 0.5})
-    share = commodity_export_share(exports, fraction)
-    assert share["commodity_export_share"].iloc[0] == pytest.approx(0.65)  # (60 + 0 + 5) / 100
-    unflagged = commodity_export_share(exports, pd.Series({"a": 1.0}))     # b, c unknown: left out
-    assert unflagged["commodity_export_share"].iloc[0] == pytest.approx(1.0)
+def test_groups_follow_the_unctad_definition(sitc_map):
+    codes = pd.Series(["001", "071", "222", "263", "271", "287", "333", "682", "681", "667", "971", "781", "665"])
+    assert unctad_group(codes).tolist() == [
+        "agricultural", "agricultural", "agricultural", "agricultural",   # SITC 0, 2 (oil seeds, cotton)
+        "ores_metals", "ores_metals", "fuels", "ores_metals", "ores_metals",  # 27, 28, 3, 68 (copper, silver)
+        "ores_metals", "ores_metals", "", ""]                                  # 667, 971; cars, glassware
+    hs07 = sitc_map[sitc_map["hs_version"] == "HS2007"].set_index("hs6")["group"]
+    assert hs07["740311"] == "ores_metals" and hs07["710812"] == "ores_metals"   # refined copper, gold
+    assert hs07["270900"] == "fuels" and hs07["090111"] == "agricultural"        # crude oil, coffee
+    assert hs07["870323"] == "" and hs07["711319"] == ""                         # cars, gold jewellery
 
 
-def test_real_exporters(product_bilateral, flags):
+def test_one_hs6_mapped_to_two_sitc_codes_is_refused(tmp_path):
+    # Hand-built: a correlation row gives refined copper a second SITC code.
+    path = tmp_path / "hs6_sitc_bad.csv"
+    path.write_text("hs_version,hs6,sitc3\nHS2007,740311,682\nHS2007,740311,699\nHS2007,270900,333\n")
+    with pytest.raises(ValueError, match=r"hs6_sitc_bad\.csv.*HS2007 740311 -> SITC 682/699.*one SITC code per HS6"):
+        load_sitc_map(path)
+
+
+def test_copper_chapter_weighted_by_world_trade(sitc_map, ots_2017, shared_datasets):
+    """The defect of issue 12: HS 1992 chapter 74 (the Atlas subset's codes) counted 72 % primary
+    by its share of flagged HS6 subheadings (72 %); weighted by world trade it is above 90 %."""
+    raw = pd.read_csv(shared_datasets / FLAG_FILE, dtype=str)
+    hs92 = raw[raw["hs_version"] == "HS1992"]
+    chapter = hs92[hs92["hs6"].str[:2] == "74"]
+    by_count = (chapter["unctad_primary"] == "True").mean()   # the old unweighted mean of flags
+    assert 0.55 < by_count < 0.75                           # 72 %
+    # Written out: SITC Rev.3 puts headings 7401-7412 in 28/68 (mattes, copper, waste, bars, wire,
+    # plates, foil, tubes, fittings) and 7413-7419 in 69 (manufactures).
+    primary = {f"74{h:02d}" for h in range(1, 13)}
+    headings = set(chapter["hs6"].str[:4])
+    assert set(chapter.loc[chapter["unctad_primary"] == "True", "hs6"].str[:4]) == primary & headings
+    # World exports 2017 (OTS, HS 2007 headings) of the HS 1992 headings of the chapter.
+    world = ots_2017[ots_2017["product_code"].isin(headings)].groupby("product_code")["value_usd"].sum()
+    expected = world[world.index.isin(primary)].sum() / world.sum()
+    split = sitc3_split(pd.Series(["74"]), sitc_map, "HS1992", world_weights(ots_2017))
+    weighted = split.loc[split["group"] != "", "fraction"].sum()
+    assert weighted == pytest.approx(expected, abs=1e-9)
+    assert weighted > 0.9 > by_count + 0.15
+    # One copper exporter: the share is the chapter's weighted fraction, not 72 %.
+    exports = pd.DataFrame({"iso3": ["ZMB"], "year": [2017], "product_code": ["74"], "value_usd": [1e9]})
+    share = commodity_dependence(exports, split)
+    assert share["commodity_export_share"].iloc[0] == pytest.approx(expected)
+
+
+def test_zambia_2017_by_hand_from_the_raw_files(ots_table, ots_2017, shared_datasets):
+    """Independent plain-pandas sum: Zambia's OTS HS4 exports 2017, each heading primary when all
+    its HS6 subheadings are flagged; headings mixing both bound the result."""
+    raw = pd.read_csv(shared_datasets / FLAG_FILE, dtype=str)
+    hs07 = raw[raw["hs_version"] == "HS2007"].assign(h4=lambda f: f["hs6"].str[:4])
+    flag = hs07.groupby("h4")["unctad_primary"].agg(lambda s: (s == "True").mean())
+    zmb = ots_2017[ots_2017["iso3"] == "zmb"].set_index("product_code")["value_usd"]
+    zmb = zmb[zmb.index.isin(flag.index)]
+    total = zmb.sum()
+    low = zmb[zmb.index.map(flag) == 1.0].sum() / total
+    high = zmb[zmb.index.map(flag) > 0].sum() / total
+    ours = ots_table[1].loc["zmb"]
+    assert low <= ours["commodity_export_share"] <= high and high - low < 0.03
+    assert ours["commodity_export_share"] == pytest.approx(0.91, abs=0.01)   # the issue's HS4 figure
+    assert bool(ours["commodity_dependent"])
+
+
+@pytest.mark.parametrize("iso3, indicator, codes, tolerance", [
+    ("zmb", "TX.VAL.MMTL.ZS.UN", ("27", "28", "68"), 0.05),   # WDI 79.5 %: ours 79.9 %
+    ("nga", "TX.VAL.FUEL.ZS.UN", ("3",), 0.05),               # WDI 96.0 %: ours 91.7 %
+    ("zaf", "TX.VAL.FUEL.ZS.UN", ("3",), 0.02),               # WDI 12.0 %: ours 10.6 %
+    ("zaf", "TX.VAL.MMTL.ZS.UN", ("27", "28", "68"), 0.05),   # WDI 24.2 %: ours 27.7 %
+])
+def test_parts_against_world_bank_wdi(ots_table, ots_2017, shared_datasets, iso3, indicator, codes, tolerance):
+    """WDI (from UN Comtrade, SITC Rev.3) publishes fuels = SITC 3 and ores and metals = SITC 27 +
+    28 + 68, % of merchandise exports; OTS 2017 exports of the same country, regrouped on SITC."""
+    wdi = pd.read_csv(shared_datasets / "wdi_datahub_extract/wdi_extract_long.csv.gz")
+    published = wdi[(wdi["indicator"] == indicator) & (wdi["country_code"] == iso3.upper())
+                    & (wdi["year"] == 2017)]["value"].iloc[0] / 100
+    split = ots_table[0]
+    part = split[split["sitc3"].str.startswith(codes)].groupby("product_code")["fraction"].sum()
+    own = ots_2017[(ots_2017["iso3"] == iso3) & ots_2017["product_code"].isin(split["product_code"])]
+    ours = (own["value_usd"] * own["product_code"].map(part).fillna(0)).sum() / own["value_usd"].sum()
+    assert ours == pytest.approx(published, abs=tolerance)
+    if codes == ("3",):
+        assert ots_table[1].loc[iso3, "fuels_export_share"] == pytest.approx(ours)
+
+
+def test_dependence_flag_is_strictly_above_sixty_percent():
+    # Hand-built: a is primary (fuels), b is not. 61 % -> dependent; exactly 60 % -> not.
+    split = pd.DataFrame({"product_code": ["a", "b"], "sitc3": ["333", "781"], "group": ["fuels", ""],
+                          "fraction": 1.0, "equal_split_sitc3": False, "equal_split_group": False})
+    exports = pd.DataFrame({"iso3": ["X", "X", "Y", "Y"], "year": 2019, "product_code": ["a", "b", "a", "b"],
+                            "value_usd": [61.0, 39.0, 60.0, 40.0]})
+    out = commodity_dependence(exports, split).set_index("iso3")
+    assert out.loc["X", "commodity_dependent"] and not out.loc["Y", "commodity_dependent"]
+    assert out.loc["X", "fuels_export_share"] == pytest.approx(0.61)
+    assert out.loc["X", "agricultural_export_share"] == 0.0
+
+
+def test_published_dependence_status(ots_table):
+    """UNCTAD, State of Commodity Dependence 2021 (2018-2019): Zambia and Nigeria are
+    commodity dependent (ores and metals; fuels), Bangladesh and India are not."""
+    table = ots_table[1]
+    assert table.loc["zmb", "commodity_dependent"] and table.loc["nga", "commodity_dependent"]
+    assert not table.loc["bgd", "commodity_dependent"] and not table.loc["ind", "commodity_dependent"]
+    assert table.loc["nga", "fuels_export_share"] > 0.85 and table.loc["zmb", "ores_metals_export_share"] > 0.75
+
+
+def test_real_exporters(product_bilateral, sitc_map):
     from pipeline.metrics.dependency import product_concentration_table
 
-    table = product_concentration_table(product_bilateral, flags).set_index(
-        ["iso3", "year", "product_classification"])["commodity_export_share"]
-    assert table.dropna().between(0, 1).all()
-    assert table[("AGO", 2019, "HS92_2_4")] > 0.95     # crude oil and diamonds
-    assert table[("MUS", 2019, "HS92_2_4")] < 0.6      # textiles, processed fish and sugar
-    # South Africa 2021 at HS6 (BACI): gold, ores, coal and PGMs, between half and 80%.
-    assert 0.5 < table[("ZAF", 2021, "HS92_6")] < 0.8
+    table = product_concentration_table(product_bilateral, sitc_map).set_index(
+        ["iso3", "year", "product_classification"])
+    share = table["commodity_export_share"]
+    assert share.dropna().between(0, 1).all()
+    parts = table[["agricultural_export_share", "fuels_export_share", "ores_metals_export_share"]].sum(axis=1)
+    assert (parts[share.notna()] - share.dropna()).abs().max() < 1e-9
+    assert share[("AGO", 2019, "HS92_2_4")] > 0.95     # crude oil and diamonds
+    assert share[("MUS", 2019, "HS92_2_4")] < 0.6      # textiles, processed fish and sugar
+    # South Africa 2021 at HS6 (BACI extract): gold, ores, coal and PGMs, between half and 80%.
+    assert 0.5 < share[("ZAF", 2021, "HS92_6")] < 0.8
+    # Atlas sectors cannot give the share, and say why.
+    sectors = table.xs("ATLAS_SECTION", level="product_classification")
+    assert sectors["commodity_export_share"].isna().all()
+    assert sectors["commodity_note"].str.contains("not HS").all()

@@ -23,7 +23,7 @@ PRODUCTS = pd.DataFrame({
     "product_classification": ["ATLAS_SECTION", "ATLAS_SECTION", "HS92_2_4"],
     "exports_usd": [3.9e11, 2e10, 2e10], "n_products": [10, 8, 60], "product_hhi": [0.13, 0.87, 0.8],
     "product_theil": [0.15, 2.0, 3.1], "commodity_export_share": [float("nan"), float("nan"), 0.99],
-    "coverage_share": [float("nan"), float("nan"), 1.0],
+    "coverage_share": [0.99, 0.9, 0.9], "is_country_figure": True,
 })
 FLAGGED = pd.DataFrame({"iso3": ["AGO", "AGO", "AGO"], "year": 2020,
                         "product_classification": ["HS92_2_4", "HS92_2_4", "ATLAS_SECTION"],
@@ -44,6 +44,26 @@ def test_scorecard_joins_by_country_and_year():
     assert card.loc[("AGO", 2020), "strategic_dependency_count"] == 2
     assert card.loc[("AGO", 2020), "strategic_dependency_classification"] == "HS92_2_4"
     assert pd.isna(card.loc[("AGO", 2020), "exports_to_eu_share"])
+
+
+def test_scorecard_never_takes_a_product_source_short_of_the_country_exports():
+    """Issue 12 part 5 (hand-built after the real case): South Africa 2021 in a BACI HS6 extract
+    holding 56 % of its merchandise exports, beside a complete HS4 source. The old scorecard
+    took the HS6 row because it is finer."""
+    products = pd.DataFrame({
+        "iso3": "ZAF", "year": 2021, "product_classification": ["HS92_6", "HS07_4", "ATLAS_SECTION"],
+        "exports_usd": [6.9e10, 1.2e11, 6.9e10], "n_products": [4419, 1200, 10], "product_hhi": [0.04, 0.04, 0.3],
+        "product_theil": [3.5, 2.7, 1.0], "commodity_export_share": [0.66, 0.62, float("nan")],
+        "commodity_dependent": [True, True, pd.NA], "agricultural_export_share": [0.11, 0.10, float("nan")],
+        "fuels_export_share": [0.08, 0.10, float("nan")], "ores_metals_export_share": [0.47, 0.42, float("nan")],
+        "coverage_share": [0.56, 0.97, 0.56], "is_country_figure": [False, True, False],
+    })
+    card = country_scorecard(PROFILE.iloc[:0], EXPOSURE.iloc[:0], products, FLAGGED.iloc[:0]).set_index(["iso3", "year"])
+    row = card.loc[("ZAF", 2021)]
+    assert row["commodity_share_classification"] == "HS07_4"
+    assert row["commodity_export_share"] == pytest.approx(0.62) and row["ores_metals_export_share"] == pytest.approx(0.42)
+    assert bool(row["commodity_dependent"])
+    assert pd.isna(row["export_product_hhi"])   # Atlas sectors short of the total too: not published
 
 
 def test_scorecard_columns_match_contract_and_each_has_description_and_unit():
