@@ -10,7 +10,7 @@ import importlib
 import sys
 
 from pipeline.gravity.panels import load_gravity_panel
-from pipeline.gravity.specs import SPECS, estimate_specs, prepare_panel
+from pipeline.gravity.specs import SPECS, dropped_summary, estimate_specs, prepare_panel
 
 BOOK_YEARS = [1986, 1990, 1994, 1998, 2002, 2006]
 
@@ -18,10 +18,17 @@ BOOK_YEARS = [1986, 1990, 1994, 1998, 2002, 2006]
 def _estimate(args: argparse.Namespace) -> int:
     panel = load_gravity_panel(args.panel, bulk_dir=args.bulk_dir, warehouse=args.warehouse)
     frame = prepare_panel(panel, years=args.years)
-    table = estimate_specs(frame, args.spec)
-    with_stars = table.assign(estimate=table["estimate"].round(4),
-                              std_error=table["std_error"].round(4))
-    print(with_stars.to_string(index=False))
+    fits: dict = {}
+    table = estimate_specs(frame, args.spec, fits)
+    shown = table.assign(estimate=table["estimate"].round(4), std_error=table["std_error"].round(4),
+                         omitted_reason=table["omitted_reason"].fillna(""))
+    print(shown.to_string(index=False))
+    print("\nobservations used and dropped (separated by the fixed effects or regressors, "
+          "singletons, zero flows for OLS), clusters (symmetric pairs):")
+    print(dropped_summary(fits).to_string(index=False))
+    for name, res in fits.items():
+        for term, why in res.omitted_reasons.items():
+            print(f"{name}: {term} omitted ({why})", file=sys.stderr)
     if args.out:
         table.to_csv(args.out, index=False) if args.out.endswith(".csv") else table.to_parquet(args.out)
     return 0
@@ -58,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _estimate(args)
     except (ValueError, KeyError, RuntimeError) as exc:
-        print(f"estimate: {exc}", file=sys.stderr)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"estimate: {message}", file=sys.stderr)
         return 1
 
 
