@@ -92,6 +92,24 @@ def _int(value: Any, where: str) -> int:
         raise ScenarioError(f"{where}: {value!r} is not an integer") from exc
 
 
+def _check_economies(codes, where: str) -> None:
+    """Refuse a code that is no country: a typo (``USX``), an aggregate (``WLD``) or a
+    reporting category (``UNS``). A real country that the data lack is the run's business
+    (left out with a warning, as South Africa in WIOD)."""
+    from pipeline.reference.codes import country_codes
+
+    known = country_codes()
+    economies = (known.iso | frozenset(known.non_iso) | frozenset(known.aliases)) \
+        - frozenset(known.aggregates) - frozenset(known.not_economies)
+    unknown = [c for c in codes if c not in economies]
+    if unknown:
+        kinds = [("an aggregate" if c in known.aggregates else "a reporting category, no economy"
+                  if c in known.not_economies else "no ISO 3166-1 country") for c in unknown]
+        named = ", ".join(f"{c} ({k})" for c, k in zip(unknown, kinds))
+        raise ScenarioError(f"{where}: {named}; give ISO 3166-1 alpha-3 codes of countries "
+                            "(e.g. USA, CAN, MEX)")
+
+
 def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
     where = str(path or "scenario")
     if not isinstance(doc, dict):
@@ -127,6 +145,7 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         bad = [m for m in members if not isinstance(m, str) or not _ISO3.fullmatch(m)]
         if bad:
             raise ScenarioError(f"{where}: agreement.members {bad} are not ISO3 codes")
+        _check_economies(members, f"{where}: agreement.members")
     membership_year = agreement.get("membership_year")
     if group and membership_year is None:
         raise ScenarioError(f"{where}: agreement.group {group!r} needs membership_year (members "
@@ -145,6 +164,7 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
     if sigma <= 1:
         raise ScenarioError(f"{where}: sigma must exceed 1 (the book uses 7)")
     reference = _require(doc, "reference_country", where)
+    _check_economies([str(reference)], f"{where}: reference_country")
     return Scenario(
         name=str(_require(doc, "name", where)), title=str(doc.get("title", "")),
         description=" ".join(str(doc.get("description", "")).split()), source=source,
