@@ -20,6 +20,9 @@ A scenario file (the shipped ones live in ``pipeline/gravity/scenarios/``)::
       members: [CAN, MEX, USA]        # or `group: TTIP` with `membership_year: 2014`
       status: 0                       # the agreement dummy between members in the scenario
       coefficient: estimate           # or a number (the agreement's effect on ln trade)
+    monte_carlo:                      # confidence intervals (pipeline/gravity/ge/uncertainty.py)
+      draws: 1000                     # coefficient draws (default 500); 0 turns them off
+      seed: 0
 """
 from __future__ import annotations
 
@@ -59,6 +62,8 @@ class Scenario:
     status: int
     coefficient: float | None  # None: estimate it
     path: Path | None = None
+    monte_carlo_draws: int = 500
+    monte_carlo_seed: int = 0
 
 
 def shipped_scenarios() -> list[str]:
@@ -165,6 +170,13 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         raise ScenarioError(f"{where}: sigma must exceed 1 (the book uses 7)")
     reference = _require(doc, "reference_country", where)
     _check_economies([str(reference)], f"{where}: reference_country")
+    monte_carlo = doc.get("monte_carlo") or {}
+    if not isinstance(monte_carlo, dict) or set(monte_carlo) - {"draws", "seed"}:
+        raise ScenarioError(f"{where}: monte_carlo takes `draws` and `seed` only, got "
+                            f"{monte_carlo!r}")
+    draws = _int(monte_carlo.get("draws", 500), f"{where}: monte_carlo.draws")
+    if draws < 0:
+        raise ScenarioError(f"{where}: monte_carlo.draws must be 0 (off) or more, got {draws}")
     return Scenario(
         name=str(_require(doc, "name", where)), title=str(doc.get("title", "")),
         description=" ".join(str(doc.get("description", "")).split()), source=source,
@@ -174,7 +186,9 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         reference_country=str(reference), sigma=sigma,
         members=tuple(members) if members else None, group=group,
         membership_year=_int(membership_year, where) if membership_year is not None else None,
-        status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path)
+        status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path,
+        monte_carlo_draws=draws,
+        monte_carlo_seed=_int(monte_carlo.get("seed", 0), f"{where}: monte_carlo.seed"))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
