@@ -19,7 +19,8 @@ def _estimate(args: argparse.Namespace) -> int:
     panel = load_gravity_panel(args.panel, bulk_dir=args.bulk_dir, warehouse=args.warehouse)
     frame = prepare_panel(panel, years=args.years)
     fits: dict = {}
-    table = estimate_specs(frame, args.spec, fits)
+    specs = None if not args.spec or "all" in args.spec else args.spec
+    table = estimate_specs(frame, specs, fits)
     shown = table.assign(estimate=table["estimate"].round(4), std_error=table["std_error"].round(4),
                          omitted_reason=table["omitted_reason"].fillna(""))
     print(shown.to_string(index=False))
@@ -57,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     est.add_argument("--warehouse", help="published warehouse directory (instead of --bulk-dir)")
     est.add_argument("--years", type=int, nargs="*", default=BOOK_YEARS,
                      help="years to keep (default: the book's 1986-2006 every 4 years)")
-    est.add_argument("--spec", nargs="*", choices=list(SPECS), default=None,
-                     help="specifications (default: all)")
+    est.add_argument("--spec", nargs="*", choices=["all", *SPECS], default=None,
+                     help="specifications, or all (the default): the book's chapter-1 table")
     est.add_argument("--out", help="also write the table (.csv or .parquet)")
     sub.add_parser("simulate", help="general-equilibrium counterfactual of a scenario")
     args = parser.parse_args(argv)

@@ -77,13 +77,16 @@ def test_estimate_command_prints_the_book_table(shared_datasets, tmp_path):
     out = tmp_path / "estimates.csv"
     run = subprocess.run(
         [sys.executable, "-m", "pipeline.gravity", "estimate", "--bulk-dir", str(shared_datasets),
-         "--panel", "yotov2016_agtpa", "--spec", "pair_fe", "lead_test", "--out", str(out)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+         "--panel", "yotov2016_agtpa", "--spec", "all", "--out", str(out)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert "0.557" in run.stdout and "0.102" in run.stdout and "rta_lead4" in run.stdout
+    assert "0.5572" in run.stdout and "0.1022" in run.stdout and "rta_lead4" in run.stdout
     # dropped observations are reported: 14 symmetric pairs that never trade, 6 years each
     assert "separated" in run.stdout and "84" in run.stdout
-    assert set(pd.read_csv(out)["spec"]) == {"pair_fe", "lead_test"}
+    written = pd.read_csv(out)
+    assert list(dict.fromkeys(written["spec"])) == list(BOOK_TABLE)
+    book = written.set_index(["spec", "term"]).loc[("intranational", "rta")]
+    assert abs(book["estimate"] - 0.409) <= ROUNDING and abs(book["std_error"] - 0.069) <= ROUNDING
 
 
 def test_estimate_command_names_an_unknown_panel(shared_datasets):
