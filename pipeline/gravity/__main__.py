@@ -10,7 +10,7 @@ import importlib
 import sys
 
 from pipeline.gravity.panels import load_gravity_panel
-from pipeline.gravity.specs import SPECS, estimate_specs, prepare_panel
+from pipeline.gravity.specs import SPECS, dropped_summary, estimate_specs, prepare_panel
 
 BOOK_YEARS = [1986, 1990, 1994, 1998, 2002, 2006]
 
@@ -18,10 +18,18 @@ BOOK_YEARS = [1986, 1990, 1994, 1998, 2002, 2006]
 def _estimate(args: argparse.Namespace) -> int:
     panel = load_gravity_panel(args.panel, bulk_dir=args.bulk_dir, warehouse=args.warehouse)
     frame = prepare_panel(panel, years=args.years)
-    table = estimate_specs(frame, args.spec)
-    with_stars = table.assign(estimate=table["estimate"].round(4),
-                              std_error=table["std_error"].round(4))
-    print(with_stars.to_string(index=False))
+    fits: dict = {}
+    specs = None if not args.spec or "all" in args.spec else args.spec
+    table = estimate_specs(frame, specs, fits)
+    shown = table.assign(estimate=table["estimate"].round(4), std_error=table["std_error"].round(4),
+                         omitted_reason=table["omitted_reason"].fillna(""))
+    print(shown.to_string(index=False))
+    print("\nobservations used and dropped (separated by the fixed effects or regressors, "
+          "singletons, zero flows for OLS), clusters (symmetric pairs):")
+    print(dropped_summary(fits).to_string(index=False))
+    for name, res in fits.items():
+        for term, why in res.omitted_reasons.items():
+            print(f"{name}: {term} omitted ({why})", file=sys.stderr)
     if args.out:
         table.to_csv(args.out, index=False) if args.out.endswith(".csv") else table.to_parquet(args.out)
     return 0
@@ -50,15 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     est.add_argument("--warehouse", help="published warehouse directory (instead of --bulk-dir)")
     est.add_argument("--years", type=int, nargs="*", default=BOOK_YEARS,
                      help="years to keep (default: the book's 1986-2006 every 4 years)")
-    est.add_argument("--spec", nargs="*", choices=list(SPECS), default=None,
-                     help="specifications (default: all)")
+    est.add_argument("--spec", nargs="*", choices=["all", *SPECS], default=None,
+                     help="specifications, or all (the default): the book's chapter-1 table")
     est.add_argument("--out", help="also write the table (.csv or .parquet)")
     sub.add_parser("simulate", help="general-equilibrium counterfactual of a scenario")
     args = parser.parse_args(argv)
     try:
         return _estimate(args)
     except (ValueError, KeyError, RuntimeError) as exc:
-        print(f"estimate: {exc}", file=sys.stderr)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"estimate: {message}", file=sys.stderr)
         return 1
 
 

@@ -132,6 +132,15 @@ class Demeaner:
             out[:, j] = self._demean_column(matrix[:, j], weights, wsums, key)
         return out
 
+    def demean_tight(self, matrix: np.ndarray, weights: np.ndarray, keys: list[str],
+                     tol: float) -> np.ndarray:
+        """:meth:`demean` at tolerance ``tol`` for this call only (warm starts are kept)."""
+        loose, self.tol = self.tol, tol
+        try:
+            return self.demean(matrix, weights, keys)
+        finally:
+            self.tol = loose
+
     def _demean_column(self, v: np.ndarray, w: np.ndarray, wsums: list[np.ndarray],
                        key: str) -> np.ndarray:
         alphas = self.alphas.get(key)

@@ -21,8 +21,9 @@ from pipeline.gravity.ge.run import resolve_members, run_scenario
 from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
 from pipeline.gravity.ge.solver import GEConvergenceError
 
-SHOWN = ["iso3", "member", "pct_change_exports", "pct_change_real_gdp",
-         "pct_change_producer_price", "pct_change_imr", "pct_change_omr"]
+SHOWN = ["iso3", "member", "pct_change_exports", "pct_change_exports_p05",
+         "pct_change_exports_p95", "pct_change_real_gdp", "pct_change_real_gdp_p05",
+         "pct_change_real_gdp_p95", "pct_change_producer_price"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +68,10 @@ def main(argv: list[str]) -> int:
             print(f"   agreement coefficient {run.coefficient:.4f} (PPML estimate "
                   f"{run.costs.coefficient:.4f}, s.e. {run.costs.std_error:.4f}); "
                   f"{len(run.countries)} countries, baseline {scenario.baseline_year}")
+            if run.monte_carlo is not None:
+                print(f"   5th-95th percentiles (_p05, _p95) over {scenario.monte_carlo_draws} "
+                      f"draws of the coefficient from N({run.coefficient:.4f}, "
+                      f"{run.results['agreement_coefficient_std_error'].iloc[0]:.4f}^2)")
             if run.members_missing:
                 print(f"   members not in the data (left out): {', '.join(run.members_missing)}")
             shown = run.results.sort_values(["member", "pct_change_real_gdp"], ascending=False)

@@ -40,12 +40,44 @@ def sandwich(xt: np.ndarray, resid: np.ndarray, weights: np.ndarray,
     return bread @ meat @ bread
 
 
-def collinear_columns(xt: np.ndarray, weights: np.ndarray, tol: float = 1e-9) -> list[int]:
-    """Columns that are (numerically) linear combinations of earlier ones or of the effects.
+ABSORBED = "collinear with the fixed effects"
 
-    Sequential test on the weighted cross-product, as ``reghdfe``'s ``rmcoll``: a column whose
-    squared norm left after projecting on the kept columns is below ``tol`` times its own
-    squared norm (before absorbing, columns of all zeros count as collinear).
+
+def screen_collinear(xt: np.ndarray, x: np.ndarray, weights: np.ndarray, names: list[str],
+                     tol: float = 1e-9) -> dict[int, str]:
+    """Columns to omit, with the reason: absorbed by the fixed effects, or collinear with others.
+
+    A column is *absorbed* when the weighted squared norm left after the within
+    transformation, ``|x~_j|^2_W``, is below ``tol`` times that of the raw column
+    ``|x_j|^2_W`` (e.g. exporter GDP beside exporter-year effects, distance beside pair
+    effects). This is the relative test of ``reghdfe``/``ppmlhdfe``; an absolute test misses
+    such a column, whose demeaned values are rounding noise of size ~1e-13 that a solver then
+    turns into coefficients of 1e12. The remaining columns go through the sequential test
+    of :func:`collinear_columns` (as Stata's ``_rmcoll``). ``xt`` must be demeaned tightly.
+
+    Returns
+    -------
+    dict of int to str
+        Column index to reason, e.g. ``{2: "collinear with the fixed effects"}``.
+    """
+    sw = np.sqrt(weights)
+    raw = np.sum((x * sw[:, None]) ** 2, axis=0)
+    left = np.sum((xt * sw[:, None]) ** 2, axis=0)
+    reasons = {j: ABSORBED for j in range(x.shape[1]) if left[j] <= tol * max(raw[j], 1e-300)}
+    alive = [j for j in range(x.shape[1]) if j not in reasons]
+    for pos in collinear_columns(xt[:, alive], weights, tol):
+        j = alive[pos]
+        others = [names[k] for k in alive[:pos] if k not in reasons]
+        reasons[j] = f"collinear with {', '.join(others)}"
+    return dict(sorted(reasons.items()))
+
+
+def collinear_columns(xt: np.ndarray, weights: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Columns that are (numerically) linear combinations of earlier ones.
+
+    Sequential test on the weighted columns, as ``_rmcoll``: a column whose squared norm
+    left after projecting on the kept columns is below ``tol`` times its own squared norm is
+    dropped (a column of zeros too).
     """
     keep: list[int] = []
     dropped: list[int] = []

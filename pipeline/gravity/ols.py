@@ -3,9 +3,12 @@
 ``log y_i = x_i'b + sum_k alpha_k[g_k(i)] + e_i`` on the observations with ``y_i > 0``
 (zeros cannot be logged: the selection that Santos Silva & Tenreyro 2006 warn about). The
 fixed effects are partialled out (Frisch-Waugh-Lovell) and the slopes estimated on the
-demeaned data. Errors: robust ``N/(N-K)`` or one-way clustered ``G/(G-1) (N-1)/(N-K)``
-(Stata ``regress`` conventions, K = slopes; the absorbed effects are not counted, as with
-``reghdfe`` when they are nested in the clusters).
+demeaned data. Errors: robust ``N/(N-K)`` or one-way clustered ``G/(G-1) (N-1)/(N-K)``,
+the conventions of Stata's ``regress`` with the effects as dummies, which the Advanced Guide
+runs (``RTAsEffects.do``: ``regress ln_trade EXPORTER_TIME_FE* IMPORTER_TIME_FE* ...,
+cluster(pair_id)``): ``K`` counts the slopes *and* the absorbed effects' parameters,
+``K_fe = G_1 + sum_{k>1} (G_k - c_k)`` with ``c_k`` the connected components of the
+bipartite graph of effects 1 and k (exact for two effects; ``reghdfe``'s count otherwise).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.gravity.absorb import Demeaner, FixedEffects, FixedEffectSpec, singleton_mask
-from pipeline.gravity.inference import collinear_columns, sandwich
+from pipeline.gravity.inference import sandwich, screen_collinear
 from pipeline.gravity.ppml import _prepare
 from pipeline.gravity.result import FitResult
 
@@ -22,7 +25,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, regressors: list[str],
             fixed_effects: list[FixedEffectSpec] | None = None, cluster: str | None = None
             ) -> FitResult:
     """Fit ``log(outcome)`` on ``regressors`` with absorbed fixed effects (see module doc)."""
-    frame, y, x, names = _prepare(data, outcome, regressors, cluster, fixed_effects)
+    frame, y, x, names = _prepare(data, outcome, regressors, cluster, fixed_effects, "OLS")
     keep = y > 0
     specs = list(fixed_effects or [])
     fe = FixedEffects.encode(frame, specs) if specs else None
@@ -39,16 +42,16 @@ def fit_ols(data: pd.DataFrame, outcome: str, regressors: list[str],
     stacked = np.column_stack([ly, xs])
     tilde = Demeaner(fe, tol=1e-13).demean(stacked, ones, ["y", *names]) if fe else stacked
     lyt, xt = tilde[:, 0], tilde[:, 1:]
-    drop = collinear_columns(xt, ones)
-    omitted = [names[j] for j in drop]
-    xt = np.delete(xt, drop, axis=1)
-    kept = [n for j, n in enumerate(names) if j not in drop]
+    reasons = screen_collinear(xt, xs, ones, names)
+    omitted = [names[j] for j in reasons]
+    xt = np.delete(xt, list(reasons), axis=1)
+    kept = [n for j, n in enumerate(names) if j not in reasons]
     beta = np.linalg.lstsq(xt, lyt, rcond=None)[0]
     resid = lyt - xt @ beta
-    n, k = len(ly), xt.shape[1]
+    n, k = len(ly), xt.shape[1] + (absorbed_dof(fe) if fe else 0)
     clusters = frame.loc[keep, cluster].to_numpy() if cluster else None
-    vcov = sandwich(xt, resid, ones, clusters) * (
-        (n - 1) / (n - k) if clusters is not None else (n - 1) / (n - k))
+    # sandwich() applies N/(N-1) (robust) or G/(G-1) (cluster); (N-1)/(N-K) completes regress's
+    vcov = sandwich(xt, resid, ones, clusters) * (n - 1) / (n - k)
     fitted = pd.Series(np.nan, index=data.index, name="fitted")
     fitted.iloc[np.flatnonzero(keep)] = np.exp(ly - resid)
     return FitResult(
@@ -56,6 +59,21 @@ def fit_ols(data: pd.DataFrame, outcome: str, regressors: list[str],
         vcov=pd.DataFrame(vcov, index=kept, columns=kept), nobs=n, converged=True,
         iterations=1, dropped_obs=int(len(y) - n), separated_obs=0, singleton_obs=n_single,
         deviance=float(resid @ resid), omitted=omitted, fitted=fitted,
+        omitted_reasons={names[j]: why for j, why in reasons.items()},
         n_clusters=int(len(np.unique(clusters))) if clusters is not None else None,
         estimator="ols",
     )
+
+
+def absorbed_dof(fe: FixedEffects) -> int:
+    """Parameters the fixed effects absorb: the rank of their dummies (see module doc)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    first, size = fe.codes[0], fe.sizes[0]
+    dof = size
+    for code, g in zip(fe.codes[1:], fe.sizes[1:]):
+        graph = coo_matrix((np.ones(len(code)), (first, code + size)), shape=(size + g,) * 2)
+        n_comp = connected_components(graph, directed=False)[0]
+        dof += g - n_comp  # one level per connected component is already spanned
+    return dof

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.gravity.absorb import Demeaner, FixedEffects, FixedEffectSpec
-from pipeline.gravity.inference import collinear_columns, sandwich
+from pipeline.gravity.inference import sandwich, screen_collinear
 from pipeline.gravity.result import FitResult
 from pipeline.gravity.separation import relu_separated, zero_fe_groups_mask
 
@@ -65,6 +65,7 @@ def fit_ppml(data: pd.DataFrame, outcome: str, regressors: list[str],
         ``params``, ``std_errors``, ``vcov``, ``nobs``, ``converged``, ``dropped_obs``,
         ``fitted`` (aligned to ``data.index``, NaN where dropped), ``fixed_effects``.
     """
+    separation = _separation_checks(separation)
     frame, y, x, names = _prepare(data, outcome, regressors, cluster, fixed_effects)
     specs = list(fixed_effects or [])
     fe = FixedEffects.encode(frame, specs) if specs else None
@@ -106,30 +107,63 @@ def fit_ppml(data: pd.DataFrame, outcome: str, regressors: list[str],
         nobs=int(len(ys)), converged=fit["converged"], iterations=fit["iterations"],
         dropped_obs=int(len(y) - len(ys)), separated_obs=n_separated,
         singleton_obs=n_singletons, deviance=fit["deviance"], omitted=fit["omitted"],
+        omitted_reasons=fit["omitted_reasons"],
         fitted=fitted, fixed_effects=_effects(fe, fit) if fe else {},
         n_clusters=int(len(np.unique(clusters))) if clusters is not None else None,
         estimator="ppml",
     )
 
 
-def _prepare(data, outcome, regressors, cluster, fixed_effects):
+SEPARATION_CHECKS = ("fe", "relu")
+
+
+def _separation_checks(separation) -> tuple[str, ...]:
+    checks = (separation,) if isinstance(separation, str) else tuple(separation or ())
+    unknown = [c for c in checks if c not in SEPARATION_CHECKS]
+    if unknown:
+        raise ValueError(f"PPML: unknown separation check(s) {unknown}; use any of "
+                         f"{list(SEPARATION_CHECKS)} (ppmlhdfe's `fe` and `relu`), or () for none")
+    return checks
+
+
+def _prepare(data, outcome, regressors, cluster, fixed_effects, estimator="PPML"):
+    """Validated outcome and regressor arrays; a clear error for each kind of bad input."""
     needed = [outcome, *regressors, *([cluster] if cluster else [])]
     for spec in fixed_effects or []:
         needed += [spec] if isinstance(spec, str) else list(spec)
     missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
     if missing:
-        raise KeyError(f"PPML: column(s) {missing} not in the data; available: {list(data.columns)}")
+        raise KeyError(f"{estimator}: column(s) {missing} not in the data; available: "
+                       f"{list(data.columns)}")
+    for column in [outcome, *regressors]:
+        values = data[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            if len(bad):
+                raise ValueError(f"{estimator}: column {column!r} is not numeric (values such as "
+                                 f"{list(bad.unique()[:3])} in rows {list(bad.index[:5])}); "
+                                 "encode it as numbers, or pass a category as a fixed effect")
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(float)
-    x = data[regressors].apply(pd.to_numeric, errors="coerce").to_numpy(float) \
+    x = data[list(regressors)].apply(pd.to_numeric, errors="coerce").to_numpy(float) \
         if regressors else np.empty((len(data), 0))
     bad = ~np.isfinite(y) | ~np.isfinite(x).all(axis=1)
     if bad.any():
-        raise ValueError(f"PPML: {int(bad.sum())} rows have a missing or non-numeric value in "
+        raise ValueError(f"{estimator}: {int(bad.sum())} rows have a missing or non-numeric value in "
                          f"{[outcome, *regressors]} (first rows: {list(data.index[bad][:5])}); "
                          "drop or fill them before fitting")
+    if cluster and data[cluster].isna().any():
+        rows = data.index[data[cluster].isna()]
+        # factorize would code them -1 and sum them into one cluster: errors shrink silently
+        raise ValueError(f"{estimator}: cluster column {cluster!r} is missing in {len(rows)} rows "
+                         f"(first rows: {list(rows[:5])}); fill it (e.g. the pair id) or drop "
+                         "those rows: missing values are not one cluster")
     if (y < 0).any():
-        raise ValueError(f"PPML: {outcome!r} has {int((y < 0).sum())} negative values; "
-                         "Poisson needs a non-negative outcome")
+        raise ValueError(f"{estimator}: {outcome!r} has {int((y < 0).sum())} negative values "
+                         f"(first rows: {list(data.index[y < 0][:5])}); Poisson and log-linear "
+                         "gravity need a non-negative outcome")
+    if not (y > 0).any():
+        raise ValueError(f"{estimator}: {outcome!r} is zero in all {len(y)} rows; there is nothing "
+                         "to estimate (check the unit conversion and the sample selection)")
     return data, y, x, list(regressors)
 
 
@@ -140,7 +174,7 @@ def _irls(y, x, names, fe, tol, max_iter):
     eta = np.log(mu)
     deviance_old = np.inf
     keys = ["z", *names]
-    omitted: list[str] = []
+    omitted: dict[str, str] = {}
     active = list(range(x.shape[1]))
     converged = False
     inner_tol = 1e-4  # loose while far from the optimum, tightened as the deviance settles
@@ -153,11 +187,12 @@ def _irls(y, x, names, fe, tol, max_iter):
             if demeaner else stacked
         zt, xt = tilde[:, 0], tilde[:, 1:]
         if iteration == 1:
-            drop = collinear_columns(xt, mu)
-            if drop:
-                omitted = [names[active[j]] for j in drop]
-                active = [a for j, a in enumerate(active) if j not in drop]
-                xt = np.delete(xt, drop, axis=1)
+            # the loose first-pass demeaning cannot tell an absorbed column from a weak one
+            tight = demeaner.demean_tight(x, mu, names, INNER_TOL) if demeaner else x
+            reasons = screen_collinear(tight, x, mu, names)
+            omitted = {names[j]: why for j, why in reasons.items()}
+            active = [a for a in active if a not in reasons]
+            xt = np.delete(tight, list(reasons), axis=1)
         xw = xt * mu[:, None]
         beta = np.linalg.solve(xt.T @ xw, xw.T @ zt) if xt.shape[1] else np.empty(0)
         resid = zt - xt @ beta
@@ -176,7 +211,8 @@ def _irls(y, x, names, fe, tol, max_iter):
     kept = [names[a] for a in active]
     return {"beta": beta, "names": kept, "mu": mu, "xt": xt, "score_resid": y - mu,
             "weights": mu, "iterations": iteration, "converged": converged,
-            "deviance": float(deviance), "omitted": omitted, "demeaner": demeaner, "x": x[:, active],
+            "deviance": float(deviance), "omitted": list(omitted), "omitted_reasons": omitted,
+            "demeaner": demeaner, "x": x[:, active],
             "eta": eta}
 
 

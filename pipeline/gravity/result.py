@@ -28,6 +28,9 @@ class FitResult:
         ``log(fitted) = X b + sum of the effects`` on every used row.
     omitted : list of str
         Regressors dropped as collinear with the fixed effects or each other.
+    omitted_reasons : dict of str to str
+        Why each omitted regressor was dropped (``"collinear with the fixed effects"``,
+        ``"collinear with ln_dist, rta"``).
     """
 
     params: pd.Series
@@ -44,6 +47,7 @@ class FitResult:
     fixed_effects: dict[str, pd.Series] = field(default_factory=dict)
     n_clusters: int | None = None
     estimator: str = "ppml"
+    omitted_reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def std_errors(self) -> pd.Series:

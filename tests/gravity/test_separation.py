@@ -44,3 +44,42 @@ def test_fit_drops_them_and_stays_finite(shared_datasets, case):
     assert res.dropped_obs == res.separated_obs + res.singleton_obs
     assert np.isfinite(res.params).all() and np.isfinite(res.std_errors).all()
     assert res.fitted[frame["separated"] == 1].isna().all()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_relu_factorises_once_and_both_paths_agree(shared_datasets, case, monkeypatch):
+    """Issue 13 part 4: the weighted design is factorised once per call however many ReLU
+    iterations run, and the LSMR path (larger designs) finds ppmlhdfe's separated observations
+    as the dense QR path does."""
+    from pipeline.gravity import separation
+
+    frame, xs, ids = _load(shared_datasets, case)
+    y = frame["y"].to_numpy(float)
+    fe = FixedEffects.encode(frame, ids) if ids else None
+    separated, singletons = zero_fe_groups_mask(y, fe)
+    keep = ~(separated | singletons)
+    x = frame[xs].to_numpy(float)[keep] if xs else np.empty((keep.sum(), 0))
+    if fe is None:
+        x = np.column_stack([np.ones(keep.sum()), x])
+    counts = {"factorised": 0, "solved": 0}
+    real_init, real_call = separation.WeightedFit.__init__, separation.WeightedFit.__call__
+
+    def counted_init(self, *args):
+        counts["factorised"] += 1
+        real_init(self, *args)
+
+    def counted_call(self, u):
+        counts["solved"] += 1
+        return real_call(self, u)
+
+    monkeypatch.setattr(separation.WeightedFit, "__init__", counted_init)
+    monkeypatch.setattr(separation.WeightedFit, "__call__", counted_call)
+    expected = frame["separated"].to_numpy() == 1
+    for limit in (separation.WeightedFit.DENSE_LIMIT, 0):  # dense QR, then LSMR
+        monkeypatch.setattr(separation.WeightedFit, "DENSE_LIMIT", limit)
+        counts.update(factorised=0, solved=0)
+        relu = relu_separated(y[keep], x if x.shape[1] else None, fe.subset(keep) if fe else None)
+        found = separated.copy()
+        found[np.flatnonzero(keep)[relu]] = True
+        assert np.flatnonzero(found).tolist() == np.flatnonzero(expected).tolist(), limit
+        assert counts["factorised"] <= 1 and counts["solved"] >= counts["factorised"]

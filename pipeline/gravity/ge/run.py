@@ -18,10 +18,12 @@ from pipeline.gravity.ge.costs import CostTable, recover_costs, scenario_costs, 
 from pipeline.gravity.ge.indicators import RESULT_COLUMNS, country_changes
 from pipeline.gravity.ge.scenario import Scenario
 from pipeline.gravity.ge.solver import Equilibrium, baseline, conditional_ge, full_endowment_ge
+from pipeline.gravity.ge.uncertainty import INTERVAL_COLUMNS, MonteCarlo, monte_carlo_ge
 
 OUTPUT_COLUMNS = ["scenario", "iso3", "member", *RESULT_COLUMNS, "baseline_output_usd",
                   "baseline_exports_usd", "baseline_year", "sigma", "reference_iso3",
-                  "agreement_coefficient"]
+                  "agreement_coefficient", "agreement_coefficient_std_error", *INTERVAL_COLUMNS,
+                  "monte_carlo_draws"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ScenarioRun:
     conditional: Equilibrium
     full: Equilibrium
     members_missing: list[str] = field(default_factory=list)
+    monte_carlo: MonteCarlo | None = None
 
 
 def resolve_members(scenario: Scenario, groups: pd.DataFrame | None = None) -> list[str]:
@@ -78,6 +81,7 @@ def run_scenario(scenario: Scenario, panel: pd.DataFrame, members: list[str],
     rta_new = pairs["rta"].where(~between, float(scenario.status))
     t_base = to_matrix(pairs, pairs["t_baseline"], countries)
     t_new = to_matrix(pairs, scenario_costs(pairs, rta_new, coefficient), countries)
+    rta_change = to_matrix(pairs, rta_new - pairs["rta"], countries)
     year = panel[panel["year"] == scenario.baseline_year]
     output = year.groupby("exporter")["trade"].sum().reindex(countries).to_numpy()
     expenditure = year.groupby("importer")["trade"].sum().reindex(countries).to_numpy()
@@ -94,5 +98,16 @@ def run_scenario(scenario: Scenario, panel: pd.DataFrame, members: list[str],
     table["sigma"] = float(scenario.sigma)
     table["reference_iso3"] = scenario.reference_country
     table["agreement_coefficient"] = float(coefficient)
+    # a given coefficient has no sampling distribution: its interval is the point
+    se = float(costs.std_error) if scenario.coefficient is None else 0.0
+    table["agreement_coefficient_std_error"] = se
+    draws = None
+    if scenario.monte_carlo_draws:
+        draws = monte_carlo_ge(base, t_base, rta_change, float(coefficient), se,
+                               scenario.monte_carlo_draws, scenario.monte_carlo_seed)
+        table[INTERVAL_COLUMNS] = draws.intervals(countries)[INTERVAL_COLUMNS].to_numpy()
+    else:
+        table[INTERVAL_COLUMNS] = np.nan
+    table["monte_carlo_draws"] = np.int32(scenario.monte_carlo_draws)
     return ScenarioRun(table[OUTPUT_COLUMNS], countries, costs, float(coefficient), base, cond,
-                       full, missing)
+                       full, missing, draws)

@@ -20,6 +20,9 @@ A scenario file (the shipped ones live in ``pipeline/gravity/scenarios/``)::
       members: [CAN, MEX, USA]        # or `group: TTIP` with `membership_year: 2014`
       status: 0                       # the agreement dummy between members in the scenario
       coefficient: estimate           # or a number (the agreement's effect on ln trade)
+    monte_carlo:                      # confidence intervals (pipeline/gravity/ge/uncertainty.py)
+      draws: 1000                     # coefficient draws (default 500); 0 turns them off
+      seed: 0
 """
 from __future__ import annotations
 
@@ -59,6 +62,8 @@ class Scenario:
     status: int
     coefficient: float | None  # None: estimate it
     path: Path | None = None
+    monte_carlo_draws: int = 500
+    monte_carlo_seed: int = 0
 
 
 def shipped_scenarios() -> list[str]:
@@ -90,6 +95,24 @@ def _int(value: Any, where: str) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise ScenarioError(f"{where}: {value!r} is not an integer") from exc
+
+
+def _check_economies(codes, where: str) -> None:
+    """Refuse a code that is no country: a typo (``USX``), an aggregate (``WLD``) or a
+    reporting category (``UNS``). A real country that the data lack is the run's business
+    (left out with a warning, as South Africa in WIOD)."""
+    from pipeline.reference.codes import country_codes
+
+    known = country_codes()
+    economies = (known.iso | frozenset(known.non_iso) | frozenset(known.aliases)) \
+        - frozenset(known.aggregates) - frozenset(known.not_economies)
+    unknown = [c for c in codes if c not in economies]
+    if unknown:
+        kinds = [("an aggregate" if c in known.aggregates else "a reporting category, no economy"
+                  if c in known.not_economies else "no ISO 3166-1 country") for c in unknown]
+        named = ", ".join(f"{c} ({k})" for c, k in zip(unknown, kinds))
+        raise ScenarioError(f"{where}: {named}; give ISO 3166-1 alpha-3 codes of countries "
+                            "(e.g. USA, CAN, MEX)")
 
 
 def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
@@ -127,6 +150,7 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         bad = [m for m in members if not isinstance(m, str) or not _ISO3.fullmatch(m)]
         if bad:
             raise ScenarioError(f"{where}: agreement.members {bad} are not ISO3 codes")
+        _check_economies(members, f"{where}: agreement.members")
     membership_year = agreement.get("membership_year")
     if group and membership_year is None:
         raise ScenarioError(f"{where}: agreement.group {group!r} needs membership_year (members "
@@ -145,6 +169,14 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
     if sigma <= 1:
         raise ScenarioError(f"{where}: sigma must exceed 1 (the book uses 7)")
     reference = _require(doc, "reference_country", where)
+    _check_economies([str(reference)], f"{where}: reference_country")
+    monte_carlo = doc.get("monte_carlo") or {}
+    if not isinstance(monte_carlo, dict) or set(monte_carlo) - {"draws", "seed"}:
+        raise ScenarioError(f"{where}: monte_carlo takes `draws` and `seed` only, got "
+                            f"{monte_carlo!r}")
+    draws = _int(monte_carlo.get("draws", 500), f"{where}: monte_carlo.draws")
+    if draws < 0:
+        raise ScenarioError(f"{where}: monte_carlo.draws must be 0 (off) or more, got {draws}")
     return Scenario(
         name=str(_require(doc, "name", where)), title=str(doc.get("title", "")),
         description=" ".join(str(doc.get("description", "")).split()), source=source,
@@ -154,7 +186,9 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         reference_country=str(reference), sigma=sigma,
         members=tuple(members) if members else None, group=group,
         membership_year=_int(membership_year, where) if membership_year is not None else None,
-        status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path)
+        status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path,
+        monte_carlo_draws=draws,
+        monte_carlo_seed=_int(monte_carlo.get("seed", 0), f"{where}: monte_carlo.seed"))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
