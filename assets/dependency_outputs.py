@@ -124,12 +124,14 @@ def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFra
     sources = "core__bilateral_goods_trade, core__country_groups, pipeline/reference/strategic_dependencies.yaml"
     frame = yield from gate("out__strategic_dependencies", frame, "strategic_dependencies", sources)
     latest, year = _latest(frame[(frame["product_classification"] == "HS92_2_4") & frame["is_dependency"]])
-    counts = latest[latest["strategic_sector"].notna()].groupby("unit", as_index=False).size()
+    # Only codes inside a listed heading: a whole chapter (28 for rare earths) would overstate the sector.
+    counts = latest[latest["strategic_sector_match"] == "heading"].groupby("unit", as_index=False).size()
     counts = counts.rename(columns={"size": "flagged_strategic_products"})
     meta = output_metadata(frame, sources)
     meta["flagged_rows"] = int(frame["is_dependency"].sum()) if len(frame) else 0
     meta["plot"] = bar_chart_md(counts.nlargest(15, "flagged_strategic_products"), "unit", "flagged_strategic_products",
-                                f"Strategic-sector dependencies per country, {year} (HS92 2/4-digit, 31 countries)")
+                                f"Strategic-sector dependencies per country, {year} (HS92 2/4-digit codes inside a "
+                                "listed heading, 31 countries)")
     yield dg.Output(frame, metadata=meta)
 
 

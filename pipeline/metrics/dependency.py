@@ -32,9 +32,9 @@ MIN_WITHIN_SOURCE = 0.95
 MIN_COVERAGE = 0.80
 
 
-def _all_flows(bilateral: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+def _all_flows(bilateral: pd.DataFrame, names: list[str], keep_unallocated: bool = False) -> dict[str, pd.DataFrame]:
     """Product flows of each classification, computed once (each pass scans every row)."""
-    return {name: product_flows(bilateral, name) for name in names}
+    return {name: product_flows(bilateral, name, keep_unallocated) for name in names}
 
 
 def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
@@ -160,11 +160,17 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
     world-complete reference (the subset's 31 countries), so the EU as a unit is evaluated on
     Atlas sectors only. Sector labels only on HS classifications; world supply HHI only where
     the classification is world-complete.
+
+    Flows with undeclared partners (Atlas ANS, UNS ...) are kept (``keep_unallocated``): they
+    belong in a unit's total imports and exports (criteria 2 and 3; ANS is most of Spain's
+    imports of Atlas sector 9 in 2019) but are never a unit, a supplier in the HHI or the top
+    supplier (:func:`pipeline.metrics.strategic.dependency_indicators`).
     """
     present = product_classifications_present(bilateral)
     wanted = [c for c in config["classifications"] if c in present]
     all_flows = _all_flows(bilateral, wanted + [c for c in present if c not in wanted
-                                                and classifications()[c]["world_complete"]])
+                                                and classifications()[c]["world_complete"]],
+                           keep_unallocated=True)
     reference = _reference(all_flows)
     frames = []
     for name in wanted:
@@ -180,7 +186,7 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
                 continue
         table = dependency_indicators(flows, membership, config, complete)
         if not spec["nomenclature"]:
-            table["strategic_sector"] = pd.NA  # Atlas sector "3" is no HS chapter prefix
+            table[["strategic_sector", "strategic_sector_match"]] = pd.NA  # Atlas "3" is no HS chapter
         if spec["world_complete"]:
             table = table.merge(world_supply_hhi(flows), on=["year", "product_code"], how="left")
         else:

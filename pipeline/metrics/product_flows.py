@@ -39,14 +39,18 @@ def product_classifications_present(bilateral: pd.DataFrame) -> list[str]:
     return sorted(present, key=lambda c: -known[c]["detail"])
 
 
-def product_flows(bilateral: pd.DataFrame, classification: str) -> pd.DataFrame:
+def product_flows(bilateral: pd.DataFrame, classification: str, keep_unallocated: bool = False) -> pd.DataFrame:
     """Exporter -> importer flows of one classification, in USD.
 
     Product detail in the shared data is reported (or reconciled) from the exporter's side,
     so a country's imports of product k are its partners' exports of k to it (mirror flows).
     Where a source also reports ``flow == "import"`` rows they are used for pairs the export
-    side lacks. Aggregates (ROW, WLD), codes that are no economy (ANS "undeclared", UNS ...)
-    and flows of a country with itself are dropped. Returns :data:`PRODUCT_FLOW_COLUMNS`, zero flows removed.
+    side lacks. Aggregates (ROW, WLD) and flows of a country with itself are always dropped.
+    Flows with a partner that is no economy (``not_economies`` of the country codes: ANS
+    "undeclared", UNS ...) are dropped too unless ``keep_unallocated``: then they stay, so that a
+    country's total imports and exports include what it trades with undeclared partners (the
+    caller must keep such codes out of anything that ranks or counts countries). Returns
+    :data:`PRODUCT_FLOW_COLUMNS`, zero flows removed.
     """
     rows = bilateral[bilateral["product_classification"] == classification]
     exports = rows[rows["flow"] == "export"].rename(
@@ -60,7 +64,10 @@ def product_flows(bilateral: pd.DataFrame, classification: str) -> pd.DataFrame:
         imports = imports[imports["_seen"].isna()]
     flows = pd.concat([exports[PRODUCT_FLOW_COLUMNS], imports[PRODUCT_FLOW_COLUMNS]], ignore_index=True)
     codes = country_codes()
-    keep = codes.is_economy(flows["exporter_iso3"]) & codes.is_economy(flows["importer_iso3"])
+    if keep_unallocated:  # aggregates would double count; unallocated partners are real trade
+        keep = ~codes.is_aggregate(flows["exporter_iso3"]) & ~codes.is_aggregate(flows["importer_iso3"])
+    else:
+        keep = codes.is_economy(flows["exporter_iso3"]) & codes.is_economy(flows["importer_iso3"])
     keep &= (flows["exporter_iso3"] != flows["importer_iso3"]) & (flows["value_usd"] > 0)
     flows = flows[keep]
     for col in ("exporter_iso3", "importer_iso3", "product_code"):

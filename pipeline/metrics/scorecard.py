@@ -68,9 +68,11 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       Atlas-sector indices;
     - group exposure: ``exports_to_<g>_share``, ``imports_from_<g>_share`` (0..1) and
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
-    - ``strategic_dependency_count``: products flagged in the finest classification evaluated
+    - ``strategic_dependency_count``: products flagged in the finest HS classification evaluated
       for that country-year (named in ``strategic_dependency_classification``): 0 where the
-      country was evaluated and nothing flagged, empty where it was not evaluated. ``strategic``
+      country was evaluated and nothing flagged, empty where it was not evaluated on HS
+      products. The 10 Atlas sectors are no count of products comparable with the EC's list
+      (0 there means "no dependent sector out of 10"): they never feed the count. ``strategic``
       holds every evaluated row with ``is_dependency`` (``out__strategic_dependencies``); rows
       of group units (EU, ``iso3`` empty) are no country and are left out;
     - value chains from ``out__value_chain_exposure``: :data:`GVC_COLUMNS` (percent of gross
@@ -116,7 +118,9 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
                                         f"imports_from_{group.lower()}_share", f"{group.lower()}_member"])
     if len(strategic):
         order = {"HS92_6": 3, "HS17_6": 3, "HS92_2_4": 2, "ATLAS_SECTION": 1}
-        counts = strategic.groupby(["iso3", "year", "product_classification"], as_index=False)["is_dependency"].sum()
+        is_hs = strategic["product_classification"].map(lambda c: bool(classifications().get(c, {}).get("nomenclature")))
+        hs = strategic[is_hs.astype(bool)]
+        counts = hs.groupby(["iso3", "year", "product_classification"], as_index=False)["is_dependency"].sum()
         counts["_detail"] = counts["product_classification"].map(order).fillna(0)
         counts = counts.sort_values("_detail", ascending=False).drop_duplicates(["iso3", "year"])
         counts = counts.rename(columns={"is_dependency": "strategic_dependency_count",

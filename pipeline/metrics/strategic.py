@@ -68,6 +68,35 @@ def home_groups(countries: pd.DataFrame, membership: pd.DataFrame, order: list[s
     return out
 
 
+def _sector_hits(codes: pd.Series, prefixes: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Which ``codes`` lie inside one of ``prefixes`` (start with it) and which only contain one
+    (a shorter code a prefix starts with)."""
+    inside = pd.Series(False, index=codes.index)
+    contains = pd.Series(False, index=codes.index)
+    for prefix in map(str, prefixes):
+        inside |= codes.str.startswith(prefix)
+        contains |= codes.map(prefix.startswith)
+    return inside, contains & ~inside
+
+
+def _sector_table(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.DataFrame:
+    """Label and kind of match of each distinct code (index: the code)."""
+    unique = pd.Series(codes.astype(str).unique())
+    labels = pd.Series([[] for _ in range(len(unique))], dtype="object")
+    any_inside = pd.Series(False, index=unique.index)
+    for name, prefixes in sectors.items():
+        inside, contains = _sector_hits(unique, prefixes)
+        any_inside |= inside
+        labels = labels.where(~(inside | contains), labels.map(lambda names, n=name: names + [n]))
+    labelled = labels.map(bool)
+    match = pd.Series(pd.NA, index=unique.index, dtype="object")
+    match[labelled & any_inside] = "heading"
+    match[labelled & ~any_inside] = "chapter_contains"
+    joined = labels.map(lambda names: "; ".join(names) if names else pd.NA)
+    return pd.DataFrame({"strategic_sector": joined.to_numpy(), "strategic_sector_match": match.to_numpy()},
+                        index=unique.to_numpy())
+
+
 def strategic_sector(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.Series:
     """Reference sectors of HS codes at any level, joined by ``"; "`` in configuration order.
 
@@ -76,17 +105,21 @@ def strategic_sector(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.Seri
     rare-earth headings 2805 and 2846, chapter 29 heading 2941, chapter 81 heading 8105). A
     chapter holding several sectors (85: semiconductors, batteries, electrical equipment)
     gets all of them. NA when none. Only meaningful for HS codes (not Atlas sectors).
+    :func:`strategic_sector_match` says which of the two ways a code got its label.
     """
-    codes = codes.astype(str)
-    unique = pd.Series(codes.unique())
-    labels = pd.Series([[] for _ in range(len(unique))], dtype="object")
-    for name, prefixes in sectors.items():
-        hit = pd.Series(False, index=unique.index)
-        for prefix in map(str, prefixes):
-            hit |= unique.str.startswith(prefix) | unique.map(prefix.startswith)
-        labels = labels.where(~hit, labels.map(lambda names, n=name: names + [n]))
-    joined = labels.map(lambda names: "; ".join(names) if names else pd.NA)
-    return codes.map(dict(zip(unique, joined))).astype("object")
+    table = _sector_table(codes, sectors)
+    return codes.astype(str).map(table["strategic_sector"]).astype("object")
+
+
+def strategic_sector_match(codes: pd.Series, sectors: dict[str, list[str]]) -> pd.Series:
+    """How a code got its :func:`strategic_sector` label: ``"heading"`` when the code lies inside
+    a listed prefix (2846, 850760, or any code of a listed chapter such as 30), so the whole
+    product is in the sector; ``"chapter_contains"`` when the code only contains listed headings
+    (chapter 28 holds rare earths 2805/2846 among all other inorganic chemicals): the label then
+    names a small part of the product and overstates it. NA when no label.
+    """
+    table = _sector_table(codes, sectors)
+    return codes.astype(str).map(table["strategic_sector_match"]).astype("object")
 
 
 def evaluation_units(flows: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any],
@@ -106,6 +139,8 @@ def evaluation_units(flows: pd.DataFrame, membership: pd.DataFrame, config: dict
     sides = [flows[[c, "year"]].rename(columns={c: "iso3"}) for c in ("importer_iso3", "exporter_iso3")]
     present = pd.concat(sides, ignore_index=True).drop_duplicates()
     complete = present if complete is None else complete[["iso3", "year"]].drop_duplicates()
+    # Undeclared partners (ANS, UNS ...) may be in the flows (they count in totals): never a unit.
+    complete = complete[country_codes().is_economy(complete["iso3"]).to_numpy()]
     groups = [g for g in config["home_groups"] if g in set(membership["group_id"])]
     in_groups = membership[membership["group_id"].isin(groups)][["year", "group_id", "iso3"]]
     alone = home_groups(complete, membership, groups).assign(unit_type="economy")
@@ -150,18 +185,29 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
     one classification. For unit u (member set :math:`I_u`, inside suppliers :math:`S_u`),
     product k, year t, with :math:`m_p` the imports of the members of u from partner p:
 
-    - ``imports_usd`` :math:`M = \\sum_p m_p` (intra-group imports included, USD);
-      ``extra_group_imports_usd`` :math:`M^{x} = \\sum_{p \\notin S_u} m_p` (USD);
-    - ``supplier_hhi`` :math:`\\sum_{p \\notin S_u} (m_p / M^{x})^2` (0..1), criterion 1;
-    - ``extra_group_import_share`` :math:`M^{x} / M` (0..1), criterion 2;
+    - ``imports_usd`` :math:`M = \\sum_p m_p` over every partner, undeclared ones (Atlas ANS,
+      UNS ...) included when the flows hold them, intra-group imports included (USD);
+      ``extra_group_imports_usd`` :math:`M^{x} = \\sum_{p \\notin S_u} m_p` (USD): an
+      undeclared partner is no member, so it is extra-group;
+    - ``supplier_hhi`` :math:`\\sum_{e} (m_e / \\sum_{e'} m_{e'})^2` over the extra-group
+      supplier ECONOMIES e only (0..1), criterion 1; undeclared partners are no supplier;
+    - ``criterion2_applicable``: True for a group unit and for an economy with a home group.
+      For an economy with no group every supplier is extra-group, so :math:`M^{x} / M = 1`
+      by construction and the criterion says nothing: False there;
+    - ``extra_group_import_share`` :math:`M^{x} / M` (0..1), criterion 2; NA where not
+      applicable;
     - ``unit_exports_usd`` :math:`X_u = \\sum_{i \\in I_u} x_{i,k}`, exports of the unit's own
       members to every destination (intra-group included: "total EU exports");
       ``import_to_export_ratio`` :math:`M^{x} / X_u` (unitless), criterion 3; NaN when the
       unit exports none, the criterion then met if :math:`M^{x} > 0`;
-    - ``is_dependency``: all three strictly above their thresholds.
+    - ``is_dependency``: every applicable criterion strictly above its threshold (criteria 1
+      and 3 only where criterion 2 is not applicable);
+    - ``strategic_sector``, ``strategic_sector_match``: :func:`strategic_sector`,
+      :func:`strategic_sector_match`.
 
     ``iso3`` is the economy of an ``economy`` unit and NA for a group. Unit-products imported
-    for less than ``thresholds.min_imports_usd`` are dropped (not evaluated).
+    for less than ``thresholds.min_imports_usd`` (a project filter, not in the EC method) are
+    dropped (not evaluated).
     """
     t = config["thresholds"]
     members, inside = evaluation_units(flows, membership, config, complete)
@@ -177,7 +223,9 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
         columns={"value_usd": "extra_group_imports_usd"}), on=UNIT_KEY, how="left")
     out = out.merge(_suppliers(extra), on=UNIT_KEY, how="left").merge(attrs, on=["unit", "year"])
     out["extra_group_imports_usd"] = out["extra_group_imports_usd"].fillna(0.0)
-    out["extra_group_import_share"] = (out["extra_group_imports_usd"] / out["imports_usd"]).clip(0.0, 1.0)
+    out["criterion2_applicable"] = (out["unit_type"] == "group") | (out["home_group"] != out["unit"])
+    out["extra_group_import_share"] = (out["extra_group_imports_usd"] / out["imports_usd"]).clip(0.0, 1.0).where(
+        out["criterion2_applicable"])
     exports = flows.merge(members[["unit", "year", "iso3"]].rename(columns={"iso3": "exporter_iso3"}),
                           on=["exporter_iso3", "year"])
     exports = exports.groupby(UNIT_KEY, as_index=False)["value_usd"].sum()
@@ -187,11 +235,12 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
         out["unit_exports_usd"] > 0)
     ratio_met = (out["import_to_export_ratio"] > t["import_to_export_ratio_min"]) | (
         (out["unit_exports_usd"] <= 0) & (out["extra_group_imports_usd"] > 0))
-    out["is_dependency"] = ((out["supplier_hhi"] > t["supplier_hhi_min"])
-                            & (out["extra_group_import_share"] > t["extra_group_import_share_min"]) & ratio_met)
+    share_met = (out["extra_group_import_share"] > t["extra_group_import_share_min"]) | ~out["criterion2_applicable"]
+    out["is_dependency"] = (out["supplier_hhi"] > t["supplier_hhi_min"]) & share_met & ratio_met
     out["iso3"] = out["unit"].where(out["unit_type"] == "economy")
     out = out[out["imports_usd"] >= t.get("min_imports_usd", 0)].copy()
-    out["strategic_sector"] = strategic_sector(out["product_code"], config["strategic_sectors"])
+    sectors = _sector_table(out["product_code"], config["strategic_sectors"])
+    out = out.join(sectors, on="product_code")
     return out.sort_values(["year", "unit", "product_code"]).reset_index(drop=True)
 
 
@@ -199,8 +248,10 @@ def world_supply_hhi(flows: pd.DataFrame) -> pd.DataFrame:
     """Concentration of world supply: HHI of world exports of each product by exporter.
 
     :math:`\\sum_e (x_{e,k} / x_{w,k})^2` (0..1), meaningful only for a world-complete
-    classification. Returns ``year, product_code, world_supply_hhi``.
+    classification. Exporters are economies only (undeclared ANS, UNS ... are no supplier).
+    Returns ``year, product_code, world_supply_hhi``.
     """
+    flows = flows[country_codes().is_economy(flows["exporter_iso3"]).to_numpy()]
     by = flows.groupby(["year", "product_code", "exporter_iso3"], as_index=False)["value_usd"].sum()
     share = by["value_usd"] / by.groupby(["year", "product_code"])["value_usd"].transform("sum")
     by = by.assign(s2=share**2)

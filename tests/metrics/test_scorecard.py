@@ -97,20 +97,33 @@ def test_gvc_columns_join_from_the_value_chain_table():
 
 def test_strategic_count_is_zero_when_evaluated_and_empty_when_not():
     """0 vs null (issue 12 part 6): the input is every evaluated row of out__strategic_dependencies
-    (hand-built). GBR 2020 was evaluated on Atlas sectors and nothing was flagged: 0. GBR 2016 was
-    not evaluated: empty. The EU row is a group unit (iso3 empty), never a country row of its own;
-    the old code (flagged rows only, no unit column) gave GBR 2020 empty and the EU a row."""
+    (hand-built). TGO 2020 was evaluated on HS products and nothing was flagged: 0. GBR 2016 was
+    not evaluated: empty. The EU row is a group unit (iso3 empty), never a country row of its own."""
     evaluated = pd.DataFrame({
-        "unit": ["AGO", "AGO", "AGO", "GBR", "GBR", "EU"], "unit_type": ["economy"] * 5 + ["group"],
-        "iso3": ["AGO", "AGO", "AGO", "GBR", "GBR", None], "year": 2020,
-        "product_classification": ["HS92_2_4", "HS92_2_4", "ATLAS_SECTION", "ATLAS_SECTION", "ATLAS_SECTION",
+        "unit": ["AGO", "AGO", "AGO", "TGO", "GBR", "EU"], "unit_type": ["economy"] * 5 + ["group"],
+        "iso3": ["AGO", "AGO", "AGO", "TGO", "GBR", None], "year": 2020,
+        "product_classification": ["HS92_2_4", "HS92_2_4", "ATLAS_SECTION", "HS92_2_4", "ATLAS_SECTION",
                                    "ATLAS_SECTION"],
-        "product_code": ["8507", "30", "8", "8", "9", "9"],
+        "product_code": ["8507", "30", "8", "8507", "9", "9"],
         "is_dependency": [True, False, True, False, False, True]})
     card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, evaluated)
-    assert card["iso3"].notna().all() and len(card) == 3
+    assert card["iso3"].notna().all() and len(card) == 4
     card = card.set_index(["iso3", "year"])
-    assert card.loc[("GBR", 2020), "strategic_dependency_count"] == 0
-    assert card.loc[("GBR", 2020), "strategic_dependency_classification"] == "ATLAS_SECTION"
+    assert card.loc[("TGO", 2020), "strategic_dependency_count"] == 0
+    assert card.loc[("TGO", 2020), "strategic_dependency_classification"] == "HS92_2_4"
     assert pd.isna(card.loc[("GBR", 2016), "strategic_dependency_count"])
     assert card.loc[("AGO", 2020), "strategic_dependency_count"] == 1   # finest evaluated: HS92_2_4
+
+
+def test_strategic_count_never_from_atlas_sectors():
+    """The 10 Atlas sectors are no product list comparable with the EC's (137 of ~5,200 products):
+    GBR 2020 evaluated on Atlas sectors only, nothing flagged, and ZAF 2020 with one flagged
+    sector, both get an empty count, not 0 or 1 (old code: 0 and 1 from ATLAS_SECTION)."""
+    evaluated = pd.DataFrame({
+        "unit": ["GBR", "GBR", "ZAF"], "unit_type": "economy", "iso3": ["GBR", "GBR", "ZAF"], "year": 2020,
+        "product_classification": "ATLAS_SECTION", "product_code": ["8", "9", "3"],
+        "is_dependency": [False, False, True]})
+    card = country_scorecard(PROFILE, EXPOSURE, PRODUCTS, evaluated).set_index(["iso3", "year"])
+    for iso3 in ("GBR", "ZAF"):
+        assert pd.isna(card.loc[(iso3, 2020), "strategic_dependency_count"])
+        assert pd.isna(card.loc[(iso3, 2020), "strategic_dependency_classification"])

@@ -8,7 +8,9 @@ import gzip
 import pandas as pd
 import pytest
 
+from pipeline.metrics import strategic
 from pipeline.metrics.dependency import strategic_table
+from pipeline.metrics.product_flows import product_flows
 from pipeline.metrics.strategic import dependency_indicators, home_groups, load_strategic_config, strategic_sector
 
 CONFIG = {"thresholds": {"supplier_hhi_min": 0.4, "extra_group_import_share_min": 0.5,
@@ -53,6 +55,20 @@ def test_member_alone_uses_its_own_exports():
     assert usa["is_dependency"] and pd.isna(usa["import_to_export_ratio"])
 
 
+def test_criterion2_not_applicable_without_a_group():
+    """Criterion 2 (SWD(2021) 352 annex 1: extra-EU imports / total imports) compares suppliers
+    outside and inside the unit's group. USA (hand-built, no group) buys everything extra-group:
+    the share is 1 by construction, so it is published empty with criterion2_applicable false
+    and the flag rests on criteria 1 and 3 (old code: share 1, no label). FRA (in G) and G itself
+    keep the criterion."""
+    out = dependency_indicators(HAND, MEMBERS, CONFIG).set_index(["unit", "product_code"])
+    usa = out.loc[("USA", "8507")]
+    assert not usa["criterion2_applicable"] and pd.isna(usa["extra_group_import_share"])
+    assert usa["is_dependency"]   # HHI 0.83 > 0.4, no exports: criteria 1 and 3
+    assert out.loc[("FRA", "8507"), "criterion2_applicable"] and out.loc[("G", "2846"), "criterion2_applicable"]
+    assert out.loc[("FRA", "8507"), "extra_group_import_share"] == pytest.approx(0.8)
+
+
 def test_group_is_one_unit():
     """The EU case the method was written for: G's imports (intra-G included in the total), its
     extra-G suppliers and the total exports of its members (intra-G included). The old code had
@@ -81,14 +97,27 @@ def test_group_needs_all_members_complete():
 
 
 def test_no_economy_never_ranks_as_top_supplier():
-    """UNS (areas n.e.s.) is the largest source but no economy: it stays in the import totals
-    (the old code ranked it top supplier and counted it in the HHI)."""
-    flows = _flows([("UNS", "BEN", 2020, "30", 70.0), ("FRA", "BEN", 2020, "30", 20.0),
-                    ("IND", "BEN", 2020, "30", 10.0)])
-    row = dependency_indicators(flows, MEMBERS.iloc[:0], CONFIG).set_index("unit").loc["BEN"]
-    assert row["imports_usd"] == pytest.approx(100.0)
+    """Through the published path (strategic_table on a hand-built bilateral frame): Atlas ANS
+    ("undeclared") is the largest source of BEN but no economy. It stays in BEN's import total
+    and extra-group imports, and BEN's exports to ANS in its exports (criterion 3 on total
+    exports), but it is no unit, no supplier in the HHI and never top supplier. The old code
+    dropped every ANS flow in product_flows: imports 30, exports 0."""
+    rows = [("ANS", "BEN", 70.0), ("FRA", "BEN", 20.0), ("IND", "BEN", 10.0), ("BEN", "ANS", 5.0)]
+    bilateral = pd.DataFrame([{"reporter_iso3": r, "partner_iso3": p, "flow": "export", "year": 2020,
+                               "product_classification": "ATLAS_SECTION", "product_code": "5", "value_usd": v}
+                              for r, p, v in rows])
+    config = {**CONFIG, "classifications": ["ATLAS_SECTION"]}
+    out = strategic_table(bilateral, MEMBERS.iloc[:0], config)
+    assert "ANS" not in set(out["unit"])
+    row = out.set_index("unit").loc["BEN"]
+    assert row["imports_usd"] == pytest.approx(100.0) and row["extra_group_imports_usd"] == pytest.approx(100.0)
     assert row["top_supplier_iso3"] == "FRA" and row["top_supplier_share"] == pytest.approx(20 / 30)
     assert row["supplier_hhi"] == pytest.approx((2 / 3) ** 2 + (1 / 3) ** 2)
+    assert row["unit_exports_usd"] == pytest.approx(5.0) and row["import_to_export_ratio"] == pytest.approx(20.0)
+    # World supply among economies only: FRA 20, IND 10, BEN 5.
+    assert row["world_supply_hhi"] == pytest.approx((20**2 + 10**2 + 5**2) / 35**2)
+    # Other metrics keep dropping undeclared partners (product_flows' default).
+    assert "ANS" not in set(product_flows(bilateral, "ATLAS_SECTION")[["exporter_iso3", "importer_iso3"]].stack())
 
 
 def test_sector_labels_at_every_code_level():
@@ -99,6 +128,19 @@ def test_sector_labels_at_every_code_level():
     assert labels[:5] == ["rare_earths", "active_pharmaceutical_ingredients", "critical_raw_materials",
                           "rare_earths", "batteries"]
     assert labels[5] == "semiconductors; batteries; solar_and_electrical_equipment" and pd.isna(labels[6])
+
+
+def test_sector_match_tells_a_heading_from_a_chapter_that_contains_one():
+    """Chapter 28 holds rare earths (2805, 2846) among all inorganic chemicals: labelling the whole
+    chapter rare_earths overstates it. strategic_sector_match says "chapter_contains" there and
+    "heading" where the code lies inside a listed prefix (old code: no such column)."""
+    sectors = load_strategic_config()["strategic_sectors"]
+    codes = pd.Series(["28", "29", "81", "85", "2846", "850760", "30", "3004", "01"])
+    match = strategic.strategic_sector_match(codes, sectors).tolist()
+    assert match[:4] == ["chapter_contains"] * 4
+    assert match[4:8] == ["heading"] * 4 and pd.isna(match[8])
+    out = dependency_indicators(HAND, MEMBERS, CONFIG).set_index(["unit", "product_code"])
+    assert out.loc[("FRA", "8507"), "strategic_sector_match"] == "heading"
 
 
 def test_thresholds_come_from_configuration():
@@ -151,7 +193,7 @@ def test_real_case_checked_against_the_raw_file(evaluated, shared_datasets):
 
 def test_real_identities_and_gbr_leaving_the_eu(evaluated):
     assert evaluated["supplier_hhi"].dropna().between(0, 1 + 1e-12).all()
-    assert evaluated["extra_group_import_share"].between(0, 1).all()
+    assert evaluated["extra_group_import_share"].dropna().between(0, 1).all()
     assert (evaluated["extra_group_imports_usd"] <= evaluated["imports_usd"] * (1 + 1e-12)).all()
     assert evaluated["world_supply_hhi"].dropna().between(0, 1).all()
     # Atlas sectors cover the world: GBR's extra-group share excludes EU suppliers in 2019 only.
@@ -159,7 +201,10 @@ def test_real_identities_and_gbr_leaving_the_eu(evaluated):
     gbr = gbr.set_index(["year", "product_code"])
     assert (gbr.loc[2019, "home_group"] == "EU").all() and (gbr.loc[2020, "home_group"] == "GBR").all()
     assert gbr.loc[(2019, "6"), "extra_group_import_share"] < 0.5   # cars mostly from the EU
-    assert gbr.loc[2020, "extra_group_import_share"].to_numpy() == pytest.approx(1.0)
+    # Alone in 2020: every supplier is extra-group, criterion 2 not applicable (share empty).
+    assert not gbr.loc[2020, "criterion2_applicable"].any() and gbr.loc[2020, "extra_group_import_share"].isna().all()
+    alone = evaluated[(evaluated["unit_type"] == "economy") & (evaluated["home_group"] == evaluated["unit"])]
+    assert not alone["criterion2_applicable"].any() and alone["extra_group_import_share"].isna().all()
     # Only importers with complete imports are evaluated at HS level (the subset's 31 countries).
     hs = evaluated[evaluated["product_classification"] == "HS92_2_4"]
     assert hs["iso3"].nunique() <= 31 and "ZAF" not in set(hs["iso3"])
@@ -171,22 +216,28 @@ EU28 = set("AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU 
 
 
 @pytest.fixture(scope="module")
-def sections_2019(shared_datasets):
-    """Raw Atlas sector rows of 2019, Atlas ANS ("undeclared", no economy) dropped."""
+def sections_raw(shared_datasets):
+    """Raw Atlas sector rows, Atlas ANS ("undeclared": no economy, but real trade) kept."""
     path = shared_datasets / "atlas_bilateral_sections_2010_2020/atlas_bilateral_sections_2010_2020.csv.gz"
-    raw = pd.read_csv(path, dtype={"exporter": str, "importer": str, "section_id": str})
-    raw = raw[raw["year"] == 2019]
-    return raw[(raw["exporter"] != "ANS") & (raw["importer"] != "ANS")]
+    return pd.read_csv(path, dtype={"exporter": str, "importer": str, "section_id": str})
+
+
+@pytest.fixture(scope="module")
+def sections_2019(sections_raw):
+    return sections_raw[sections_raw["year"] == 2019]
 
 
 def _by_hand(raw: pd.DataFrame, importers: set[str], inside: set[str]) -> dict[str, float]:
-    """SWD(2021) 352 annex 1 on one unit, from raw rows: M, extra-group M^x, HHI of extra-group
-    supplier shares, M^x / M, the unit's total exports X (intra-group included) and M^x / X."""
+    """SWD(2021) 352 annex 1 on one unit, from raw rows: total imports M from EVERY partner
+    (undeclared ANS included), extra-group M^x (ANS is no member), HHI and top supplier among
+    extra-group supplier economies (ANS is none), M^x / M, the unit's total exports X to every
+    destination (intra-group and ANS included) and M^x / X."""
     imports = raw[raw["importer"].isin(importers)]
     extra = imports[~imports["exporter"].isin(inside)].groupby("exporter")["export_value_usd"].sum()
+    named = extra.drop("ANS", errors="ignore")
     exports = raw.loc[raw["exporter"].isin(importers), "export_value_usd"].sum()
     return {"imports_usd": imports["export_value_usd"].sum(), "extra_group_imports_usd": extra.sum(),
-            "supplier_hhi": ((extra / extra.sum()) ** 2).sum(), "top_supplier_iso3": extra.idxmax(),
+            "supplier_hhi": ((named / named.sum()) ** 2).sum(), "top_supplier_iso3": named.idxmax(),
             "extra_group_import_share": extra.sum() / imports["export_value_usd"].sum(),
             "unit_exports_usd": exports, "import_to_export_ratio": extra.sum() / exports}
 
@@ -236,3 +287,35 @@ def test_sector_labels_only_on_hs_codes(evaluated):
     hs = evaluated[evaluated["product_classification"] == "HS92_2_4"].drop_duplicates("product_code")
     labels = hs.set_index("product_code")["strategic_sector"]
     assert labels["28"] == "rare_earths" and labels["30"] == "pharmaceuticals" and labels["8507"] == "batteries"
+
+
+def test_undeclared_partners_count_in_the_totals(evaluated, sections_raw, sections_2019):
+    """Atlas ANS ("undeclared") in the totals, by hand from the raw sector file (SWD(2021) 352
+    annex 1: total imports in criterion 2, total exports in criterion 3). Spain 2019, sector 9:
+    18.2 bn USD of imports, 12.4 bn from ANS and 2.05 bn from declared non-EU suppliers. ANS is
+    no EU member, so it is extra-EU: criterion 2 = (12.39 + 2.05) / 18.21 = 0.793 (old code, ANS
+    dropped: 2.05 / 5.82 = 0.352; ANS in the total only would give 2.05 / 18.21 = 0.113).
+    Venezuela 2011, sector 9: 0.085 bn of exports to declared
+    partners, 17.4 bn to ANS; criterion 3 is 0.29 (old code: 60.5, flagged on a ratio that
+    ignored most of its exports)."""
+    raw = sections_2019[sections_2019["section_id"] == "9"]
+    expected = _by_hand(raw, {"ESP"}, EU28)
+    assert expected["imports_usd"] == pytest.approx(18.21e9, rel=1e-3)
+    assert raw.loc[(raw["importer"] == "ESP") & (raw["exporter"] == "ANS"), "export_value_usd"].sum() == \
+        pytest.approx(12.39e9, rel=1e-3)
+    assert expected["extra_group_import_share"] == pytest.approx(0.793, abs=1e-3)
+    _check(_row(evaluated, "ESP", "9"), expected)
+    ven = sections_raw[(sections_raw["year"] == 2011) & (sections_raw["section_id"] == "9")]
+    expected = _by_hand(ven, {"VEN"}, {"VEN"})
+    assert expected["import_to_export_ratio"] == pytest.approx(0.29, abs=0.01)
+    row = _row(evaluated, "VEN", "9", year=2011)
+    _check(row, {k: expected[k] for k in ("imports_usd", "unit_exports_usd", "import_to_export_ratio",
+                                          "supplier_hhi", "top_supplier_iso3")})
+    assert not row["criterion2_applicable"] and not row["is_dependency"]
+
+
+def test_chapter_labels_are_marked_on_real_rows(evaluated):
+    hs = evaluated[evaluated["product_classification"] == "HS92_2_4"].drop_duplicates("product_code")
+    match = hs.set_index("product_code")["strategic_sector_match"]
+    assert match["28"] == "chapter_contains" and match["8507"] == "heading" and match["30"] == "heading"
+    assert hs.loc[hs["strategic_sector"].isna(), "strategic_sector_match"].isna().all()
