@@ -8,33 +8,22 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from assets.definitions import build_defs
 from assets.live_sources import API_ONLY_TABLES
 from pipeline.contracts import all_contracts
 from pipeline.warehouse import read_table
-from tests.env import digests, environment
-from tests.make_run import bulk_settings
+from tests.env import digests
+from tests.make_run import bulk_settings, make_run
 
 pytestmark = pytest.mark.slow
 
 # Rows of bilateral_goods_trade: penppml TOTAL 316,317 + Atlas sectors 1,720,321 + Atlas HS2/HS4
 # 2,312,164 + BACI HS92 71,192 + BACI HS17 72,097 (the datasets' MANIFESTs).
 BILATERAL_ROWS = 316317 + 1720321 + 2312164 + 71192 + 72097
-
-
-def run_refresh(bulk: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
-    """What `make run` runs in bulk mode (the refresh job of the definitions under these settings),
-    in process, to inspect a failing run's events."""
-    settings = bulk_settings(bulk, warehouse)
-    with environment(**settings):
-        return build_defs(settings).resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +123,14 @@ def corrupted_bulk(tmp: Path, bulk_dir: Path, shared_datasets: Path) -> Path:
 def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
     first_run, bulk_dir, shared_datasets, tmp_path
 ):
+    """`make run` again, on a bulk directory whose Comtrade/DTA panel has 7 negative values."""
     warehouse = tmp_path / "warehouse"  # a copy: the session's warehouse stays as `make run` left it
     shutil.copytree(first_run[1], warehouse)
     before = digests(warehouse)
-    result = run_refresh(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse)
+    rerun = make_run(bulk_settings(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse),
+                     tmp_path / "dagster_home")
+    assert rerun.returncode == 1 and "tables published by the last good run are untouched" in rerun.stderr
+    result = rerun.run
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.asset_key.to_user_string() for e in failed] == ["core__bilateral_goods_trade"]
