@@ -1,7 +1,9 @@
 """The code location: every asset, check, job, schedule and resource (loaded by workspace.yaml).
 
 Configuration comes from the environment through ``dg.EnvVar`` here and nowhere else; the
-Makefile exports the defaults listed in ``.env.example``.
+Makefile exports the defaults listed in ``.env.example``. ``workspace.yaml`` loads
+:func:`code_location`, built from the settings (:func:`build_defs`), so the UI offers only what
+they can run; ``defs`` is the whole graph, for tests and tools that select for themselves.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ ALL_ASSETS += [out__gravity_estimates, out__agreement_impacts]
 ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
+
 
 def resources() -> dict[str, object]:
     warehouse = dg.EnvVar("TRADE_WAREHOUSE_DIR")
@@ -73,7 +76,7 @@ def _refresh_job(left_out: list[str]) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def _monthly_refresh(job, keys: list[dg.AssetKey], left_out: list[str]) -> dg.ScheduleDefinition:
+def _monthly_refresh(job, keys: list[dg.AssetKey] | None, left_out: list[str]) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="monthly_refresh",
         job=job,
@@ -123,7 +126,7 @@ _full_job = _refresh_job([])
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[_full_job],
-    schedules=[_monthly_refresh(_full_job, [], [])],
+    schedules=[_monthly_refresh(_full_job, None, [])],  # None: the whole job
     resources=resources(),
 )
 
