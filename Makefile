@@ -34,16 +34,12 @@ system-packages:
 	@.ci/system-packages
 
 ## The whole test suite, offline, on the real data in ../shared: every tier, nothing skipped.
-## Two workers (pytest-xdist): the tests sharing the session's `make run` (xdist_group
-## "bulk_run") stay together on one, the rest of the suite runs beside them on the other.
-PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 test: $(STAMP) system-packages
-	$(PYTEST)
+	$(BIN)/python -m pytest -q
 
 ## The edit loop: every tier but the end-to-end materializations (slow) and the browser.
 test-fast: $(STAMP)
-	$(PYTEST) -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 ## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
 ui: $(STAMP)

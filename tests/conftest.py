@@ -42,15 +42,6 @@ def setting_defaults():
     os.environ.update(saved)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """Every test using ``bulk_run`` joins xdist group ``bulk_run``: under `make test`'s workers
-    (``--dist loadgroup``) they all run on one worker, so the session's `make run` happens once."""
-    for item in items:
-        if "bulk_run" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("bulk_run"))
-
-
 @pytest.fixture(scope="session")
 def bulk_run(tmp_path_factory, shared_datasets):
     """One `make run` on bulk settings for the whole session (``tests/make_run.py``): the
