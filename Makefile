@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui bench install clean
+.PHONY: run test test-fast system-packages ui bench install clean
 
 # Settings (see .env.example): a .env file or the environment overrides them; `assets.run` and
 # `assets.ui` fill in the defaults of the rest (assets/settings.py).
@@ -28,9 +28,18 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m assets.run
 
-## The whole test suite, offline, on the real data in ../shared.
-test: $(STAMP)
+## What pip cannot install: Debian's chromium for the browser tests (apt-get as root, else the
+## command to run). .ci/system-packages says which.
+system-packages:
+	@.ci/system-packages
+
+## The whole test suite, offline, on the real data in ../shared: every tier, nothing skipped.
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
+
+## The edit loop: every tier but the end-to-end materializations (slow) and the browser.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 ## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
 ui: $(STAMP)

@@ -1,11 +1,14 @@
 """The code location: every asset, check, job, schedule and resource (loaded by workspace.yaml).
 
 Configuration comes from the environment through ``dg.EnvVar`` here and nowhere else; the
-Makefile exports the defaults listed in ``.env.example``.
+Makefile exports the defaults listed in ``.env.example``. ``workspace.yaml`` loads
+:func:`code_location`, built from the settings (:func:`build_defs`), so the UI offers only what
+they can run; ``defs`` is the whole graph, for tests and tools that select for themselves.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -20,7 +23,7 @@ from assets.reference_tables import core__country_groups
 from assets.live_sources import LIVE_SOURCE_ASSETS
 from assets.resources import (BulkFilesResource, ComtradeResource, CountryGroupsResource, OecdResource,
                               SourceModeResource, WorldBankResource)
-from assets.selection import refresh_selection, selected_keys
+from assets.selection import left_out_keys
 from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
@@ -31,29 +34,6 @@ ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
 ALL_ASSETS += [out__end_use_trade]  # issue 12 part 7: trade by end use (BEC Rev.4 -> SNA)
-
-refresh_job = dg.define_asset_job(
-    "refresh",
-    selection=dg.AssetSelection.all(),
-    description="Materialize the whole graph: raw -> contract gate -> core -> out, publishing "
-    "the Parquet warehouse. Runs in process: the graph is small and steps are short.",
-    executor_def=dg.in_process_executor,
-)
-
-@dg.schedule(
-    name="monthly_refresh",
-    job=refresh_job,
-    cron_schedule="0 6 1 * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="First of the month, 06:00 UTC, what `make run` runs under the code location's "
-    "settings (branches they cannot feed are left out by name). Stopped until an operator turns it on.",
-)
-def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    selection, left_out = refresh_selection(os.environ)
-    for reason in left_out:
-        context.log.info(f"left out of this run: {reason}")
-    return dg.RunRequest(asset_selection=selected_keys(defs, selection), tags={"left_out": " | ".join(left_out)[:1000]})
 
 
 def resources() -> dict[str, object]:
@@ -87,9 +67,74 @@ def resources() -> dict[str, object]:
     }
 
 
+def _refresh_job(left_out: list[str]) -> dg.UnresolvedAssetJobDefinition:
+    note = "".join(f"\n\nLeft out under the current settings: {reason}." for reason in left_out)
+    return dg.define_asset_job(
+        "refresh",
+        selection=dg.AssetSelection.all(),  # materializable assets only: what the settings can run
+        description="Materialize the whole graph: raw -> contract gate -> core -> out, publishing "
+        "the Parquet warehouse. Runs in process: the graph is small and steps are short." + note,
+        executor_def=dg.in_process_executor,
+    )
+
+
+def _monthly_refresh(job, keys: list[dg.AssetKey] | None, left_out: list[str]) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="monthly_refresh",
+        job=job,
+        cron_schedule="0 6 1 * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="First of the month, 06:00 UTC, what `make run` runs under the code location's "
+        "settings (branches they cannot feed are left out by name). Stopped until an operator turns it on.",
+    )
+    def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        for reason in left_out:
+            context.log.info(f"left out of this run: {reason}")
+        return dg.RunRequest(asset_selection=keys, tags={"left_out": " | ".join(left_out)[:1000]})
+
+    return monthly_refresh
+
+
+def _shown_not_run(asset: dg.AssetsDefinition, reason: str) -> list[dg.AssetSpec]:
+    """``asset`` as an external asset: in the graph with its lineage, but without a Materialize
+    button, outside "Materialize all" and the refresh job, its description opening with why. It
+    keeps its IO manager, so a downstream optional input still reads the table (None if unpublished)."""
+    return [spec.replace_attributes(description=f"**Not run under the current settings:** {reason}.\n\n"
+                                                f"{spec.description or ''}")
+            .with_io_manager_key(asset.get_io_manager_key_for_asset_key(spec.key))
+            for spec in asset.specs]
+
+
+def build_defs(settings: Mapping[str, str]) -> dg.Definitions:
+    """The code location under ``settings``: the branches they cannot feed (:mod:`assets.selection`)
+    are shown as external assets with the reason, so the UI offers only what can run.
+
+    ``make run``, ``make ui`` and the schedule all use it; a run launched from the UI executes in
+    process, as ``make run`` does."""
+    left_out = left_out_keys(defs.resolve_asset_graph(), settings)
+    runnable = [a for a in ALL_ASSETS if not left_out.keys() & set(a.keys)]
+    shown = [s for a in ALL_ASSETS if left_out.keys() & set(a.keys) for s in _shown_not_run(a, left_out[a.key])]
+    reasons = list(dict.fromkeys(left_out.values()))
+    job = _refresh_job(reasons)
+    keys = sorted((k for a in runnable for k in a.keys), key=lambda k: k.to_user_string())
+    return dg.Definitions(assets=[*runnable, *shown], jobs=[job], schedules=[_monthly_refresh(job, keys, reasons)],
+                          resources=resources(), executor=dg.in_process_executor)
+
+
+# The whole graph, every asset materializable whatever the settings: for tests and tools that select
+# their own assets (``selected_keys(defs, refresh_selection(settings)[0])``).
+_full_job = _refresh_job([])
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[refresh_job],
-    schedules=[monthly_refresh],
+    jobs=[_full_job],
+    schedules=[_monthly_refresh(_full_job, None, [])],  # None: the whole job
     resources=resources(),
 )
+
+
+@dg.definitions
+def code_location() -> dg.Definitions:
+    """What ``workspace.yaml`` loads: the definitions under the settings of the environment the
+    UI was started in (``make ui`` fills in every default first)."""
+    return build_defs(os.environ)

@@ -45,15 +45,16 @@ def main() -> int:
 
     import dagster as dg
 
-    from assets.definitions import defs
-    from assets.selection import refresh_selection, selected_keys
+    from assets.definitions import build_defs
+    from assets.selection import refresh_selection
 
-    selection, left_out = refresh_selection(os.environ)
-    for reason in left_out:
+    for reason in refresh_selection(os.environ)[1]:
         print(f"left out of this run: {reason}", file=sys.stderr)
+    # The refresh job of the definitions the UI shows under these settings: the same assets as
+    # "Materialize all" there.
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=selected_keys(defs, selection))
+        result = build_defs(os.environ).resolve_job_def("refresh").execute_in_process(
+            instance=instance, raise_on_error=False)
     warehouse = os.environ["TRADE_WAREHOUSE_DIR"]
     if result.success:
         print(f"refresh succeeded: warehouse at {warehouse} (see {warehouse}/catalog.json)")

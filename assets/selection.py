@@ -28,29 +28,48 @@ PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparati
 WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies", "out__end_use_trade")
 
 
+def left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
+    """Each branch the settings ``env`` cannot feed, with the reason said in the run log and the UI."""
+    if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
+        return [(dg.AssetSelection.assets(*API_ONLY),
+                 "bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")]
+    branches = []
+    if not env.get("TRADE_BULK_DIR"):
+        branches.append((
+            dg.AssetSelection.assets(*BULK_ONLY_RAW).downstream() - dg.AssetSelection.assets(*EITHER_SOURCE),
+            "no API serves the WIOD tables or the gravity panels: value chains, services group "
+            "exposure, gravity estimates, agreement impacts and the scorecard need TRADE_BULK_DIR "
+            "(services exposure comes from BaTIS alone)"))
+    if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
+        branches.append((
+            dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream(),
+            "Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
+            "RCA and strategic dependencies need product-level data: COMTRADE_COMMODITIES=AG2, AG4 "
+            "or AG6 (HS chapters, headings, subheadings), or bulk mode (TRADE_SOURCES=bulk)"))
+    else:
+        branches.append((
+            dg.AssetSelection.assets(*WORLD_PRODUCT_OUTPUTS).downstream(),
+            "RCA, strategic dependencies and end-use trade need product data for every exporter of the world "
+            "(Atlas, BACI: bulk mode); the focus reporters of a live Comtrade refresh are not the "
+            "world, so only product concentration runs"))
+    return branches
+
+
 def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:
     """The assets to materialize under the settings ``env``, and why any are left out."""
-    selection, reasons = dg.AssetSelection.all(), []
-    if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
-        reasons.append("bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")
-        return selection - dg.AssetSelection.assets(*API_ONLY), reasons
-    if not env.get("TRADE_BULK_DIR"):
-        selection -= dg.AssetSelection.assets(*BULK_ONLY_RAW).downstream()
-        selection |= dg.AssetSelection.assets(*EITHER_SOURCE)
-        reasons.append("no API serves the WIOD tables or the gravity panels: value chains, services group "
-                       "exposure, gravity estimates, agreement impacts and the scorecard need TRADE_BULK_DIR "
-                       "(services exposure comes from BaTIS alone)")
-    if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
-        selection -= dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream()
-        reasons.append("Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
-                       "RCA and strategic dependencies need product-level data: COMTRADE_COMMODITIES=AG2, AG4 "
-                       "or AG6 (HS chapters, headings, subheadings), or bulk mode (TRADE_SOURCES=bulk)")
-    else:
-        selection -= dg.AssetSelection.assets(*WORLD_PRODUCT_OUTPUTS).downstream()
-        reasons.append("RCA, strategic dependencies and end-use trade need product data for every exporter of the world "
-                       "(Atlas, BACI: bulk mode); the focus reporters of a live Comtrade refresh are not the "
-                       "world, so only product concentration runs")
-    return selection, reasons
+    selection = dg.AssetSelection.all()
+    for branch, _ in left_out(env):
+        selection -= branch
+    return selection, [reason for _, reason in left_out(env)]
+
+
+def left_out_keys(graph, env: Mapping[str, str]) -> dict[dg.AssetKey, str]:
+    """Every asset of ``graph`` (an asset graph) the settings cannot run, with the reason."""
+    reasons: dict[dg.AssetKey, str] = {}
+    for branch, reason in left_out(env):
+        for key in branch.resolve(graph):
+            reasons.setdefault(key, reason)
+    return reasons
 
 
 def selected_keys(defs: dg.Definitions, selection: dg.AssetSelection) -> list[dg.AssetKey]:

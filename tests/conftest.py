@@ -40,3 +40,15 @@ def setting_defaults():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def bulk_run(tmp_path_factory, shared_datasets):
+    """One `make run` on bulk settings for the whole session (``tests/make_run.py``): the
+    end-to-end tier reads the warehouse it published and the run it recorded, the UI tier serves
+    that run history. Tests that change anything copy it first."""
+    from tests.make_run import bulk_links, bulk_settings, make_run
+
+    bulk = bulk_links(tmp_path_factory.mktemp("bulk"), shared_datasets)
+    settings = bulk_settings(bulk, tmp_path_factory.mktemp("warehouse"))
+    return make_run(settings, tmp_path_factory.mktemp("dagster_home"))

@@ -9,7 +9,8 @@ import time
 
 import dagster as dg
 
-from assets.definitions import defs
+from assets.definitions import build_defs, code_location, defs
+from assets.selection import refresh_selection, selected_keys
 from assets.readme import ENV_EXAMPLE, README, env_example, render
 from tests.conftest import REPO_ROOT
 
@@ -34,23 +35,57 @@ def test_definitions_load_with_groups_checks_job_and_schedule():
             assert "dagster/column_schema" in node.metadata, key
 
 
+SETTINGS_CASES = (  # settings, assets they cannot run, assets they run
+    (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts"},
+     {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators"}),
+    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_trade"},
+     {"core__input_output", "out__agreement_impacts", "out__services_exposure"}),
+)
+
+
 def test_the_schedule_runs_what_make_run_runs_under_the_settings():
     """A scheduled tick selects like `make run`: live without TRADE_BULK_DIR leaves out the WIOD
     and gravity branches (services exposure stays, from BaTIS); bulk mode leaves out the OECD tables."""
-    from tests.env import environment
-
-    schedule = defs.resolve_schedule_def("monthly_refresh")
-    for settings, absent, present in (
-        (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts"},
-         {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators"}),
-        (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_trade"},
-         {"core__input_output", "out__agreement_impacts", "out__services_exposure"}),
-    ):
-        with environment(**settings), dg.build_schedule_context() as context:
+    for settings, absent, present in SETTINGS_CASES:
+        schedule = build_defs(settings).resolve_schedule_def("monthly_refresh")
+        with dg.build_schedule_context() as context:
             [request] = schedule.evaluate_tick(context).run_requests
         keys = {k.to_user_string() for k in request.asset_selection}
         assert not keys & absent and present <= keys, settings
+        assert keys == {k.to_user_string() for k in selected_keys(defs, refresh_selection(settings)[0])}
         assert request.tags["left_out"]
+
+
+def test_definitions_offer_only_what_the_settings_can_run():
+    """What "Materialize all" and the refresh job select (the materializable assets) is what
+    `make run` runs under the settings; the rest stays in the graph, external, saying why."""
+    for settings, absent, present in SETTINGS_CASES:
+        built = build_defs(settings)
+        dg.Definitions.validate_loadable(built)
+        graph = built.resolve_asset_graph()
+        assert graph.get_all_asset_keys() == defs.resolve_asset_graph().get_all_asset_keys()
+        runnable = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+        selection, reasons = refresh_selection(settings)
+        assert runnable == {k.to_user_string() for k in selected_keys(defs, selection)}
+        assert not runnable & absent and present <= runnable, settings
+        job = built.resolve_job_def("refresh")
+        assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == runnable
+        assert all(r in job.description for r in reasons)
+        for key in absent:
+            description = graph.get(dg.AssetKey(key)).description
+            assert description.startswith("**Not run under the current settings:** ") and \
+                any(r in description for r in reasons), key
+        # a run launched from the UI executes in process, as `make run` does
+        assert built.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+
+
+def test_the_code_location_is_built_from_the_environment():
+    from tests.env import environment
+
+    with environment(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"):
+        graph = code_location().resolve_asset_graph()
+    assert not graph.get(dg.AssetKey("raw_oecd__batis")).is_materializable
+    assert graph.get(dg.AssetKey("core__input_output")).is_materializable
 
 
 def test_dagster_cli_validates_the_workspace(tmp_path):

@@ -1,6 +1,6 @@
-"""Tier 3: the whole graph materialized on the real shared data into a temporary warehouse,
-then a second run with one corrupted input that must stop at the contract gate and leave the
-first run's Parquet files byte-identical."""
+"""Tier 3: the whole graph materialized on the real shared data into a temporary warehouse (the
+session's one `make run`, tests/conftest.py ``bulk_run``), then a second run with one corrupted
+input that must stop at the contract gate and leave the first run's Parquet files byte-identical."""
 from __future__ import annotations
 
 import gzip
@@ -8,63 +8,42 @@ import json
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from assets.definitions import defs
 from assets.live_sources import API_ONLY_TABLES
-from assets.selection import refresh_selection, selected_keys
 from pipeline.contracts import all_contracts
 from pipeline.warehouse import read_table
-from tests.env import digests, environment
+from tests.env import digests
+from tests.make_run import bulk_settings, make_run
 
 pytestmark = pytest.mark.slow
 
-BULK_FOLDERS = [
-    "penppml_comtrade_dta_1964_2016", "wdi_datahub_extract", "yotov2016_agtpa",
-    "gegravity_sample_2006", "gegravity_wiod_2000_2014", "hmr2010_gravity_2006_xsec",
-    "ppmlhdfe_fta_35countries", "wiod2013_bquast",
-    # Product detail (issue 4): Atlas sectors (world), Atlas HS2/HS4 (31 countries), BACI HS6,
-    # and the UNCTAD primary-commodity flags.
-    "atlas_bilateral_sections_2010_2020", "atlas_bilateral_hs2hs4_subset_2010_2020",
-    "baci_hs6_bilateral_zaf_afg", "concordances",
-]
 # Rows of bilateral_goods_trade: penppml TOTAL 316,317 + Atlas sectors 1,720,321 + Atlas HS2/HS4
 # 2,312,164 + BACI HS92 71,192 + BACI HS17 72,097 (the datasets' MANIFESTs).
 BILATERAL_ROWS = 316317 + 1720321 + 2312164 + 71192 + 72097
 
 
-def run_refresh(bulk: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
-    """What `make run` runs in bulk mode: everything but the OECD tables, which only the API serves."""
-    settings = dict(
-        TRADE_BULK_DIR=str(bulk), TRADE_WAREHOUSE_DIR=str(warehouse),
-        TRADE_MANIFEST=str(Path(__file__).parents[1] / "pipeline/sources/manifests/shared_datasets.yaml"),
-        TRADE_COUNTRY_GROUPS_FILE="",
-    )
-    selection, _ = refresh_selection(settings)
-    with environment(**settings):
-        return defs.resolve_job_def("refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-            asset_selection=selected_keys(defs, selection))
+@pytest.fixture(scope="module")
+def first_run(bulk_run):
+    """The session's `make run` (tests/conftest.py): its recorded run and warehouse."""
+    return bulk_run.run, bulk_run.warehouse
 
 
 @pytest.fixture(scope="module")
-def bulk_dir(tmp_path_factory, shared_datasets) -> Path:
-    """A bulk directory of links to the shared folders (the data is never copied)."""
-    bulk = tmp_path_factory.mktemp("bulk")
-    for folder in BULK_FOLDERS:
-        (bulk / folder).symlink_to(shared_datasets / folder, target_is_directory=True)
-    return bulk
+def bulk_dir(bulk_run) -> Path:
+    return Path(bulk_run.settings["TRADE_BULK_DIR"])
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory, bulk_dir):
-    warehouse = tmp_path_factory.mktemp("warehouse")
-    result = run_refresh(bulk_dir, warehouse)
-    return result, warehouse
+def test_make_run_says_what_it_left_out_and_warns_of_nothing(bulk_run):
+    """`make run` exits 0, names the branch it leaves out, and prints no warning a user cannot act on."""
+    assert bulk_run.returncode == 0, bulk_run.stderr[-3000:]
+    assert "refresh succeeded" in bulk_run.stdout
+    assert "left out of this run: bulk mode: BaTIS and TiVA come only from the OECD API" in bulk_run.stderr
+    output = bulk_run.stdout + bulk_run.stderr
+    assert "Warning" not in output and "warnings.warn" not in output, output[-3000:]
 
 
 def test_full_materialization_publishes_every_table(first_run):
@@ -153,9 +132,14 @@ def corrupted_bulk(tmp: Path, bulk_dir: Path, shared_datasets: Path) -> Path:
 def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
     first_run, bulk_dir, shared_datasets, tmp_path
 ):
-    _, warehouse = first_run
+    """`make run` again, on a bulk directory whose Comtrade/DTA panel has 7 negative values."""
+    warehouse = tmp_path / "warehouse"  # a copy: the session's warehouse stays as `make run` left it
+    shutil.copytree(first_run[1], warehouse)
     before = digests(warehouse)
-    result = run_refresh(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse)
+    rerun = make_run(bulk_settings(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse),
+                     tmp_path / "dagster_home")
+    assert rerun.returncode == 1 and "tables published by the last good run are untouched" in rerun.stderr
+    result = rerun.run
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.asset_key.to_user_string() for e in failed] == ["core__bilateral_goods_trade"]

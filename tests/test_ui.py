@@ -1,7 +1,8 @@
 """Tier 4: `make run` writes run history, `dagster dev` serves it, a real headless chromium sees
-the asset graph, the contract checks and an output's plot.
+the asset graph, the contract checks and an output's plot, and "Materialize all" runs what the
+settings can run.
 
-Needs Debian's chromium (`apt-get install -y chromium`; `.ci/run` installs it)."""
+Needs Debian's chromium (`make test` installs it: .ci/system-packages)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from assets.definitions import defs
+from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from tests.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,22 +45,15 @@ def _get(url: str, data: bytes | None = None) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def ui(tmp_path_factory, shared_datasets):
-    """`python -m assets.run` (what `make run` calls) then `python -m assets.ui` (`make ui`: dagster dev)
-    on the same DAGSTER_HOME."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "TRADE_BULK_DIR": str(shared_datasets),
-        "TRADE_WAREHOUSE_DIR": str(tmp_path_factory.mktemp("warehouse")),
-        "TRADE_MANIFEST": str(REPO_ROOT / "pipeline/sources/manifests/shared_datasets.yaml"),
-        "TRADE_COUNTRY_GROUPS_FILE": "",
-    }
-    run = subprocess.run([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
-                         capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert (Path(env["TRADE_WAREHOUSE_DIR"]) / "catalog.json").exists()
+def ui(tmp_path_factory, bulk_run):
+    """`python -m assets.ui` (`make ui`: dagster dev) on a copy of the DAGSTER_HOME where the
+    session's `make run` (tests/conftest.py ``bulk_run``) recorded its run, with its bulk settings
+    but a warehouse of its own (a run launched here must not touch the shared one)."""
+    assert bulk_run.returncode == 0, bulk_run.stderr[-3000:]
+    home = tmp_path_factory.mktemp("ui") / "dagster_home"
+    shutil.copytree(bulk_run.dagster_home, home)
+    env = {**os.environ, **bulk_run.settings, "DAGSTER_HOME": str(home),
+           "TRADE_WAREHOUSE_DIR": str(tmp_path_factory.mktemp("ui_warehouse"))}
     port = _free_port()
     # dagster dev ignores SIGINT/SIGTERM in the background unless SIGINT is reset (GUIDE §5);
     # its own session lets teardown kill the webserver and code server together.
@@ -87,10 +82,15 @@ def _graphql(base: str, query: str) -> dict:
     return json.loads(_get(f"{base}/graphql", json.dumps({"query": query}).encode()))["data"]
 
 
-def _browse(url: str, window: str = "1400,900") -> str:
+def _chromium() -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (.ci/run does it)")
+        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (`make test` does it as root)")
+    return chromium
+
+
+def _browse(url: str, window: str = "1400,900") -> str:
+    chromium = _chromium()
     flags = [f if not f.startswith("--window-size=") else f"--window-size={window}" for f in CHROMIUM_FLAGS]
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
@@ -99,15 +99,65 @@ def _browse(url: str, window: str = "1400,900") -> str:
 
 
 def test_ui_serves_every_asset_with_its_blocking_contract_check(ui):
-    data = _graphql(ui, "{ assetNodes { assetKey { path } groupName "
+    """Every asset is shown; on bulk settings the OECD branch (API only) is shown but cannot be
+    materialized, and says why; every other core/out table has its blocking contract check."""
+    data = _graphql(ui, "{ assetNodes { assetKey { path } groupName isMaterializable description "
                         "assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }")
     served = {n["assetKey"]["path"][-1]: n for n in data["assetNodes"]}
     expected = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert set(served) == expected
+    not_runnable = {name for name, node in served.items() if not node["isMaterializable"]}
+    assert not_runnable == {LIVE_RAW_ASSETS[t] for t in API_ONLY_TABLES} | {f"core__{t}" for t in API_ONLY_TABLES}
+    for name in not_runnable:
+        assert served[name]["description"].startswith(
+            "**Not run under the current settings:** bulk mode: BaTIS and TiVA come only from the OECD API"), name
     for name, node in served.items():
         checks = node["assetChecksOrError"]["checks"]
-        if name.startswith(("core__", "out__")):
+        if name.startswith(("core__", "out__")) and name not in not_runnable:
             assert checks == [{"name": "contract", "blocking": True}], name
+
+
+def _run_status(base: str, run_id: str | None = None) -> list[dict]:
+    runs = _graphql(base, "{ runsOrError { ... on Runs { results { runId status "
+                          "assetSelection { path } } } } }")["runsOrError"]["results"]
+    return [r for r in runs if run_id in (None, r["runId"])]
+
+
+def test_materialize_all_in_the_browser_runs_what_the_settings_can_run(ui, bulk_run):
+    """"Materialize all" on the global asset graph, clicked in a real chromium on bulk settings,
+    launches exactly the assets the session's `make run` materialized with success on the same
+    settings: every asset but the OECD branch (it used to select the OECD assets, which failed,
+    and skipped services exposure). The launched run is then terminated: finishing it would
+    repeat that materialization (the UI runs the same refresh job, in process)."""
+    from playwright.sync_api import sync_playwright
+
+    before = {r["runId"] for r in _run_status(ui)}
+    flags = [f for f in CHROMIUM_FLAGS if f not in {"--headless", "--virtual-time-budget=20000"}]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=flags)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{ui}/asset-groups", timeout=60000)
+            page.get_by_role("button", name="Materialize all").first.click(timeout=120000)
+            for _ in range(60):
+                launched = [r for r in _run_status(ui) if r["runId"] not in before]
+                if launched:
+                    break
+                page.wait_for_timeout(1000)
+            else:
+                pytest.fail("no run was launched within 60 s of clicking Materialize all")
+        finally:
+            browser.close()
+    [run] = launched
+    selected = {a["path"][-1] for a in run["assetSelection"]}
+    made_by_make_run = {e.asset_key.to_user_string() for e in bulk_run.run.get_asset_materialization_events()}
+    assert selected == made_by_make_run and bulk_run.run.success  # the same assets as `make run`
+    assert "out__services_exposure" in selected
+    _graphql(ui, f'mutation {{ terminateRun(runId: "{run["runId"]}") {{ __typename }} }}')
+    for _ in range(120):
+        if _run_status(ui, run["runId"])[0]["status"] in ("CANCELED", "SUCCESS", "FAILURE"):
+            break
+        time.sleep(1)
 
 
 def test_browser_sees_each_group_of_the_asset_graph(ui):
@@ -128,12 +178,9 @@ def _open_output_plot(base: str, asset: str, column: str, shot) -> None:
     """Open ``asset`` in a real chromium, wait for ``column`` in its schema, expand the plot."""
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian chromium is missing: `apt-get install -y chromium` (.ci/run does it)")
     flags = [f for f in CHROMIUM_FLAGS if f not in {"--headless", "--virtual-time-budget=20000"}]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=flags)
+        browser = p.chromium.launch(executable_path=_chromium(), args=flags)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/assets/{asset}", timeout=60000)

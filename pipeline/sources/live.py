@@ -125,8 +125,10 @@ def merge_update(published: pd.DataFrame | None, update: pd.DataFrame, keys: lis
         return update.reset_index(drop=True)
     update = update.astype({k: published[k].dtype for k in keys if k in published}, errors="ignore")
     stale = published.set_index(keys).index.isin(update.set_index(keys).index)
-    return pd.concat([published[~stale], update[published.columns.intersection(update.columns)]],
-                     ignore_index=True)
+    # Empty parts left out: an answer with no revisions (the usual re-run) has untyped empty
+    # columns, and concatenating it draws pandas' FutureWarning on the dtypes of empty entries.
+    parts = [p for p in (published[~stale], update[published.columns.intersection(update.columns)]) if not p.empty]
+    return pd.concat(parts, ignore_index=True)
 
 
 def landing_provenance(spec: dict[str, Any], landing: LandingZone, urls: list[str]) -> Provenance:

@@ -293,3 +293,22 @@ def test_an_incremental_answer_replaces_only_its_observations(oecd_server, tmp_p
     assert changed[us & both["value_usd_old"].notna()].all() and not changed[~us].any()
     assert merge_update(None, revised, keys).equals(revised.reset_index(drop=True))
     assert merge_update(published, revised.iloc[:0], keys).equals(published)
+
+
+def test_an_incremental_answer_without_revisions_keeps_the_table_and_warns_of_nothing(oecd_server, tmp_path):
+    """The usual re-run: nothing revised since (OECD's 404 NoRecordsFound, an empty frame with
+    untyped columns). Laying it over the table used to draw pandas' FutureWarning about empty
+    entries in every live `make run` (issue 16); now the published table comes back unchanged."""
+    import warnings
+
+    from pipeline.sources.live import OECD_KEYS, merge_update
+    from tests.oecd_server import LAST_UPDATED
+
+    client = make_client(oecd_server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"))
+    published = fetch_batis(client)
+    nothing = fetch_batis(client, updated_after=LAST_UPDATED)
+    assert nothing.empty and list(nothing.columns) == list(published.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        merged = merge_update(published, nothing, OECD_KEYS["services_trade"])
+    assert merged.equals(published)

@@ -1,0 +1,88 @@
+"""`make run` as the tests run it once per session: ``python -m assets.run`` in a subprocess (the
+Makefile's command) on bulk settings, into a temporary warehouse and DAGSTER_HOME; then the run it
+recorded there, read back with the methods of Dagster's ``ExecuteInProcessResult`` that the
+tests use."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from tests.conftest import REPO_ROOT
+
+# The shared folders a bulk refresh reads (the bulk directory links them; the data is never copied).
+BULK_FOLDERS = [
+    "penppml_comtrade_dta_1964_2016", "wdi_datahub_extract", "yotov2016_agtpa",
+    "gegravity_sample_2006", "gegravity_wiod_2000_2014", "hmr2010_gravity_2006_xsec",
+    "ppmlhdfe_fta_35countries", "wiod2013_bquast",
+    # Product detail (issue 4): Atlas sectors (world), Atlas HS2/HS4 (31 countries), BACI HS6,
+    # and the UNCTAD primary-commodity flags.
+    "atlas_bilateral_sections_2010_2020", "atlas_bilateral_hs2hs4_subset_2010_2020",
+    "baci_hs6_bilateral_zaf_afg", "concordances",
+]
+
+
+def bulk_links(bulk: Path, shared_datasets: Path) -> Path:
+    for folder in BULK_FOLDERS:
+        (bulk / folder).symlink_to(shared_datasets / folder, target_is_directory=True)
+    return bulk
+
+
+def bulk_settings(bulk: Path, warehouse: Path) -> dict[str, str]:
+    """The settings of `TRADE_BULK_DIR=... make run` (TRADE_SOURCES stays auto: bulk)."""
+    return dict(
+        TRADE_BULK_DIR=str(bulk), TRADE_WAREHOUSE_DIR=str(warehouse),
+        TRADE_MANIFEST=str(REPO_ROOT / "pipeline/sources/manifests/shared_datasets.yaml"),
+        TRADE_COUNTRY_GROUPS_FILE="",
+    )
+
+
+@dataclass
+class RecordedRun:
+    """A finished run of a persistent Dagster instance, with the result methods the tests use."""
+
+    run_id: str
+    success: bool
+    all_events: list[dg.DagsterEvent]
+
+    def get_asset_check_evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        return [cast(dg.AssetCheckEvaluation, e.event_specific_data) for e in self.all_events
+                if e.event_type_value == DagsterEventType.ASSET_CHECK_EVALUATION.value]
+
+    def get_asset_materialization_events(self) -> list[dg.DagsterEvent]:
+        return [e for e in self.all_events if e.is_step_materialization]
+
+
+@dataclass
+class MakeRun:
+    settings: dict[str, str]  # as the subprocess saw them, DAGSTER_HOME included
+    returncode: int
+    stdout: str
+    stderr: str
+    run: RecordedRun
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.settings["TRADE_WAREHOUSE_DIR"])
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(self.settings["DAGSTER_HOME"])
+
+
+def make_run(settings: dict[str, str], home: Path, timeout: int = 1500) -> MakeRun:
+    env = {**os.environ, **settings, "DAGSTER_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1, f"`make run` recorded {len(runs)} runs in {home}: {proc.stderr[-3000:]}"
+        events = [r.dagster_event for r in instance.all_logs(runs[0].run_id) if r.dagster_event]
+        run = RecordedRun(runs[0].run_id, runs[0].status == dg.DagsterRunStatus.SUCCESS, events)
+    return MakeRun({**settings, "DAGSTER_HOME": str(home)}, proc.returncode, proc.stdout, proc.stderr, run)
