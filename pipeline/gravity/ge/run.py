@@ -45,6 +45,7 @@ def resolve_members(scenario: Scenario, groups: pd.DataFrame | None = None) -> l
     """The member list, or the group's members on 1 July of ``membership_year``."""
     if scenario.members:
         return sorted(scenario.members)
+    from pipeline.reference.composites import composite_parts
     from pipeline.reference.groups import load_country_groups, members_in_year
 
     groups = load_country_groups() if groups is None else groups
@@ -56,7 +57,11 @@ def resolve_members(scenario: Scenario, groups: pd.DataFrame | None = None) -> l
     if members.empty:
         raise ValueError(f"scenario {scenario.name}: group {scenario.group} has no members on "
                          f"1 July {scenario.membership_year}; pick a later membership_year")
-    return sorted(members)
+    # A composite code (BLX) is a member through its constituents (BEL, LUX), which are listed
+    # themselves: counting it too would report a spurious "member missing from the panel".
+    parts = composite_parts()
+    listed = set(members)
+    return sorted(c for c in listed if not (c in parts and set(parts[c]) <= listed))
 
 
 def run_scenario(scenario: Scenario, panel: pd.DataFrame, members: list[str],
