@@ -14,9 +14,13 @@ from pipeline.metrics.end_use import WORLD, end_use_trade
 from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
 from pipeline.metrics.product_flows import product_classifications_present
 from pipeline.reference.groups import membership_panel
-from pipeline.sources.base import file_provenance
+from pipeline.sources.base import SourceError, file_provenance
+from pipeline.sources.country_product_exports import TABLE as COUNTRY_EXPORTS, read_country_product_exports
 
-SOURCES = f"core__bilateral_goods_trade, core__country_groups, {HS_BEC_FILE}, {BEC_SNA_FILE}"
+SOURCES = (f"core__bilateral_goods_trade, core__country_groups, {HS_BEC_FILE}, {BEC_SNA_FILE}, "
+           f"{COUNTRY_EXPORTS} files (world trade weights of the estimate)")
+# An open registry's capital imports above this share in ships are flag registrations: not plotted.
+SHIPS_PLOT_LIMIT = 0.10
 
 
 @published_asset("end_use_trade", "out")
@@ -26,7 +30,8 @@ def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame, core__country_
     classes through UN BEC Rev.4; BEC 321/51/7 not_classified as the UN leaves them), per country
     and year, with all partners and with each group's members of the year (EU, TTIP, BRICS, ...,
     China alone). HS codes spanning several classes are `mixed`: the class shares are lower
-    bounds, end_use_share_max the upper bound. Countries with complete product flows only."""
+    bounds, end_use_share_max the upper bound, end_use_share_estimate splits HS2 chapters by world
+    HS4 export weights (what stays mixed is stated). Countries with complete product flows only."""
     if not product_classifications_present(core__bilateral_goods_trade):
         raise dg.Failure(description="out__end_use_trade: core__bilateral_goods_trade holds no product detail "
                          "(TOTAL only); end use needs HS codes: product-level bulk files (TRADE_BULK_DIR) or "
@@ -37,18 +42,23 @@ def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame, core__country_
                                          end_date=pd.to_datetime(core__country_groups["end_date"]))
     membership = membership_panel(groups, sorted(core__bilateral_goods_trade["year"].astype(int).unique()))
     try:
-        frame = end_use_trade(core__bilateral_goods_trade, membership, root / HS_BEC_FILE, root / BEC_SNA_FILE)
-    except (FileNotFoundError, ValueError) as exc:
+        country_exports = read_country_product_exports(source)
+        frame = end_use_trade(core__bilateral_goods_trade, membership, root / HS_BEC_FILE, root / BEC_SNA_FILE,
+                              country_exports)
+    except (FileNotFoundError, ValueError, SourceError) as exc:
         raise dg.Failure(description=str(exc)) from exc
     provenance = [file_provenance(root / f, source.name, Path(f).stem.split(".")[0], "reference",
                                   "MIT (R package concordance); UN BEC Rev.4 correspondence tables").as_dict()
                   for f in (HS_BEC_FILE, BEC_SNA_FILE)]
+    provenance += [i.provenance.as_dict() for i in source.discover(COUNTRY_EXPORTS)]
     frame = yield from gate("out__end_use_trade", frame, "end_use_trade", SOURCES)
     capital = frame[(frame["direction"] == "imports") & (frame["partner_group"] == WORLD)
-                    & (frame["end_use"] == "capital")]
+                    & (frame["end_use"] == "capital")
+                    & ~(frame["open_registry"] & (frame["ships_share"] > SHIPS_PLOT_LIMIT))]
     year = int(capital["year"].max()) if len(capital) else 0
     latest = capital[capital["year"] == year]
     meta = output_metadata(frame, SOURCES, provenance)
     meta["plot"] = bar_chart_md(latest.nlargest(15, "end_use_share"), "iso3", "end_use_share",
-                                f"Capital goods in imports, {year} (lower bound: mixed HS2/HS4 codes excluded)")
+                                f"Capital goods in imports, {year} (lower bound: mixed HS2/HS4 codes excluded; "
+                                "open registries whose capital imports are mostly ships left out)")
     yield dg.Output(frame, metadata=meta)

@@ -50,7 +50,8 @@ def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unk
     return cov[ok]
 
 
-def _weights(all_flows: dict[str, pd.DataFrame], country_exports: pd.DataFrame | None) -> tuple[pd.Series | None, str]:
+def world_trade_weights(all_flows: dict[str, pd.DataFrame],
+                        country_exports: pd.DataFrame | None) -> tuple[pd.Series | None, str]:
     """World exports per product from the finest world-level HS source at hand: a
     world-complete HS6 classification (a user's full BACI) first, else the country-by-product
     world exports (Open Trade Statistics HS4), latest year. Returns the weights and their name."""
@@ -100,7 +101,7 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
     all_flows = _all_flows(bilateral, present)
     reference = _reference(all_flows)
     totals = reference_exports(bilateral, macro)
-    weights, weights_name = _weights(all_flows, country_exports)
+    weights, weights_name = world_trade_weights(all_flows, country_exports)
     sources: list[tuple[str, pd.DataFrame]] = []
     for name in present:
         spec = classifications()[name]

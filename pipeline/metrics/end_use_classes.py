@@ -15,15 +15,20 @@ not_classified     321 motor spirit, 51 passenger motor cars, 7 goods n.e.s.
 
 The UN leaves 321, 51 and 7 outside the three classes (they serve households and industry
 alike); they stay ``not_classified`` and are never assigned. ``32`` (processed fuels not split
-into 321/322) is ``mixed``. The HS6 -> BEC table (``hs6_to_bec4_all_hs_versions.csv.gz``) is the
-UN HS -> BEC correlation: some HS6 codes correspond to two BEC codes (the UN's n:n rows, 193 in
-HS1992). Such an HS6 takes the SNA class its BEC codes share, or ``mixed`` when they differ
-(e.g. 010120 asses and mules: BEC 111 food for industry and 41 capital goods).
+into 321/322) is ``mixed``. The HS6 -> BEC table (``hs6_to_bec4_all_hs_versions.csv.gz``) holds
+the UN HS -> BEC correlation tables for HS1996 onwards; its HS1992 rows are not a UN table: the R
+``concordance`` package derived them by converting the UN's HS1996 table back to HS1992
+(concordances/MANIFEST.md, "derived by the package"). Some HS6 codes correspond to two BEC codes:
+193 in HS1992, of which 173 are n:n in the UN's HS1996 table under the same code and 20 only
+through that conversion (an HS1992 code split into HS1996 codes of different BEC). Such an HS6
+takes the SNA class its BEC codes share, or ``mixed`` when they differ (e.g. 010120 asses and
+mules: BEC 111 food for industry and 41 capital goods).
 
 A coarser code (HS2 chapter, HS4 heading) takes the class that all its HS6 subheadings share;
-when they differ it is ``mixed`` (never an unweighted mean or a majority: no world-level HS6
-trade weights are at hand to apportion it); the classes it spans are kept, so a class's value
-has an upper bound too (:func:`code_classes`). Codes with no HS6 subheading in the HS version
+when they differ it is ``mixed`` in the lower bound (never an unweighted mean or a majority);
+the classes it spans are kept, so a class's value has an upper bound too (:func:`code_classes`).
+The apportioned estimate splits what world trade weights can split
+(:mod:`pipeline.metrics.end_use_estimate`). Codes with no HS6 subheading in the HS version
 (Atlas ``99`` unspecified, BACI's aggregated 271000 in HS2017) are ``unmapped``.
 """
 from __future__ import annotations

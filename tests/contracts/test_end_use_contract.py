@@ -21,3 +21,13 @@ def test_a_share_above_one_is_counted(good_frames):
     frame = good_frames["end_use_trade"].copy()
     frame.loc[[1], "partner_group_share"] = 1.5
     assert _failed(frame, "partner_group_share").failing_rows == 1
+
+
+def test_an_estimate_share_above_one_and_a_missing_ships_flag_are_counted(good_frames):
+    frame = good_frames["end_use_trade"].copy()
+    frame.loc[[2], "end_use_share_estimate"] = 1.2
+    assert _failed(frame, "end_use_share_estimate").failing_rows == 1
+    frame = good_frames["end_use_trade"].copy()
+    frame["open_registry"] = frame["open_registry"].astype(object)
+    frame.loc[[4], "open_registry"] = None
+    assert _failed(frame, "open_registry").failing_rows == 1
