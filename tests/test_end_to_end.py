@@ -103,9 +103,13 @@ def test_dependency_outputs_on_real_data(first_run):
     assert card.loc[("AGO", 2019), "commodity_export_share"] > 0.95
     assert card.loc[("AGO", 2019), "export_product_hhi"] > 0.8
     assert card.loc[("AGO", 2019), "strategic_dependency_classification"] == "HS92_2_4"
-    # Evaluated with nothing flagged (Germany alone on Atlas sectors, 2019) is 0; not evaluated
-    # (2008, no product detail) is empty. The EU is a unit of its own, no scorecard row.
-    assert card.loc[("DEU", 2019), "strategic_dependency_count"] == 0
+    # The count comes from HS classifications only: a country evaluated there has a number (0 when
+    # nothing is flagged), one evaluated only on the 10 Atlas sectors (Germany 2019) or not at all
+    # (2008) is empty. The EU is a unit of its own, no scorecard row.
+    hs = strategic[strategic["product_classification"] == "HS92_2_4"]
+    hs_counts = hs[hs["unit_type"] == "economy"].groupby(["iso3", "year"])["is_dependency"].sum()
+    assert card.loc[("AGO", 2019), "strategic_dependency_count"] == hs_counts.loc[("AGO", 2019)]
+    assert pd.isna(card.loc[("DEU", 2019), "strategic_dependency_count"])
     assert pd.isna(card.loc[("DEU", 2008), "strategic_dependency_count"])
     eu = strategic[strategic["unit"] == "EU"]
     assert set(eu["unit_type"]) == {"group"} and eu["iso3"].isna().all() and len(eu) == 110  # 10 sectors x 11 years
