@@ -83,3 +83,31 @@ def test_relu_factorises_once_and_both_paths_agree(shared_datasets, case, monkey
         found[np.flatnonzero(keep)[relu]] = True
         assert np.flatnonzero(found).tolist() == np.flatnonzero(expected).tolist(), limit
         assert counts["factorised"] <= 1 and counts["solved"] >= counts["factorised"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lsmr_stopped_short_falls_back_or_raises(shared_datasets, case, monkeypatch):
+    """LSMR forced to stop after 1 iteration (istop = 7, no least-squares solution): the check
+    must not go on with that fit. It falls back to the dense QR and still finds ppmlhdfe's
+    separated observations; with no room for the dense design it raises, naming istop."""
+    from scipy.sparse.linalg import lsmr
+
+    from pipeline.gravity import separation
+
+    frame, xs, ids = _load(shared_datasets, case)
+    y = frame["y"].to_numpy(float)
+    fe = FixedEffects.encode(frame, ids) if ids else None
+    separated, singletons = zero_fe_groups_mask(y, fe)
+    keep = ~(separated | singletons)
+    x = frame[xs].to_numpy(float)[keep] if xs else np.empty((keep.sum(), 0))
+    if fe is None:
+        x = np.column_stack([np.ones(keep.sum()), x])
+    args = (y[keep], x if x.shape[1] else None, fe.subset(keep) if fe else None)
+    monkeypatch.setattr(separation.WeightedFit, "DENSE_LIMIT", 0)  # take the LSMR path
+    monkeypatch.setattr(separation, "lsmr", lambda *a, **k: lsmr(*a, **{**k, "maxiter": 1}))
+    relu = relu_separated(*args)
+    separated[np.flatnonzero(keep)[relu]] = True
+    assert separated.tolist() == (frame["separated"] == 1).tolist()
+    monkeypatch.setattr(separation.WeightedFit, "DENSE_FALLBACK_LIMIT", 0)
+    with pytest.raises(RuntimeError, match=r"LSMR stopped without a solution \(istop=7"):
+        relu_separated(*args)
