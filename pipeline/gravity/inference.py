@@ -44,16 +44,23 @@ ABSORBED = "collinear with the fixed effects"
 
 
 def screen_collinear(xt: np.ndarray, x: np.ndarray, weights: np.ndarray, names: list[str],
-                     tol: float = 1e-9) -> dict[int, str]:
+                     tol: float = 1e-9, absorbed: bool = True) -> dict[int, str]:
     """Columns to omit, with the reason: absorbed by the fixed effects, or collinear with others.
 
-    A column is *absorbed* when the weighted squared norm left after the within
-    transformation, ``|x~_j|^2_W``, is below ``tol`` times that of the raw column
-    ``|x_j|^2_W`` (e.g. exporter GDP beside exporter-year effects, distance beside pair
-    effects). This is the relative test of ``reghdfe``/``ppmlhdfe``; an absolute test misses
-    such a column, whose demeaned values are rounding noise of size ~1e-13 that a solver then
-    turns into coefficients of 1e12. The remaining columns go through the sequential test
-    of :func:`collinear_columns` (as Stata's ``_rmcoll``). ``xt`` must be demeaned tightly.
+    With fixed effects (``absorbed``), a column is *absorbed* when the weighted squared norm
+    left after the within transformation, ``|x~_j|^2_W``, is below ``tol`` times its
+    weighted *centred* squared norm ``sum_i w_i (x_ij - xbar_j)^2``, ``xbar_j`` the weighted
+    mean (e.g. exporter GDP beside exporter-year effects, distance beside pair effects). The
+    centring is right because every set of fixed effects spans the constant: the level of a
+    column is absorbed anyway, only its spread can be explained or not (reghdfe compares
+    the partialled-out variance with the variance, likewise). Against the uncentred norm, a
+    column with a large level, e.g. ``ln_dist + 1e5``, would look absorbed and be dropped. A
+    relative test (not an absolute one) is needed because an absorbed column's demeaned values
+    are rounding noise of size ~1e-13 that a solver turns into coefficients of 1e12. A column
+    constant to float precision (spread below 1e-12 of its level) is absorbed too. Without
+    fixed effects (``absorbed=False``, ``xt`` is ``x``) no column is absorbed. The remaining
+    columns go through the sequential test of :func:`collinear_columns` (as Stata's
+    ``_rmcoll``). ``xt`` must be demeaned tightly.
 
     Returns
     -------
@@ -61,9 +68,16 @@ def screen_collinear(xt: np.ndarray, x: np.ndarray, weights: np.ndarray, names: 
         Column index to reason, e.g. ``{2: "collinear with the fixed effects"}``.
     """
     sw = np.sqrt(weights)
-    raw = np.sum((x * sw[:, None]) ** 2, axis=0)
-    left = np.sum((xt * sw[:, None]) ** 2, axis=0)
-    reasons = {j: ABSORBED for j in range(x.shape[1]) if left[j] <= tol * max(raw[j], 1e-300)}
+    reasons: dict[int, str] = {}
+    if absorbed:
+        mean = weights @ x / weights.sum()
+        raw = np.sum((x * sw[:, None]) ** 2, axis=0)
+        centred = np.sum(((x - mean) * sw[:, None]) ** 2, axis=0)
+        left = np.sum((xt * sw[:, None]) ** 2, axis=0)
+        # a constant's centred norm is rounding noise (~1e-32 of the raw one): relative 1e-24
+        constant = centred <= 1e-24 * np.maximum(raw, 1e-300)
+        reasons = {j: ABSORBED for j in range(x.shape[1])
+                   if constant[j] or left[j] <= tol * centred[j]}
     alive = [j for j in range(x.shape[1]) if j not in reasons]
     for pos in collinear_columns(xt[:, alive], weights, tol):
         j = alive[pos]

@@ -42,7 +42,7 @@ def fit_ols(data: pd.DataFrame, outcome: str, regressors: list[str],
     stacked = np.column_stack([ly, xs])
     tilde = Demeaner(fe, tol=1e-13).demean(stacked, ones, ["y", *names]) if fe else stacked
     lyt, xt = tilde[:, 0], tilde[:, 1:]
-    reasons = screen_collinear(xt, xs, ones, names)
+    reasons = screen_collinear(xt, xs, ones, names, absorbed=fe is not None)
     omitted = [names[j] for j in reasons]
     xt = np.delete(xt, list(reasons), axis=1)
     kept = [n for j, n in enumerate(names) if j not in reasons]

@@ -189,7 +189,7 @@ def _irls(y, x, names, fe, tol, max_iter):
         if iteration == 1:
             # the loose first-pass demeaning cannot tell an absorbed column from a weak one
             tight = demeaner.demean_tight(x, mu, names, INNER_TOL) if demeaner else x
-            reasons = screen_collinear(tight, x, mu, names)
+            reasons = screen_collinear(tight, x, mu, names, absorbed=demeaner is not None)
             omitted = {names[j]: why for j, why in reasons.items()}
             active = [a for a in active if a not in reasons]
             xt = np.delete(tight, list(reasons), axis=1)

@@ -132,34 +132,58 @@ class WeightedFit:
     rank-deficient design admits. Larger ones: LSMR
     (Fong & Saunders 2011), which copes with the ill-conditioning that the weighting
     creates, with the column scaling of the design as a (Jacobi) preconditioner, computed
-    once.
+    once. LSMR's stopping reason ``istop`` is checked: when it stops on its iteration limit
+    (7) or a condition-number limit (3, 6) its answer is not a least-squares solution, so the
+    dense QR is used instead, if the design has at most ``DENSE_FALLBACK_LIMIT`` cells, else
+    a RuntimeError says so (a wrong fit would mark the wrong observations as separated).
     """
 
     # cells of the dense design: a QR costs ~2 n p^2 (measured here: 4,692 x 143 took 1-5 s
     # on the shared machine, LSMR 0.03 s; 7,744 x 2,288 over a minute), so only tiny designs
     DENSE_LIMIT = 250_000
+    # the fallback when LSMR fails: slow but right up to ~160 MB of dense design
+    DENSE_FALLBACK_LIMIT = 20_000_000
+    LSMR_MAXITER = 10_000
+    # istop: 0 x = 0 solves, 1/2 (atol/btol) and 4/5 (machine precision) solutions
+    LSMR_SOLVED = (0, 1, 2, 4, 5)
 
     def __init__(self, design: sparse.csr_matrix, weights: np.ndarray):
-        from scipy.linalg import qr
-
         self.design = design
         self.sw = np.sqrt(weights)
-        a = sparse.diags(self.sw) @ design
+        self.weighted = sparse.diags(self.sw) @ design
         self.q = None
         if design.shape[0] * design.shape[1] <= self.DENSE_LIMIT:
-            q, r, _ = qr(a.toarray(), mode="economic", pivoting=True, check_finite=False)
-            diag = np.abs(np.diag(r))
-            tol = diag.max(initial=0.0) * max(a.shape) * np.finfo(float).eps
-            self.q = q[:, : int((diag > tol).sum())]
+            self._factorise_dense()
             return
+        a = self.weighted
         scale = np.sqrt(np.asarray(a.multiply(a).sum(axis=0)).ravel())
         scale[scale == 0] = 1.0
         self.scale = scale
         self.a = a @ sparse.diags(1.0 / scale)
 
+    def _factorise_dense(self) -> None:
+        from scipy.linalg import qr
+
+        a = self.weighted
+        q, r, _ = qr(a.toarray(), mode="economic", pivoting=True, check_finite=False)
+        diag = np.abs(np.diag(r))
+        tol = diag.max(initial=0.0) * max(a.shape) * np.finfo(float).eps
+        self.q = q[:, : int((diag > tol).sum())]
+
     def __call__(self, u: np.ndarray) -> np.ndarray:
         target = u * self.sw
-        if self.q is not None:
-            return self.q @ (self.q.T @ target) / self.sw
-        coef = lsmr(self.a, target, atol=1e-10, btol=1e-10, conlim=1e12, maxiter=10_000)[0]
-        return self.design @ (coef / self.scale)
+        if self.q is None:
+            coef, istop, itn = lsmr(self.a, target, atol=1e-10, btol=1e-10, conlim=1e12,
+                                    maxiter=self.LSMR_MAXITER)[:3]
+            if istop in self.LSMR_SOLVED:
+                return self.design @ (coef / self.scale)
+            n, p = self.design.shape
+            if n * p > self.DENSE_FALLBACK_LIMIT:
+                raise RuntimeError(
+                    f"separation check (ReLU): LSMR stopped without a solution (istop={istop}, "
+                    f"{itn} iterations, limit {self.LSMR_MAXITER}) on a {n:,} x {p:,} design, "
+                    f"too large for the dense fallback ({self.DENSE_FALLBACK_LIMIT:,} cells); "
+                    "rescale the regressors (e.g. logs, thousands) or run "
+                    "separation=('fe',) and check separation another way")
+            self._factorise_dense()  # once: later calls use the QR
+        return self.q @ (self.q.T @ target) / self.sw

@@ -1,18 +1,42 @@
 """The published table of the Advanced Guide's chapter 1, application 3 ("Estimating the effects
 of regional trade agreements"): estimate, standard error and N per column, three decimals.
 
-Sources (figures copied by hand, not computed by this project):
+Sources:
 
 - Yotov, Piermartini, Monteiro & Larch (2016), *An Advanced Guide to Trade Policy Analysis*,
   WTO/UNCTAD, chapter 1, table of application 3 (columns OLS, PPML, INTRA, BRDR, LEAD, PHSNG,
-  GLBZN; Stata ``RTAsEffects.do``: ``regress``/``ppml`` with dummies, ``cluster(pair_id)``).
+  GLBZN; Stata ``RTAsEffects.do``: ``regress``/``ppml`` with dummies, ``cluster(pair_id)``,
+  every domestic pair its own cluster: ``replace pair_id = pair_id + 100000 if exporter ==
+  importer``).
 - The R package tradepolicy's rendered chapter "Traditional gravity" (pachadotdev/tradepolicy,
   ``_freeze/01-traditional-gravity``, commit 342a655), which reruns the book's code and prints
-  the same PPML columns to four decimals, and the totals (``deltamethod``) of PHSNG and GLBZN.
-  Where it departs from the book's Stata code it is not used: its OLS errors (``felm``) leave
-  out the absorbed effects' degrees of freedom (0.038 for ln DIST where the book's ``regress``
-  prints 0.039), and its INTRA column uses another intra-national specification (RTA 0.592
-  (0.362) where the book prints 0.409 (0.069)).
+  to four decimals: OLS and PPML estimates, N of every column, and the RTA columns BRDR, LEAD,
+  PHSNG, GLBZN with their errors and the totals (``deltamethod``) of PHSNG and GLBZN. These
+  figures here agree with the rendered ones at the rendering's rounding. Two of its figures are
+  not used: its OLS errors (``felm``) leave out the absorbed effects' degrees of freedom (ln DIST 0.038,
+  where Stata's ``regress`` gives 0.039), and its INTRA column prints RTA 0.592 (0.362), ln
+  DIST -0.576. That column uses the same split as the book (one intra-national effect per
+  country, ``intl_brdr = pair_id`` for domestic pairs, a shared level for international
+  ones), so the difference is a numerical one in tradepolicy's rendered chapter, not another
+  specification.
+
+Figures that were NOT read from a printed or rendered source we could open (the book's PDF is
+not in the repository's reach; the WTO's chapter-1 application 3 has no Stata log in
+pachadotdev/tradepolicy's ``00-application-files``, only the ``.do``):
+
+- the OLS standard errors 0.039, 0.203, 0.082, 0.149, 0.054 (Stata ``regress`` conventions);
+- the INTRA estimates of the gravity covariates -0.800, 0.393, 0.244, -0.182;
+- the INTRA RTA 0.409 (0.069) is the book's as quoted in issue 13, not found in either source.
+
+They equal an independent pyfixest 0.6 computation of the book's Stata code on the book's data,
+not this project's code: ``fepois(trade ~ ln_dist + cntg + lang + clny + rta | exp_year +
+imp_year + intra)`` on all 28,566 rows (``intra`` = exporter for domestic pairs, one level for
+international ones; covariates set to zero on domestic rows, where
+the intra effects absorb them anyway), ``CRV1`` by ``pair_id`` with domestic
+pairs their own clusters: -0.8003, 0.3932, 0.2437, -0.1822, RTA 0.4085 (0.0699; pyfixest's
+default small-sample factor adds (N-1)/(N-K) to ppmlhdfe's G/(G-1)); and ``feols(ln trade ~
+... | exp_year + imp_year)``, ``CRV1`` by ``pair_id``, ``ssc(fixef_k="full")`` (Stata's
+``regress`` with the dummies): s.e. 0.0390, 0.2029, 0.0821, 0.1494, 0.0540 (N = 25,689).
 
 Each entry: term -> (estimate, standard error); ``None`` for a standard error this file does
 not vouch for (the book's INTRA errors of the gravity covariates).

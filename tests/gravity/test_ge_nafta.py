@@ -35,6 +35,9 @@ def test_estimation_stages_reproduce_the_book_log(nafta):
     assert run.costs.coefficient == pytest.approx(pub.RTA_COEFFICIENT, abs=1e-6)
     assert run.costs.fit.nobs == pub.STAGE1_NOBS
     assert run.costs.fit.dropped_obs == pub.STAGE1_EXCLUDED
+    # clustered as the book: each domestic pair its own cluster (one merged cluster: 0.114)
+    assert abs(run.costs.std_error - pub.STAGE1_STD_ERROR) <= 0.0005
+    assert run.costs.fit.n_clusters == pub.STAGE1_CLUSTERS
     assert int(run.costs.pairs["filled"].sum()) == pub.PAIRS_FILLED
     for term, value in pub.STAGE2.items():
         assert run.costs.fill_fit.params[term] == pytest.approx(value, abs=1e-5)

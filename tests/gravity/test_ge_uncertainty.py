@@ -12,6 +12,7 @@ from pipeline.gravity.ge.data import scenario_panel
 from pipeline.gravity.ge.run import resolve_members, run_scenario
 from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, parse_scenario
 from pipeline.gravity.ge.uncertainty import INTERVAL_COLUMNS, monte_carlo_ge
+from tests.gravity import nafta_published as pub
 
 DRAWS = 1000
 
@@ -35,7 +36,9 @@ def test_point_estimate_lies_inside_every_interval(nafta):
     assert (members["pct_change_real_gdp_p95"] < 0).all()
     assert (members["pct_change_real_gdp_p95"] - members["pct_change_real_gdp_p05"] > 0.01).all()
     assert (table["monte_carlo_draws"] == DRAWS).all()
-    assert table["agreement_coefficient_std_error"].iloc[0] == pytest.approx(run.costs.std_error)
+    # the published s.e. is the book's (Advanced Guide ch. 1, pair-effects column: 0.557 (0.102),
+    # the same regression as ch. 2's NAFTA stage 1), to its rounding
+    assert abs(table["agreement_coefficient_std_error"].iloc[0] - pub.STAGE1_STD_ERROR) <= 0.0005
 
 
 def test_percentiles_are_the_results_at_the_coefficients_quantiles(nafta):

@@ -46,6 +46,31 @@ def test_distance_beside_pair_effects_is_dropped(panel):
     assert list(res.params.index) == ["rta"]
 
 
+def test_a_regressor_with_a_large_level_is_estimated_not_dropped(panel):
+    """ln_dist + 1e5: the exporter-year effects absorb the shift, so every estimate and error
+    is the book's (chapter 1, application 3, PPML and OLS columns; pyfixest: ln_dist -0.8216
+    PPML, -1.2159 OLS). The screen once compared the within norm with the uncentred one and
+    dropped the column (PPML rta 0.741 instead of 0.191). Hand-built shift of real rows."""
+    intl = panel[panel["intl_border"] == 1].assign(ln_dist=lambda f: f["ln_dist"] + 1e5)
+    gravity = ["ln_dist", "contiguity", "common_language", "colony", "rta"]
+    for fit, column in ((fit_ppml, "traditional_ppml"), (fit_ols, "traditional_ols")):
+        res = fit(intl, "trade", gravity, [EXP_YEAR, IMP_YEAR], cluster="pair")
+        assert res.omitted == [], column
+        for term, (estimate, se) in BOOK_TABLE[column]["terms"].items():
+            assert abs(res.params[term] - estimate) <= 0.0005, (column, term)
+            assert abs(res.std_errors[term] - se) <= 0.0005, (column, term)
+
+
+def test_absorbed_columns_are_dropped_whatever_their_level(panel):
+    """A shifted absorbed column and a constant are still dropped (every FE set spans the
+    constant); the rest is the book's pair-effects column."""
+    frame = panel.assign(ln_y_shift=panel["ln_y"] + 1e5, one=1.0)
+    res = fit_ppml(frame, "trade", ["ln_y_shift", "one", "rta"], THREE_WAY, cluster="pair")
+    assert res.omitted_reasons == {"ln_y_shift": "collinear with the fixed effects",
+                                   "one": "collinear with the fixed effects"}
+    assert abs(res.params["rta"] - 0.557) <= 0.0005 and abs(res.std_errors["rta"] - 0.102) <= 0.0005
+
+
 def test_ols_drops_an_absorbed_column_without_shifting_the_others(panel):
     intl = panel[panel["intl_border"] == 1]
     gravity = ["ln_dist", "contiguity", "common_language", "colony", "rta"]
