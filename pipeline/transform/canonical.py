@@ -106,9 +106,9 @@ def finalize_services_restrictiveness(frames: list[pd.DataFrame]) -> pd.DataFram
     contract gate to count and name (never dropped). Kosovo's OECD code XKV becomes XKX. An
     observation without a value is an absent row (a landed API answer keeps it); an input without
     a value column at all (a renamed column) keeps its rows, empty, for the gate's not-null rule."""
+    frames = [f if "source" in f else f.assign(source="oecd_api") for f in frames]  # bulk rows name their dataset
     frame = _concat([f[f["value"].notna()] if "value" in f else f for f in frames])
-    if frame.empty:
-        return frame
+    # An empty answer (nothing revised since updatedAfter) keeps its columns, policy_area included.
     if {"index_id", "measure_code"} <= set(frame.columns):
         frame["policy_area"] = policy_area_of(frame["index_id"], frame["measure_code"])
     frame = frame.drop(columns=["measure_code"], errors="ignore")
