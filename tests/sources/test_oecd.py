@@ -1,13 +1,10 @@
 """OECD SDMX-CSV parsing on the recorded bytes, and the OECD client against the local server.
 
-STRI: the server answers DF_STRI_DIGITAL with the OECD's own answer in ../shared (every
-dimension as the API gave it) and DF_STRI_MAIN with the intra-EEA file's sectoral values as a
-stand-in (tests/oecd_server.py); the expected values here are read from the files directly.
+STRI's client: tests/sources/test_oecd_stri.py.
 """
 from __future__ import annotations
 
 import copy
-import json
 import time
 
 import numpy as np
@@ -17,10 +14,11 @@ import pytest
 from pipeline.sources.api_parsing import ApiFormatError
 from pipeline.sources.http import HttpError
 from pipeline.sources.landing import LandingZone
-from pipeline.sources.oecd import (BATIS_COLUMNS, STRI_COLUMNS, TIVA_COLUMNS, build_key, fetch_batis,
-                                   fetch_dataflow, fetch_stri, fetch_tiva, load_dataflows, make_client)
+from pipeline.sources.oecd import (BATIS_COLUMNS, TIVA_COLUMNS, build_key, fetch_batis,
+                                   fetch_dataflow, fetch_tiva, load_dataflows, make_client)
 from pipeline.sources.sdmx_csv import parse_sdmx_csv, split_code
 from tests.oecd_server import EBOPS_2002_TO_2010, LAST_UPDATED, iso3_of
+from tests.sources.conftest import oecd_test_client as _client
 
 RECORDED = "oecd/openbb__sdmx.oecd.org_data_DSD_BOP@DF_BOP_GBR_2020-2021__sdmx-csv2.0_labels-both__2026-03-09.csv"
 URL = "https://sdmx.oecd.org/public/rest/data/OECD.SDD.TPS,DSD_BOP@DF_BOP,1.0/GBR.....A.USD_EXC.Y"
@@ -121,13 +119,6 @@ def test_configuration_keys():
     with pytest.raises(ValueError, match="no dimension"):
         build_key(flows["tiva"], {"PARTNER": "W"})
     assert all(e["licence"] and e["doc_url"].startswith("https://") for e in flows.values())
-
-
-def _client(server, tmp_path, **kw):
-    delays: list[float] = []
-    client = make_client(server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"),
-                         sleep=delays.append, backoff_seconds=0.5, **kw)
-    return client, delays
 
 
 def _batis_source(shared_datasets) -> pd.Series:
@@ -238,37 +229,6 @@ def test_persistent_failure_is_an_http_error(oecd_server, tmp_path):
     kept = LandingZone(tmp_path, "oecd").entries()  # the last answer is kept, marked rejected
     assert [(e["status"], bool(e["rejected"])) for e in kept] == [(503, True)]
     assert len(fetch_batis(client, reporters=["USA"])) == 10  # and never served from the cache
-
-
-def test_stri_values_equal_the_files(oecd_server, shared_datasets, tmp_path):
-    """Both STRI dataflows, one 8-dimension query each; every served value comes back exactly
-    (China's 2020 Digital STRI 0.3470705, as the OECD publishes it to 7 digits)."""
-    client, _ = _client(oecd_server, tmp_path)
-    frame = fetch_stri(client)
-    assert list(frame.columns) == STRI_COLUMNS
-    paths = [r["path"] for r in oecd_server.requests[-2:]]
-    assert paths == ["/sdmx/public/rest/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_DIGITAL,1.0/A.......",
-                     "/sdmx/public/rest/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_MAIN,1.0/A......."]
-    records = json.loads((shared_datasets / "oecd_stri_digital_2020_2024/digital_trade_index_all_data.json").read_text())
-    digital = frame[frame["index_id"] == "digital"].set_index(["iso3", "year", "measure_code"])["value"]
-    expected = {(r["REF_AREA"], int(r["TIME_PERIOD"]), r["MEASURE"]): float(r["OBS_VALUE"]) for r in records}
-    assert len(digital) == len(expected) == 2730 and set(frame.loc[frame["index_id"] == "digital", "sector_id"]) == {"TOTAL"}
-    assert all(digital[k] == v for k, v in expected.items())
-    assert digital[("CHN", 2020, "STRI")] == 0.3470704555511475 and round(digital[("CHN", 2020, "STRI")], 7) == 0.3470705
-    eea = pd.read_csv(shared_datasets / "oecd_stri_intra_eea_2014_2018/OECD EEA stri.csv")
-    sectoral = frame[frame["index_id"] == "sectoral"].set_index(["iso3", "year", "sector_id", "measure_code"])["value"]
-    served = eea.set_index(["COU", "YEA", "SECT", "CLAS"])["EEA_STRI"]
-    assert len(sectoral) == len(served) == 15720
-    assert (sectoral.sort_index().to_numpy() == served.sort_index().to_numpy()).all()
-    assert fetch_stri(client, updated_after=LAST_UPDATED).empty  # nothing revised: NoRecordsFound, both flows
-
-
-def test_stri_bad_answers_are_named(oecd_server, tmp_path):
-    oecd_server.inject("/sdmx/public/rest/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_DIGITAL", "rename")
-    client, _ = _client(oecd_server, tmp_path)
-    with pytest.raises(ApiFormatError, match=r"lacks column\(s\) \['OBS_VALUE'\]") as caught:
-        fetch_stri(client)
-    assert "DSD_STRI@DF_STRI_DIGITAL" in str(caught.value) and LandingZone(tmp_path, "oecd").entries()[0]["rejected"]
 
 
 def test_default_client_uses_each_dataflow_root(tmp_path):
