@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="bulk files directory (default: $TRADE_BULK_DIR), e.g. ../shared/datasets")
     parser.add_argument("--warehouse", default=None,
                         help="read the published gravity_panel from this warehouse instead")
+    parser.add_argument("--manifest", default=None,
+                        help="bulk-file manifest (default: $TRADE_MANIFEST, else the shipped one), "
+                             "e.g. a copy whose itpd_e entry says aggregate: broad_sector")
     parser.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     return parser
 
@@ -65,7 +68,8 @@ def main(argv: list[str]) -> int:
     try:
         for name in args.scenario:
             scenario = load_scenario(name)
-            panel = scenario_panel(scenario, bulk_dir=bulk_dir, warehouse=args.warehouse)
+            panel = scenario_panel(scenario, bulk_dir=bulk_dir, warehouse=args.warehouse,
+                                   manifest=args.manifest or os.environ.get("TRADE_MANIFEST") or None)
             run = run_scenario(scenario, panel, resolve_members(scenario),
                                unchanged_within=resolve_bloc(scenario))
             _report(scenario, run, args.countries)

@@ -130,3 +130,16 @@ def test_panel_read_back_from_parquet_with_nullable_integers(shared_datasets):
     left = run_scenario(scenario, prepare_gravity_panel(typed, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
     right = run_scenario(scenario, prepare_gravity_panel(panel, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
     pd.testing.assert_frame_equal(left.results, right.results)
+
+
+def test_a_panel_with_several_sectors_needs_data_sector(shared_datasets):
+    """ppmlhdfe's panel has TOTAL, MANUF and NONMANUF rows: the one-sector model refuses to mix
+    them and names the sectors; `sector` picks one."""
+    panel = load_gravity_panel("ppmlhdfe_fta_35countries", bulk_dir=shared_datasets)
+    with pytest.raises(ValueError, match=r"several sectors \['MANUF', 'NONMANUF', 'TOTAL'\].*"
+                                         r"set data.sector"):
+        prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries")
+    manuf = prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries", sector="MANUF")
+    assert set(manuf["sector"]) == {"MANUF"} and len(manuf) == (panel["sector"] == "MANUF").sum()
+    with pytest.raises(ValueError, match="no sector 'SERVICES'"):
+        prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries", sector="SERVICES")

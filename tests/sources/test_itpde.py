@@ -91,10 +91,23 @@ def ttip_on_itpde() -> dict:
     return doc
 
 
-def simulate(doc: dict, bulk: Path):
+def simulate(doc: dict, bulk: Path, manifest: Path | None = None):
     scenario = parse_scenario(doc)
-    return run_scenario(scenario, scenario_panel(scenario, bulk_dir=bulk), resolve_members(scenario),
+    panel = scenario_panel(scenario, bulk_dir=bulk, manifest=manifest)
+    return run_scenario(scenario, panel, resolve_members(scenario),
                         unchanged_within=resolve_bloc(scenario))
+
+
+def manifest_with(root: Path, **changes) -> Path:
+    """A copy of the shipped manifest with only the itpd_e entry, changed as asked (the user's
+    own TRADE_MANIFEST)."""
+    manifest = yaml.safe_load(DEFAULT_MANIFEST.read_text())
+    entry = copy.deepcopy(next(e for e in manifest["datasets"] if e["id"] == "itpd_e"))
+    entry.update(changes)
+    manifest["datasets"] = [entry]
+    path = root / "manifest.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    return path
 
 
 def test_itpde_layout_reads_back_the_panel_with_its_covariates(tmp_path, agtpa, shared_datasets):
@@ -115,13 +128,22 @@ def test_itpde_layout_reads_back_the_panel_with_its_covariates(tmp_path, agtpa, 
                                    rtol=1e-15, atol=0, err_msg=column)
 
 
-def test_any_scenario_file_runs_on_itpde_with_no_code_change(tmp_path, agtpa, shared_datasets):
-    """ttip_agtpa pointed at the ITPD-E copy of its panel gives the same GE to 1e-9."""
-    ours = simulate(ttip_on_itpde(), write_bulk(tmp_path, agtpa)).results
+@pytest.mark.parametrize("aggregate, sector", [("total", "TOTAL"), ("broad_sector", "MANUF")])
+def test_any_scenario_file_runs_on_itpde_with_no_code_change(tmp_path, agtpa, shared_datasets,
+                                                            aggregate, sector):
+    """ttip_agtpa pointed at the ITPD-E copy of its panel gives the same GE to 1e-9, as a total
+    panel (the shipped entry) or as broad sectors (a user's manifest) with `sector: MANUF`."""
+    bulk = write_bulk(tmp_path, agtpa)
+    doc = ttip_on_itpde()
+    manifest = None
+    if aggregate == "broad_sector":
+        manifest = manifest_with(tmp_path, aggregate="broad_sector")
+        doc["data"]["sector"] = "MANUF"
+    ours = simulate(doc, bulk, manifest).results
     doc = ttip_on_itpde()
     doc["data"]["panel"] = "yotov2016_agtpa"
     book = simulate(doc, shared_datasets).results
-    assert (ours["panel_id"] == "itpd_e").all() and (ours["sector"] == "TOTAL").all()
+    assert (ours["panel_id"] == "itpd_e").all() and (ours["sector"] == sector).all()
     assert list(ours["iso3"]) == list(book["iso3"]) and len(ours) == 69
     numbers = [c for c in ours if c.startswith("pct_change") and not c.endswith(("_p05", "_p95"))]
     np.testing.assert_allclose(ours[numbers], book[numbers], atol=1e-9)
@@ -170,15 +192,11 @@ def two_sector_bulk(root: Path, ppmlhdfe: pd.DataFrame, aggregate: str) -> tuple
         "industry_descr": parts["category"], "broad_sector": parts["category"].map(label),
         "trade": parts["trade"] / 1000, "flag_zero": np.where(parts["trade"] > 0, "p", "r")}),
         root / "itpd_e")
-    manifest = yaml.safe_load(DEFAULT_MANIFEST.read_text())
-    entry = copy.deepcopy(next(e for e in manifest["datasets"] if e["id"] == "itpd_e"))
-    entry.pop("covariates")
-    entry.update(aggregate=aggregate, chunk_rows=4000)  # several chunks, summed across them
-    entry["broad_sectors"]["Non-manufacturing"] = "NONMANUF"
-    manifest["datasets"] = [entry]
-    path = root / "manifest.yaml"
-    path.write_text(yaml.safe_dump(manifest))
-    return root, path
+    shipped = yaml.safe_load(DEFAULT_MANIFEST.read_text())
+    labels = next(e for e in shipped["datasets"] if e["id"] == "itpd_e")["broad_sectors"]
+    # several chunks of 4,000 rows, summed across them; no covariates (not needed for sums)
+    return root, manifest_with(root, aggregate=aggregate, chunk_rows=4000, covariates=None,
+                               broad_sectors={**labels, "Non-manufacturing": "NONMANUF"})
 
 
 @pytest.mark.parametrize("aggregate", ["total", "broad_sector"])

@@ -28,6 +28,7 @@ import pandas as pd
 
 from pipeline.gravity.ge.scenario import Scenario
 from pipeline.gravity.panels import load_gravity_panel
+from pipeline.sources.files import DEFAULT_MANIFEST
 
 SERVICES_INDUSTRIES = [f"c{k}" for k in range(17, 36)]
 GROSS_OUTPUT = "GO"
@@ -172,12 +173,15 @@ def _read_input_output(bulk_dir: Path | str, years: tuple[int, ...] | None) -> p
 
 def scenario_panel(scenario: Scenario, bulk_dir: Path | str | None = None,
                    warehouse: Path | str | None = None, gravity_panel: pd.DataFrame | None = None,
-                   input_output: pd.DataFrame | None = None) -> pd.DataFrame:
+                   input_output: pd.DataFrame | None = None,
+                   manifest: Path | str | None = None) -> pd.DataFrame:
     """The prepared estimation panel of ``scenario``, from frames already loaded (Dagster
-    passes ``core__gravity_panel`` / ``core__input_output``) or from files."""
+    passes ``core__gravity_panel`` / ``core__input_output``) or from files (read through
+    ``manifest``, default the shipped one)."""
     def gravity(panel_id: str, years, sector: str | None = None) -> pd.DataFrame:
         frame = (gravity_panel if gravity_panel is not None
-                 else load_gravity_panel(panel_id, bulk_dir=bulk_dir, warehouse=warehouse))
+                 else load_gravity_panel(panel_id, bulk_dir=bulk_dir, warehouse=warehouse,
+                                         manifest=manifest or DEFAULT_MANIFEST))
         return prepare_gravity_panel(frame, panel_id, years, sector)
 
     if scenario.source == "gravity_panel":
