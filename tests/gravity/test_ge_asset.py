@@ -27,6 +27,7 @@ def core_tables(shared_datasets):
                                       end_date=groups["end_date"].dt.date)
 
 
+@pytest.mark.filterwarnings("error::FutureWarning")  # scenarios concatenate cleanly
 def test_asset_publishes_every_scenario_behind_its_contract(core_tables):
     gravity, io, groups = core_tables
     events = list(out__agreement_impacts(dg.build_asset_context(), core__gravity_panel=gravity,

@@ -142,8 +142,9 @@ def run_scenario(scenario: Scenario, panel: pd.DataFrame, members: list[str],
     table["panel_id"] = scenario.panel_label
     table["sector"] = str(panel["sector"].iloc[0]) if "sector" in panel else (scenario.sector or "")
     table["estimation_years"] = ",".join(str(y) for y in sorted(panel["year"].unique()))
-    table["membership_date"] = (pd.Timestamp(scenario.membership_date)
-                                if scenario.membership_date else pd.NaT)
+    # one unit (ns) for every scenario: a date and NaT must concatenate without a dtype change
+    table["membership_date"] = pd.Series(pd.Timestamp(scenario.membership_date or pd.NaT),
+                                         index=table.index).astype("datetime64[ns]")
     table["members_absent_from_panel"] = ", ".join(missing)
     table["countries_left_out"] = "; ".join(f"{c}: {why}" for c, why in left_out.items())
     table["sigma"] = float(scenario.sigma)
