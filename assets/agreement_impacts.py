@@ -9,7 +9,7 @@ import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
 from pipeline.gravity.ge.data import scenario_panel
-from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.ge.run import resolve_bloc, resolve_members, run_scenario
 from pipeline.gravity.ge.scenario import load_scenario, shipped_scenarios
 
 SOURCE = "core__gravity_panel, core__input_output (WIOD 2013), core__country_groups, pipeline/gravity/scenarios"
@@ -55,7 +55,11 @@ def out__agreement_impacts(context, core__gravity_panel: pd.DataFrame,
                            core__input_output: pd.DataFrame, core__country_groups: pd.DataFrame):
     """Structural-gravity general equilibrium of every scenario in pipeline/gravity/scenarios
     (Advanced Guide ch. 2): NAFTA removed in 1994 (the book's validation case), TTIP and a
-    BRICS FTA on WIOD 2016 aggregate trade (2014), TiSA on WIOD 2013 services flows (2010).
+    BRICS FTA on WIOD 2016 aggregate trade (2014) and on the book's 69-country manufacturing
+    panel (2006, with Kenya, Nigeria, South Africa and other Southern outsiders), the enlarged
+    BRICS of 2025 on that panel, TiSA on WIOD 2013 services flows (2010). Each row names its
+    panel, sector, years and membership date; members absent from a panel and countries left
+    out (no domestic flow) are named in the table and the metadata.
     Per country: % change in exports, factory-gate price, multilateral resistances and real
     GDP, full-endowment GE (exports and resistances also conditional), members flagged; 5th
     and 95th percentiles of real GDP and exports over Monte Carlo draws of the agreement
@@ -68,14 +72,17 @@ def out__agreement_impacts(context, core__gravity_panel: pd.DataFrame,
         scenario = load_scenario(name)
         panel = scenario_panel(scenario, gravity_panel=core__gravity_panel,
                                input_output=core__input_output)
-        run = run_scenario(scenario, panel, resolve_members(scenario, groups))
+        run = run_scenario(scenario, panel, resolve_members(scenario, groups),
+                           unchanged_within=resolve_bloc(scenario, groups))
         context.log.info(f"{name}: coefficient {run.coefficient:.4f}, {len(run.countries)} "
                          f"countries, members missing from the data: {run.members_missing}")
         notes[name] = {"agreement_coefficient": round(run.coefficient, 6),
                        "coefficient_std_error": round(run.costs.std_error, 6),
                        "monte_carlo_draws": scenario.monte_carlo_draws,
                        "countries": len(run.countries),
-                       "members_missing_from_data": run.members_missing}
+                       "panel": scenario.panel_label, "baseline_year": scenario.baseline_year,
+                       "members_missing_from_data": run.members_missing,
+                       "countries_left_out": run.left_out}
         tables.append(run.results)
     frame = pd.concat(tables, ignore_index=True)
     frame = yield from gate("out__agreement_impacts", frame, "agreement_impacts", SOURCE)

@@ -38,7 +38,8 @@ def env_example() -> str:
 def sources_table() -> str:
     rows = ["| dataset | file pattern | canonical table | unit | licence |", "|---|---|---|---|---|"]
     for e in load_manifest(DEFAULT_MANIFEST):
-        rows.append(f"| `{e['id']}` | `{e['pattern']}` | `{e['table']}` | {e.get('unit', 'as stated')} "
+        name = f"`{e['id']}`" + (f" (not shipped: [download]({e['download']}))" if e.get("download") else "")
+        rows.append(f"| {name} | `{e['pattern']}` | `{e['table']}` | {e.get('unit', 'as stated')} "
                     f"| {e.get('licence', '')} |")
     return "\n".join(rows)
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from pipeline.gravity.panels import load_gravity_panel
+from pipeline.sources.files import DEFAULT_MANIFEST
 from pipeline.gravity.specs import SPECS, dropped_summary, estimate_specs, prepare_panel
 
 BOOK_YEARS = [1986, 1990, 1994, 1998, 2002, 2006]
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    panel = load_gravity_panel(args.panel, bulk_dir=args.bulk_dir, warehouse=args.warehouse)
+    manifest = args.manifest or os.environ.get("TRADE_MANIFEST") or DEFAULT_MANIFEST
+    panel = load_gravity_panel(args.panel, bulk_dir=args.bulk_dir, warehouse=args.warehouse,
+                               manifest=manifest)
     frame = prepare_panel(panel, years=args.years)
     fits: dict = {}
     specs = None if not args.spec or "all" in args.spec else args.spec
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     est.add_argument("--panel", default="yotov2016_agtpa", help="gravity panel id (manifest dataset id)")
     est.add_argument("--bulk-dir", help="bulk files directory, e.g. ../shared/datasets")
     est.add_argument("--warehouse", help="published warehouse directory (instead of --bulk-dir)")
+    est.add_argument("--manifest", help="bulk-file manifest (default: $TRADE_MANIFEST, else the "
+                                        "shipped one)")
     est.add_argument("--years", type=int, nargs="*", default=BOOK_YEARS,
                      help="years to keep (default: the book's 1986-2006 every 4 years)")
     est.add_argument("--spec", nargs="*", choices=["all", *SPECS], default=None,

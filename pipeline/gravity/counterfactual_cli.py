@@ -2,6 +2,7 @@
 
     python -m pipeline.gravity simulate --scenario nafta --out nafta.parquet \
         --bulk-dir ../shared/datasets
+    python -m pipeline.gravity simulate --scenario ttip_agtpa --countries KEN NGA ZAF
     python -m pipeline.gravity simulate --scenario my_scenario.yaml ttip --out impacts.parquet
     python -m pipeline.gravity simulate --list
 
@@ -17,7 +18,7 @@ import sys
 import pandas as pd
 
 from pipeline.gravity.ge.data import scenario_panel
-from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.ge.run import ScenarioRun, resolve_bloc, resolve_members, run_scenario
 from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
 from pipeline.gravity.ge.solver import GEConvergenceError
 
@@ -34,12 +35,17 @@ def _parser() -> argparse.ArgumentParser:
                     "multilateral resistances and real GDP.")
     parser.add_argument("--scenario", nargs="+", default=None,
                         help=f"scenario name(s) ({', '.join(shipped_scenarios())}) or YAML file(s)")
-    parser.add_argument("--out", help="file to write, .parquet (or .csv): all scenarios, one row "
-                                      "per scenario and country")
+    parser.add_argument("--out", help="also write a file, .parquet (or .csv): all scenarios, one "
+                                      "row per scenario and country")
+    parser.add_argument("--countries", nargs="+", default=None, metavar="ISO3",
+                        help="print these countries only (default: every country, members first)")
     parser.add_argument("--bulk-dir", default=None,
                         help="bulk files directory (default: $TRADE_BULK_DIR), e.g. ../shared/datasets")
     parser.add_argument("--warehouse", default=None,
                         help="read the published gravity_panel from this warehouse instead")
+    parser.add_argument("--manifest", default=None,
+                        help="bulk-file manifest (default: $TRADE_MANIFEST, else the shipped one), "
+                             "e.g. a copy whose itpd_e entry says aggregate: broad_sector")
     parser.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
     return parser
 
@@ -50,8 +56,8 @@ def main(argv: list[str]) -> int:
         for name in shipped_scenarios():
             print(f"{name:16s} {load_scenario(name).title}")
         return 0
-    if not args.scenario or not args.out:
-        print("simulate: give --scenario and --out (or --list)", file=sys.stderr)
+    if not args.scenario:
+        print("simulate: give --scenario (or --list)", file=sys.stderr)
         return 2
     bulk_dir = args.bulk_dir or os.environ.get("TRADE_BULK_DIR") or None
     if bulk_dir is None and args.warehouse is None:
@@ -62,28 +68,54 @@ def main(argv: list[str]) -> int:
     try:
         for name in args.scenario:
             scenario = load_scenario(name)
-            panel = scenario_panel(scenario, bulk_dir=bulk_dir, warehouse=args.warehouse)
-            run = run_scenario(scenario, panel, resolve_members(scenario))
-            print(f"== {scenario.name}: {scenario.title}")
-            print(f"   agreement coefficient {run.coefficient:.4f} (PPML estimate "
-                  f"{run.costs.coefficient:.4f}, s.e. {run.costs.std_error:.4f}); "
-                  f"{len(run.countries)} countries, baseline {scenario.baseline_year}")
-            if run.monte_carlo is not None:
-                print(f"   5th-95th percentiles (_p05, _p95) over {scenario.monte_carlo_draws} "
-                      f"draws of the coefficient from N({run.coefficient:.4f}, "
-                      f"{run.results['agreement_coefficient_std_error'].iloc[0]:.4f}^2)")
-            if run.members_missing:
-                print(f"   members not in the data (left out): {', '.join(run.members_missing)}")
-            shown = run.results.sort_values(["member", "pct_change_real_gdp"], ascending=False)
-            print(shown[SHOWN].head(12).round(3).to_string(index=False))
+            panel = scenario_panel(scenario, bulk_dir=bulk_dir, warehouse=args.warehouse,
+                                   manifest=args.manifest or os.environ.get("TRADE_MANIFEST") or None)
+            run = run_scenario(scenario, panel, resolve_members(scenario),
+                               unchanged_within=resolve_bloc(scenario))
+            _report(scenario, run, args.countries)
             tables.append(run.results)
     except (ScenarioError, ValueError, GEConvergenceError) as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 1
-    table = pd.concat(tables, ignore_index=True)
-    if args.out.endswith(".csv"):
-        table.to_csv(args.out, index=False)
-    else:
-        table.to_parquet(args.out, index=False)
-    print(f"wrote {sum(len(t) for t in tables)} rows to {args.out}")
+    if args.out:
+        table = pd.concat(tables, ignore_index=True)
+        if args.out.endswith(".csv"):
+            table.to_csv(args.out, index=False)
+        else:
+            table.to_parquet(args.out, index=False)
+        print(f"wrote {len(table)} rows to {args.out}")
     return 0
+
+
+def _named(codes) -> str:
+    from pipeline.reference.codes import country_codes
+
+    names = country_codes()
+    return ", ".join(f"{names.name(c)} ({c})" for c in codes)
+
+
+def _report(scenario, run: ScenarioRun, countries: list[str] | None) -> None:
+    """What the run used and left out, then the per-country table."""
+    first = run.results.iloc[0]
+    print(f"== {scenario.name}: {scenario.title}")
+    print(f"   panel {first['panel_id']} ({first['sector']}), estimated on "
+          f"{first['estimation_years']}, baseline {scenario.baseline_year}; "
+          f"{len(run.countries)} countries"
+          + (f"; members as of {scenario.membership_date}" if scenario.membership_date else ""))
+    print(f"   agreement coefficient {run.coefficient:.4f} (PPML estimate "
+          f"{run.costs.coefficient:.4f}, s.e. {run.costs.std_error:.4f})")
+    if run.monte_carlo is not None:
+        print(f"   5th-95th percentiles (_p05, _p95) over {scenario.monte_carlo_draws} draws of "
+              f"the coefficient from N({run.coefficient:.4f}, "
+              f"{first['agreement_coefficient_std_error']:.4f}^2)")
+    if run.members_missing:
+        print(f"   members absent from the panel (left out): {_named(run.members_missing)}")
+    for code, why in run.left_out.items():
+        print(f"   left out: {_named([code])}: {why}")
+    shown = run.results.sort_values(["member", "pct_change_real_gdp"], ascending=False)
+    if countries:
+        unknown = [c for c in countries if c not in set(shown["iso3"])]
+        if unknown:
+            print(f"   not in the results: {_named(unknown)}")
+        shown = shown.set_index("iso3").loc[[c for c in countries if c not in unknown]].reset_index()
+    print(shown[SHOWN].round(3).to_string(index=False))

@@ -240,3 +240,20 @@ def members_in_year(groups: pd.DataFrame, year: int) -> pd.DataFrame:
         Columns ``group_id, iso3``, one row per member, sorted.
     """
     return membership_panel(groups, [year])[["group_id", "iso3"]]
+
+
+def members_on_date(groups: pd.DataFrame, date) -> pd.DataFrame:
+    """Members of every group on one ``date`` (a spell covers it: ``start_date <= date`` and
+    ``end_date`` is NaT or ``>= date``). :func:`members_in_year` is this rule on 1 July; a
+    date such as 2025-01-05 (before Indonesia joined BRICS on 2025-01-06) needs this one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group_id, iso3``, one row per member, sorted.
+    """
+    day = pd.Timestamp(date)
+    start, end = pd.to_datetime(groups["start_date"]), pd.to_datetime(groups["end_date"])
+    member = (start <= day) & (end.isna() | (end >= day))
+    out = groups.loc[member, ["group_id", "iso3"]].drop_duplicates()
+    return out.sort_values(["group_id", "iso3"]).reset_index(drop=True)

@@ -79,3 +79,15 @@ def file_provenance(path: Path, source: str, dataset_id: str, table: str, licenc
         retrieved_at=utc_now(),
         licence=licence,
     )
+
+
+def require_columns(path: Path, spec: dict[str, Any], header, required=None) -> None:
+    """Refuse a file whose header lacks a column the manifest entry requires, naming the file,
+    the dataset, the missing columns and the header (checked before any row is read)."""
+    required = spec.get("required_columns", []) if required is None else required
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) lacks column(s) {missing}; header is {list(header)}. "
+            "Use the original file, or map its columns in the manifest"
+        )

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.sources.base import RawInput, SourceError, file_provenance, sha256_of
+from pipeline.sources.base import RawInput, SourceError, file_provenance, require_columns, sha256_of
+from pipeline.sources.itpde import read_itpd_e
 from pipeline.sources.wiod import read_wiod_npz
 
 DEFAULT_MANIFEST = Path(__file__).with_name("manifests") / "shared_datasets.yaml"
@@ -56,12 +57,29 @@ class FilesSource:
             for path in sorted(self.root.glob(entry["pattern"])):
                 if path.is_file():
                     prov = file_provenance(path, self.name, entry["id"], table, entry.get("licence", ""))
-                    found.append(RawInput(prov, entry))
+                    found.append(RawInput(prov, self._with_companions(entry)))
         return found
+
+    def _with_companions(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry with the files its ``covariates`` pattern matches (path and sha256), so
+        that reading checks the same bytes as were discovered (ITPD-E + the USITC gravity data)."""
+        covariates = entry.get("covariates")
+        if not covariates:
+            return entry
+        files = [p for p in sorted(self.root.glob(covariates["pattern"])) if p.is_file()]
+        if not files:
+            raise SourceError(
+                f"manifest entry {entry['id']}: its covariates pattern {covariates['pattern']!r} "
+                f"matches no file under {self.root}; put the covariate files there (for ITPD-E: "
+                "the USITC Dynamic Gravity Dataset) or remove `covariates` from the entry")
+        listed = [{"location": str(p), "sha256": sha256_of(p)} for p in files]
+        return {**entry, "covariates": {**covariates, "files": listed}}
 
     def skipped(self) -> list[str]:
         """Files under root that no manifest pattern claims (reported, not read)."""
-        claimed = {p for e in self.entries for p in self.root.glob(e["pattern"])}
+        patterns = [e["pattern"] for e in self.entries]
+        patterns += [e["covariates"]["pattern"] for e in self.entries if e.get("covariates")]
+        claimed = {p for pattern in patterns for p in self.root.glob(pattern)}
         return sorted(
             str(p.relative_to(self.root))
             for p in self.root.rglob("*")
@@ -88,6 +106,8 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
             return map_columns(_read_json_records(path, spec), spec, path)
         if spec["format"] == "wiod_npz":
             return read_wiod_npz(path, spec)
+        if spec["format"] == "itpd_e":
+            return read_itpd_e(path, spec)
     except (EOFError, zlib.error, OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         raise SourceError(
             f"{path} (dataset {spec['id']}) is unreadable as {spec['format']}: {exc}. "
@@ -98,12 +118,7 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
 
 def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0).columns
-    missing = [c for c in spec.get("required_columns", []) if c not in header]
-    if missing:
-        raise SourceError(
-            f"{path} (dataset {spec['id']}) lacks column(s) {missing}; header is {list(header)}. "
-            "Use the original file, or map its columns in the manifest"
-        )
+    require_columns(path, spec, header)
     wanted = {v if isinstance(v, str) else v["exp"] for v in spec.get("columns", {}).values()}
     # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
     return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,

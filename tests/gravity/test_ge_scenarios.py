@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.gravity.__main__ import main as gravity_main
 from pipeline.gravity.ge.data import prepare_gravity_panel
-from pipeline.gravity.ge.run import resolve_members, run_scenario
+from pipeline.gravity.ge.run import resolve_bloc, resolve_members, run_scenario
 from pipeline.gravity.panels import load_gravity_panel
-from pipeline.gravity.ge.scenario import ScenarioError, load_scenario, shipped_scenarios
+from pipeline.gravity.ge.scenario import (ScenarioError, load_scenario, parse_scenario,
+                                          shipped_scenarios)
 
 EU28_2014 = {"AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GBR",
              "GRC", "HRV", "HUN", "IRL", "ITA", "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT",
@@ -16,7 +18,8 @@ EU28_2014 = {"AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN
 
 
 def test_shipped_scenarios_parse():
-    assert shipped_scenarios() == ["brics_fta", "nafta", "tisa_services", "ttip"]
+    assert shipped_scenarios() == ["brics_2025_agtpa", "brics_fta", "brics_fta_agtpa", "nafta",
+                                   "tisa_services", "ttip", "ttip_agtpa"]
     nafta = load_scenario("nafta")
     assert (nafta.baseline_year, nafta.reference_country, nafta.sigma) == (1994, "DEU", 7.0)
     assert nafta.members == ("CAN", "MEX", "USA") and nafta.status == 0
@@ -31,6 +34,24 @@ def test_group_members_are_taken_by_date():
     assert resolve_members(load_scenario("brics_fta")) == ["BRA", "CHN", "IND", "RUS", "ZAF"]
     tisa = set(resolve_members(load_scenario("tisa_services")))
     assert "MUS" in tisa and "URY" not in tisa and "GBR" in tisa and len(tisa) == 22 + 28
+
+
+def test_members_by_group_and_date():
+    """BRICS of 1 July 2025 has the 2024 enlargement (Egypt, Ethiopia, Iran, the United Arab
+    Emirates, brics.br / Johannesburg II) and Indonesia (6 January 2025); a day before
+    Indonesia joined it has nine members. TTIP on the 69-country panel keeps the EU's own pairs:
+    its bloc is the EU of 1 July 2014 (Croatia in)."""
+    brics = load_scenario("brics_2025_agtpa")
+    assert str(brics.membership_date) == "2025-07-01"
+    assert resolve_members(brics) == ["ARE", "BRA", "CHN", "EGY", "ETH", "IDN", "IND", "IRN",
+                                      "RUS", "ZAF"]
+    day_before = parse_scenario({**yaml.safe_load(brics.path.read_text()),
+                                 "agreement": {"group": "BRICS", "membership_date": "2025-01-05"}})
+    assert "IDN" not in resolve_members(day_before) and len(resolve_members(day_before)) == 9
+    ttip = load_scenario("ttip_agtpa")
+    assert set(resolve_members(ttip)) == EU28_2014 | {"USA"}
+    assert set(resolve_bloc(ttip)) == EU28_2014
+    assert resolve_bloc(load_scenario("brics_fta_agtpa")) == []
 
 
 def test_user_file_with_a_given_coefficient(tmp_path, shared_datasets):
@@ -65,6 +86,15 @@ def test_user_file_with_a_given_coefficient(tmp_path, shared_datasets):
      "agreement: {members: [USA, CAN], coefficient: big}\n", "`estimate` or a number"),
     ("name: x\ndata: {source: wiod_services}\nbaseline_year: 2000\nreference_country: DEU\n"
      "agreement: {members: [USA, CAN]}\n", "agreements_from"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {group: BRICS, membership_year: 2014, membership_date: 2014-07-01}\n",
+     "exactly one"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {group: BRICS, membership_date: '2025-13-01'}\n", "is not a date"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {group: BRICS, membership_date: 2025-13-01}\n", "month must be in 1..12"),
+    ("name: x\ndata: {panel: p}\nbaseline_year: 2000\nreference_country: DEU\n"
+     "agreement: {members: [USA, DEU], unchanged_within: EU}\n", "unchanged_within"),
 ])
 def test_malformed_scenarios_name_file_key_and_fix(tmp_path, body, message):
     path = tmp_path / "bad.yaml"
@@ -100,3 +130,16 @@ def test_panel_read_back_from_parquet_with_nullable_integers(shared_datasets):
     left = run_scenario(scenario, prepare_gravity_panel(typed, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
     right = run_scenario(scenario, prepare_gravity_panel(panel, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
     pd.testing.assert_frame_equal(left.results, right.results)
+
+
+def test_a_panel_with_several_sectors_needs_data_sector(shared_datasets):
+    """ppmlhdfe's panel has TOTAL, MANUF and NONMANUF rows: the one-sector model refuses to mix
+    them and names the sectors; `sector` picks one."""
+    panel = load_gravity_panel("ppmlhdfe_fta_35countries", bulk_dir=shared_datasets)
+    with pytest.raises(ValueError, match=r"several sectors \['MANUF', 'NONMANUF', 'TOTAL'\].*"
+                                         r"set data.sector"):
+        prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries")
+    manuf = prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries", sector="MANUF")
+    assert set(manuf["sector"]) == {"MANUF"} and len(manuf) == (panel["sector"] == "MANUF").sum()
+    with pytest.raises(ValueError, match="no sector 'SERVICES'"):
+        prepare_gravity_panel(panel, "ppmlhdfe_fta_35countries", sector="SERVICES")

@@ -83,7 +83,9 @@ def _fill_missing(year_rows: pd.DataFrame, covariates: list[str],
     missing = year_rows["t_bar"].isna()
     if not missing.any():
         return year_rows["t_bar"], None
-    lacking = [c for c in covariates if c not in year_rows or year_rows[c].isna().any()]
+    international = year_rows["exporter"] != year_rows["importer"]
+    lacking = [c for c in covariates
+               if c not in year_rows or year_rows.loc[international, c].isna().any()]
     if lacking:
         sample = (year_rows.loc[missing, "exporter"] + "->" + year_rows.loc[missing, "importer"])
         raise ValueError(
@@ -91,7 +93,7 @@ def _fill_missing(year_rows: pd.DataFrame, covariates: list[str],
             f"any year, so no pair effect, and the panel lacks {lacking} to predict their costs; "
             "use a panel with distance, contiguity, common language and colony, or drop those "
             "countries")
-    known = year_rows[~missing & (year_rows["exporter"] != year_rows["importer"])]
+    known = year_rows[~missing & international]
     res = fit_ppml(known, "t_bar", covariates, ["exporter", "importer"])
     exp_fe = res.fixed_effects["exporter"]
     imp_fe = res.fixed_effects["importer"]

@@ -8,6 +8,8 @@ A scenario file (the shipped ones live in ``pipeline/gravity/scenarios/``)::
     data:
       source: gravity_panel           # or wiod_services (services panel from WIOD 2013)
       panel: yotov2016_agtpa          # gravity panel id (manifest dataset id)
+      sector: MANUF                   # the panel's sector (required when it has several, e.g.
+                                      # an ITPD-E broad-sector panel; one-sector model)
       years: [1986, 1990, 1994, 1998, 2002, 2006]   # estimation years (default: all)
       agreements_from: gegravity_wiod_2000_2014     # wiod_services only: panel giving `agreement`
       pair_effects: symmetric         # or directional (one pair effect per direction)
@@ -17,7 +19,11 @@ A scenario file (the shipped ones live in ``pipeline/gravity/scenarios/``)::
     reference_country: DEU            # its inward multilateral resistance is the numeraire
     sigma: 7                          # elasticity of substitution (default 7)
     agreement:
-      members: [CAN, MEX, USA]        # or `group: TTIP` with `membership_year: 2014`
+      members: [CAN, MEX, USA]        # or `group: TTIP` with `membership_year: 2014` (members
+                                      # on 1 July) or `membership_date: 2025-01-05`
+      unchanged_within: EU            # group only: pairs of two members of this group (same
+                                      # date) keep their dummy (TTIP links the USA to the EU,
+                                      # not the EU members to each other anew)
       status: 0                       # the agreement dummy between members in the scenario
       coefficient: estimate           # or a number (the agreement's effect on ln trade)
     monte_carlo:                      # confidence intervals (pipeline/gravity/ge/uncertainty.py)
@@ -26,6 +32,7 @@ A scenario file (the shipped ones live in ``pipeline/gravity/scenarios/``)::
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +71,14 @@ class Scenario:
     path: Path | None = None
     monte_carlo_draws: int = 500
     monte_carlo_seed: int = 0
+    sector: str | None = None
+    membership_date: dt.date | None = None  # the day group members are taken on
+    unchanged_within: str | None = None
+
+    @property
+    def panel_label(self) -> str:
+        """Where the flows come from: the gravity panel id, or the WIOD 2013 services panel."""
+        return self.panel if self.source == "gravity_panel" else "wiod2013_services"
 
 
 def shipped_scenarios() -> list[str]:
@@ -115,6 +130,25 @@ def _check_economies(codes, where: str) -> None:
                             "(e.g. USA, CAN, MEX)")
 
 
+def _membership_date(agreement: dict[str, Any], group: Any, where: str) -> dt.date | None:
+    """The day a group's members are taken on: 1 July of ``membership_year`` (the rule of
+    :func:`pipeline.reference.groups.members_in_year`) or ``membership_date`` itself."""
+    year, day = agreement.get("membership_year"), agreement.get("membership_date")
+    if not group:
+        return None
+    if (year is None) == (day is None):
+        raise ScenarioError(f"{where}: agreement.group {group!r} needs membership_year (members "
+                            "are taken on 1 July of that year) or membership_date (YYYY-MM-DD), "
+                            "exactly one")
+    if year is not None:
+        return dt.date(_int(year, f"{where}: agreement.membership_year"), 7, 1)
+    try:
+        return day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: agreement.membership_date {day!r} is not a date "
+                            "(YYYY-MM-DD)") from exc
+
+
 def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
     where = str(path or "scenario")
     if not isinstance(doc, dict):
@@ -152,9 +186,11 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
             raise ScenarioError(f"{where}: agreement.members {bad} are not ISO3 codes")
         _check_economies(members, f"{where}: agreement.members")
     membership_year = agreement.get("membership_year")
-    if group and membership_year is None:
-        raise ScenarioError(f"{where}: agreement.group {group!r} needs membership_year (members "
-                            "are taken on 1 July of that year)")
+    membership_date = _membership_date(agreement, group, where)
+    unchanged_within = agreement.get("unchanged_within")
+    if unchanged_within is not None and not group:
+        raise ScenarioError(f"{where}: agreement.unchanged_within ({unchanged_within!r}) needs "
+                            "`group` and its date: the pairs it keeps are taken on that date")
     status = _int(agreement.get("status", 1), f"{where}: agreement.status")
     if status not in (0, 1):
         raise ScenarioError(f"{where}: agreement.status must be 0 (remove) or 1 (create)")
@@ -186,7 +222,8 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         reference_country=str(reference), sigma=sigma,
         members=tuple(members) if members else None, group=group,
         membership_year=_int(membership_year, where) if membership_year is not None else None,
-        status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path,
+        membership_date=membership_date, unchanged_within=unchanged_within,
+        sector=str(data["sector"]) if data.get("sector") else None, status=status, coefficient=None if coefficient == "estimate" else coefficient, path=path,
         monte_carlo_draws=draws,
         monte_carlo_seed=_int(monte_carlo.get("seed", 0), f"{where}: monte_carlo.seed"))
 
@@ -196,6 +233,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_path(name_or_path)
     try:
         doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date (2025-13-01)
         raise ScenarioError(f"{path}: not valid YAML ({exc})") from exc
     return parse_scenario(doc, path)
