@@ -22,6 +22,7 @@ from assets.contract_gate import gate, output_metadata, published_asset
 from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from assets.resources import BulkFilesResource, SourceModeResource
 from pipeline.contracts import load_contract
+from pipeline.contracts.origin import tag_origin
 from pipeline.sources.base import Provenance, RawInput, SourceError
 from pipeline.sources.files import read_file_input
 from pipeline.sources.live import OECD_KEYS, fetch_frame, merge_update, replay_client
@@ -107,18 +108,18 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
                 if table in API_ONLY_TABLES else "neither bulk files nor an API answer")
         raise dg.Failure(description=f"no input for {table}: {hint}")
     try:
-        frame = finalize([_read(i, sources) for i in items])
+        # Each row tagged with its file and row: a contract failure names where the bad row is.
+        frame = finalize([tag_origin(_read(i, sources), i.provenance.location) for i in items])
     except SourceError as exc:
         raise dg.Failure(description=str(exc)) from exc
     source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-    files = ", ".join(i.provenance.location for i in items)
     updates = [i.spec["updated_after"] for i in items if i.spec.get("updated_after")]
     if updates:
         published = read_table(sources.warehouse_dir, table, load_contract(table).arrow_schema())
         revised = len(frame)
         frame = merge_update(published, frame, OECD_KEYS[table])
         source += f" (incremental: {revised:,} observations revised after {updates[0]} laid over the published table)"
-    frame = yield from gate(key, frame, table, f"{source} ({files})")
+    frame = yield from gate(key, frame, table, source)
     provenance = [i.provenance.as_dict() for i in items]
     retrieved = max(p["retrieved_at"] for p in provenance)
     yield dg.Output(frame, metadata=output_metadata(frame, source, provenance, retrieved))

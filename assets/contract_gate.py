@@ -67,6 +67,7 @@ def gate(
             "expectation": f.expectation,
             "column": f.column,
             "failing_rows": f.failing_rows,
+            "files": f.files,
             "sample": f.sample[:5],
             "first_rows": f.rows[:3],
             "fix": f.fix,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from assets.preflight import report, setting_problems
 from assets.settings import apply_defaults, prepare_dagster_home
 
 
@@ -29,6 +30,9 @@ def unreachable_hosts(urls: list[str], timeout: float = 3.0) -> list[str]:
 
 def main() -> int:
     apply_defaults()
+    if problems := setting_problems(os.environ):
+        print(report(problems), file=sys.stderr)
+        return 2
     mode = os.environ["TRADE_SOURCES"].strip().lower()
     if mode == "live" or (mode == "auto" and not os.environ.get("TRADE_BULK_DIR")):
         problems = unreachable_hosts([os.environ[name] for name in LIVE_URLS])

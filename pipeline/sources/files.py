@@ -93,18 +93,50 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
     raise SourceError(f"manifest entry {spec['id']}: unknown format {spec['format']!r}")
 
 
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
+
+
 def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
-    header = pd.read_csv(path, nrows=0).columns
+    """Read the mapped columns of one CSV. ``delimiter`` and ``encoding`` of the manifest entry
+    (default comma, UTF-8) say how; a file written another way is said to be so."""
+    sep, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
+    try:
+        header = pd.read_csv(path, nrows=0, sep=sep, encoding=encoding).columns
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) is not {encoding} text (byte {exc.object[exc.start:exc.start + 1]!r} "
+            f"at offset {exc.start} of the header): save it as {encoding}, or set `encoding:` (e.g. latin-1) "
+            "in its manifest entry") from None
     missing = [c for c in spec.get("required_columns", []) if c not in header]
     if missing:
         raise SourceError(
             f"{path} (dataset {spec['id']}) lacks column(s) {missing}; header is {list(header)}. "
-            "Use the original file, or map its columns in the manifest"
+            + _delimiter_hint(header, sep)
+            + "Use the original file, or map its columns in the manifest"
         )
     wanted = {v if isinstance(v, str) else v["exp"] for v in spec.get("columns", {}).values()}
     # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
-    return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
-                       dtype=spec.get("dtypes"))
+    try:
+        return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
+                           dtype=spec.get("dtypes"), sep=sep, encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) is not {encoding} text ({exc.reason} at byte offset {exc.start} "
+            f"of the data): save it as {encoding}, or set `encoding:` (e.g. latin-1) in its manifest entry"
+        ) from None
+
+
+def _delimiter_hint(header: pd.Index, sep: str) -> str:
+    """A sentence when the header reads as one column holding another delimiter."""
+    if len(header) != 1:
+        return ""
+    found = [d for d in _DELIMITERS if d != sep and d in str(header[0])]
+    if not found:
+        return ""
+    other = found[0]
+    return (f"The file is delimited by {_DELIMITERS[other]}s ({other!r}), not {_DELIMITERS.get(sep, sep)}s "
+            f"({sep!r}) as its manifest entry says: set `delimiter: {other!r}` in the entry, or save the "
+            "file comma-separated. ")
 
 
 def map_columns(frame: pd.DataFrame, spec: dict[str, Any], path: Path) -> pd.DataFrame:
