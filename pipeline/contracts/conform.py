@@ -96,7 +96,9 @@ def conform(frame: pd.DataFrame, contract: Contract,
                     failing_rows=int(bad.sum()),
                     total_rows=len(frame),
                     sample=json_safe(frame.loc[bad, column.name].head(5).tolist()),
-                    fix=f"make every {column.name} a {column.logical_type} in the source",
+                    fix=f"make every {column.name} a {column.logical_type} in the source; if a token such as "
+                    f"{json_safe(frame.loc[bad, column.name].iloc[0])!r} means no value, list it under "
+                    "`missing_values` in the dataset's manifest entry",
                     rows=sample_rows(frame, list(frame.index[bad][:5]), contract.primary_key
                                      or contract.column_names[:4], origin),
                 )

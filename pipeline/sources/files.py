@@ -96,9 +96,17 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
 
 
+def missing_tokens(spec: dict[str, Any]) -> list[str]:
+    """The cell values that mean "no value" in a dataset's files: the manifest entry's
+    ``missing_values`` (default: an empty field only). Any other text in a number column, such as
+    ``n/a`` or ``..``, stays text and the contract gate names it, its column, file and row."""
+    return [str(t) for t in spec.get("missing_values", [""])]
+
+
 def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     """Read the mapped columns of one CSV. ``delimiter`` and ``encoding`` of the manifest entry
-    (default comma, UTF-8) say how; a file written another way is said to be so."""
+    (default comma, UTF-8) say how; a file written another way is said to be so. Only the
+    entry's :func:`missing_tokens` become missing values (not pandas' long default list)."""
     sep, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
     try:
         header = pd.read_csv(path, nrows=0, sep=sep, encoding=encoding).columns
@@ -118,7 +126,8 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
     try:
         return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
-                           dtype=spec.get("dtypes"), sep=sep, encoding=encoding)
+                           dtype=spec.get("dtypes"), sep=sep, encoding=encoding,
+                           keep_default_na=False, na_values=missing_tokens(spec))
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"{path} (dataset {spec['id']}) is not {encoding} text ({exc.reason} at byte offset {exc.start} "
