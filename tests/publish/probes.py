@@ -64,3 +64,17 @@ def step_failure(result: dg.ExecuteInProcessResult) -> str:
 
 def edited(lines: list[str], edit: Callable[[list[str]], list[str]]) -> str:
     return "".join(edit(list(lines)))
+
+
+BILATERAL = ["raw_files__bilateral_goods_trade", "raw_comtrade__goods_trade", "core__bilateral_goods_trade"]
+MACRO = ["raw_files__macro_indicators", "raw_worldbank__indicators", "core__macro_indicators"]
+
+
+def publish_good(tmp: Path, shared: Path, folders: list[str], keys: list[str],
+                 **extra: str) -> tuple[Path, dg.ExecuteInProcessResult]:
+    """``keys`` published into ``tmp/warehouse`` from the real shared ``folders``: the good
+    state a probe starts from (it must succeed)."""
+    warehouse = tmp / "warehouse"
+    result = materialize(keys, settings(bulk_dir(tmp, shared, folders), warehouse, **extra))
+    assert result.success, step_failure(result)
+    return warehouse, result

@@ -20,10 +20,8 @@ from pipeline.sources.base import SourceError
 from pipeline.sources.files import FilesSource
 from tests.conftest import REPO_ROOT
 from tests.env import digests
-from tests.publish.probes import (PENPPML, PENPPML_FILE, WDI, WDI_FILE, bulk_dir, csv_lines, materialize,
-                                  settings, step_failure)
-
-BILATERAL = ["raw_files__bilateral_goods_trade", "raw_comtrade__goods_trade", "core__bilateral_goods_trade"]
+from tests.publish.probes import (BILATERAL, PENPPML, PENPPML_FILE, WDI, WDI_FILE, bulk_dir, csv_lines,
+                                  materialize, publish_good, settings, step_failure)
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +32,7 @@ def penppml_lines(shared_datasets) -> list[str]:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, shared_datasets):
     """A warehouse with bilateral_goods_trade published from the real penppml panel."""
-    tmp = tmp_path_factory.mktemp("good")
-    warehouse = tmp / "warehouse"
-    result = materialize(BILATERAL, settings(bulk_dir(tmp, shared_datasets, [PENPPML]), warehouse))
-    assert result.success
-    return warehouse
+    return publish_good(tmp_path_factory.mktemp("good"), shared_datasets, [PENPPML], BILATERAL)[0]
 
 
 def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(

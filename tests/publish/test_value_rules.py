@@ -10,9 +10,8 @@ import yaml
 
 from pipeline.sources.files import DEFAULT_MANIFEST
 from tests.env import digests
-from tests.publish.probes import WDI, WDI_FILE, bulk_dir, csv_lines, materialize, settings, step_failure
-
-MACRO = ["raw_files__macro_indicators", "raw_worldbank__indicators", "core__macro_indicators"]
+from tests.publish.probes import (MACRO, WDI, WDI_FILE, bulk_dir, csv_lines, materialize, publish_good, settings,
+                                  step_failure)
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +22,10 @@ def wdi_lines(shared_datasets) -> list[str]:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, shared_datasets):
     """macro_indicators published from the real WDI extract: every value rule holds on it."""
-    tmp = tmp_path_factory.mktemp("good")
-    result = materialize(MACRO, settings(bulk_dir(tmp, shared_datasets, [WDI]), tmp / "warehouse"))
-    assert result.success, step_failure(result)
+    warehouse, result = publish_good(tmp_path_factory.mktemp("good"), shared_datasets, [WDI], MACRO)
     [check] = result.get_asset_check_evaluations()
     assert check.passed and check.metadata["rules_evaluated"].value >= 20
-    return tmp / "warehouse"
+    return warehouse
 
 
 def _set(lines: list[str], indicator: str, value: str, nth: int = 0) -> int:
