@@ -73,6 +73,8 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
                                  "set: set it to a directory of bulk files (e.g. ../shared/datasets) "
                                  "for this table; `make run` leaves it out until then")
         source = bulk_files.source()
+        if absent := source.absent(table):
+            raise dg.Failure(description=absent_message(table, absent, source))
         items = source.discover(table)
         if not items:
             patterns = [e["pattern"] for e in source.entries if e["table"] == table]
@@ -92,10 +94,21 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(listing.to_markdown(index=False)),
                 "bytes": int(listing["size_bytes"].sum()),
                 "files_skipped_under_bulk_dir": len(source.skipped()),
+                "datasets_disabled": ", ".join(source.disabled) or "none",
             },
         )
 
     return raw
+
+
+def absent_message(table: str, absent: list[dict], source) -> str:
+    """Which declared datasets have no file, and the two ways on."""
+    ids = ",".join(e["id"] for e in absent)
+    listed = "; ".join(f"{e['id']} (pattern {e['pattern']})" for e in absent)
+    return (f"{table}: the manifest {source.manifest} declares {len(absent)} dataset(s) with no file under "
+            f"TRADE_BULK_DIR={source.root}: {listed}. Restore the file(s), or run without them with "
+            f"TRADE_DISABLED_DATASETS={','.join(filter(None, (*source.disabled, ids)))} (their rows then leave the "
+            f"published table: allow that with TRADE_ACCEPT_COVERAGE_DROP={table}). Nothing was published.")
 
 
 def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame],

@@ -12,8 +12,9 @@ import pandas as pd
 from pipeline import code_version
 from pipeline.contracts import load_contract
 from pipeline.sources.base import utc_now
-from pipeline.warehouse import read_table, update_catalog, write_table
+from pipeline.warehouse import read_catalog, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
+from pipeline.warehouse.coverage import coverage_drops, table_coverage
 
 LAYER_PREFIXES = ("core__", "out__")
 
@@ -35,12 +36,32 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
     """
 
     root: str
+    coverage_tolerance: str = "0.01"
+    accept_coverage_drop: str = ""
+
+    def _check_coverage(self, name: str, coverage: dict[str, Any]) -> None:
+        """Stop before publishing a table that covers less than its last publish (beyond the
+        tolerance), unless TRADE_ACCEPT_COVERAGE_DROP names it."""
+        accepted = {t.strip() for t in (self.accept_coverage_drop or "").split(",") if t.strip()}
+        if name in accepted or "all" in accepted:
+            return
+        tolerance = float(self.coverage_tolerance or 0.01)
+        previous = read_catalog(self.root).get("tables", {}).get(name, {}).get("coverage")
+        if drops := coverage_drops(previous, coverage, tolerance):
+            raise dg.Failure(description=(
+                f"{name} would cover less than its last publish (tolerance {tolerance:.1%}): " + "; ".join(drops)
+                + ". Nothing was published. If an input is cut or missing, restore it; if the drop is "
+                f"intended (a dataset disabled, a narrower scope), run again with TRADE_ACCEPT_COVERAGE_DROP={name}"),
+                metadata={"coverage": dg.MetadataValue.json(coverage),
+                          "last_published_coverage": dg.MetadataValue.json(previous)})
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         name = table_name(context.asset_key)
         contract = load_contract(name)
         meta = context.definition_metadata or {}
         extra = _plain_metadata(context)
+        coverage = table_coverage(obj, contract)
+        self._check_coverage(name, coverage)
         materialized_at = utc_now()
         published = write_table(
             obj,
@@ -61,10 +82,11 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
         update_catalog(
             self.root,
             catalog_entry(published, contract, Path(self.root), materialized_at,
-                          str(extra.get("source", ""))),
+                          str(extra.get("source", "")), coverage),
         )
         context.add_output_metadata(
-            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files)}
+            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
+             "coverage": dg.MetadataValue.json(coverage)}
         )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | None:

@@ -67,6 +67,19 @@ def _codes(value: str) -> None:
         raise ValueError(f"{bad} are not ISO 3166-1 alpha-3 codes")
 
 
+def _fraction(value: str) -> None:
+    if not 0 <= float(value) <= 1:
+        raise ValueError("must be a fraction between 0 and 1")
+
+
+def _tables(value: str) -> None:
+    from pipeline.contracts import all_contracts
+
+    known = {c.name for c in all_contracts()} | {"all"}
+    if unknown := [t.strip() for t in value.split(",") if t.strip() and t.strip() not in known]:
+        raise ValueError(f"{unknown} are no published tables; use table names (e.g. bilateral_goods_trade) or all")
+
+
 def setting_problems(env: Mapping[str, str]) -> list[str]:
     """Every problem with the settings ``env`` (defaults already applied), one line each."""
     problems: list[str] = []
@@ -85,6 +98,9 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
         _check(problems, "OECD_YEARS", env["OECD_YEARS"], parse_years, "or leave it empty for all published years")
     _check(problems, "COMTRADE_REPORTERS", env.get("COMTRADE_REPORTERS", ""), _codes, "")
     _check(problems, "OECD_INCREMENTAL", env.get("OECD_INCREMENTAL", "true"), _true_false, "")
+    _check(problems, "TRADE_COVERAGE_TOLERANCE", env.get("TRADE_COVERAGE_TOLERANCE", "0.01"), _fraction,
+           "e.g. 0.01 for 1%")
+    _check(problems, "TRADE_ACCEPT_COVERAGE_DROP", env.get("TRADE_ACCEPT_COVERAGE_DROP", ""), _tables, "")
     for name in DIRECTORY_SETTINGS:
         if env.get(name) and (problem := usable_directory(env[name], name)):
             problems.append(problem)
@@ -101,9 +117,14 @@ def _file_problems(env: Mapping[str, str]) -> list[str]:
     problems = []
     if env.get("TRADE_BULK_DIR") and env.get("TRADE_MANIFEST"):
         try:
-            load_manifest(env["TRADE_MANIFEST"])
+            ids = [e["id"] for e in load_manifest(env["TRADE_MANIFEST"])]
         except SourceError as exc:
             problems.append(f"TRADE_MANIFEST: {exc}")
+        else:
+            disabled = [d.strip() for d in env.get("TRADE_DISABLED_DATASETS", "").split(",") if d.strip()]
+            if unknown := [d for d in disabled if d not in ids]:
+                problems.append(f"TRADE_DISABLED_DATASETS: {unknown} are not datasets of {env['TRADE_MANIFEST']} "
+                                f"(its datasets: {', '.join(ids)})")
     if env.get("TRADE_COUNTRY_GROUPS_FILE"):
         try:
             load_country_groups(env["TRADE_COUNTRY_GROUPS_FILE"])

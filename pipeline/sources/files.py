@@ -7,6 +7,7 @@ so a file that changed between discovery and reading is reported rather than mix
 """
 from __future__ import annotations
 
+import csv
 import zlib
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,26 @@ class FilesSource:
 
     name = "files"
 
-    def __init__(self, root: Path | str, manifest: Path | str = DEFAULT_MANIFEST):
+    def __init__(self, root: Path | str, manifest: Path | str = DEFAULT_MANIFEST, disabled: tuple[str, ...] = ()):
         self.root = Path(root)
         if not self.root.is_dir():
             raise SourceError(
                 f"TRADE_BULK_DIR={self.root} is not a directory: point it at your bulk "
                 "downloads, e.g. TRADE_BULK_DIR=../shared/datasets"
             )
-        self.entries = load_manifest(manifest)
+        self.manifest = Path(manifest)
+        every = load_manifest(manifest)
+        unknown = sorted(set(disabled) - {e["id"] for e in every})
+        if unknown:
+            raise SourceError(f"TRADE_DISABLED_DATASETS names {unknown}, which {self.manifest} does not declare; "
+                              f"its datasets: {[e['id'] for e in every]}")
+        self.disabled = tuple(disabled)
+        self.entries = [e for e in every if e["id"] not in self.disabled]
+
+    def absent(self, table: str) -> list[dict[str, Any]]:
+        """The manifest's datasets for ``table`` (not disabled) that have no file under root."""
+        return [e for e in self.entries if e["table"] == table
+                and not any(p.is_file() for p in self.root.glob(e["pattern"]))]
 
     def discover(self, table: str) -> list[RawInput]:
         found = []
@@ -115,6 +128,7 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             f"{path} (dataset {spec['id']}) is not {encoding} text (byte {exc.object[exc.start:exc.start + 1]!r} "
             f"at offset {exc.start} of the header): save it as {encoding}, or set `encoding:` (e.g. latin-1) "
             "in its manifest entry") from None
+    _refuse_cut_record(path, spec, len(header))
     missing = [c for c in spec.get("required_columns", []) if c not in header]
     if missing:
         raise SourceError(
@@ -133,6 +147,30 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             f"{path} (dataset {spec['id']}) is not {encoding} text ({exc.reason} at byte offset {exc.start} "
             f"of the data): save it as {encoding}, or set `encoding:` (e.g. latin-1) in its manifest entry"
         ) from None
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
+
+
+def _refuse_cut_record(path: Path, spec: dict[str, Any], fields: int) -> None:
+    """Refuse a plain CSV that ends mid-record: no final newline, or a last line with fewer
+    fields than the header. (A cut compressed file fails its checksum when it is read.)"""
+    if path.suffix.lower() in _COMPRESSED or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - (1 << 16)))
+        tail = handle.read()
+    fix = ("Re-download the file (or copy it again): a cut file would publish a part of the data as if "
+           "it were all of it")
+    if not tail.endswith(b"\n"):
+        raise SourceError(f"{path} (dataset {spec['id']}) does not end with a newline: its last record "
+                          f"({tail[-60:].decode(errors='replace')!r}) may be cut. {fix}; if the file is "
+                          "complete, add the final newline")
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode(spec.get("encoding", "utf-8"), errors="replace")
+    found = len(next(csv.reader([last], delimiter=spec.get("delimiter", ",")), []))
+    if found < fields:
+        raise SourceError(f"{path} (dataset {spec['id']}) ends mid-record: its last line has {found} of the "
+                          f"header's {fields} fields ({last[:80]!r}). {fix}")
 
 
 def _delimiter_hint(header: pd.Index, sep: str) -> str:

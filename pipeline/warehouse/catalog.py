@@ -21,7 +21,9 @@ def read_catalog(root: Path | str) -> dict[str, Any]:
 
 
 def catalog_entry(published: PublishedTable, contract: Contract, root: Path, materialized_at: str,
-                  source: str) -> dict[str, Any]:
+                  source: str, coverage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The catalog's record of one published table; ``coverage`` as measured by
+    :func:`pipeline.warehouse.coverage.table_coverage` (the next publish is compared with it)."""
     return {
         "name": published.name,
         "path": str(published.path.relative_to(root)),
@@ -39,6 +41,7 @@ def catalog_entry(published: PublishedTable, contract: Contract, root: Path, mat
         ],
         "source": source,
         "last_materialization": materialized_at,
+        **({"coverage": coverage} if coverage is not None else {}),
     }
 
 

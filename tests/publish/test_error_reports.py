@@ -20,8 +20,8 @@ from pipeline.sources.base import SourceError
 from pipeline.sources.files import FilesSource
 from tests.conftest import REPO_ROOT
 from tests.env import digests
-from tests.publish.probes import (BILATERAL, PENPPML, PENPPML_FILE, WDI, WDI_FILE, bulk_dir, csv_lines,
-                                  materialize, publish_good, settings, step_failure)
+from tests.publish.probes import (BILATERAL, ONLY_PENPPML, PENPPML, PENPPML_AND_BACI92, PENPPML_FILE, WDI, WDI_FILE,
+                                  bulk_dir, csv_lines, materialize, publish_good, settings, step_failure)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,8 @@ def penppml_lines(shared_datasets) -> list[str]:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, shared_datasets):
     """A warehouse with bilateral_goods_trade published from the real penppml panel."""
-    return publish_good(tmp_path_factory.mktemp("good"), shared_datasets, [PENPPML], BILATERAL)[0]
+    return publish_good(tmp_path_factory.mktemp("good"), shared_datasets, [PENPPML], BILATERAL,
+                        TRADE_DISABLED_DATASETS=ONLY_PENPPML)[0]
 
 
 def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(
@@ -51,7 +52,7 @@ def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(
     shutil.copytree(published, warehouse)
     before = digests(warehouse)
 
-    result = materialize(BILATERAL, settings(bulk, warehouse))
+    result = materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML))
     assert not result.success
     [check] = result.get_asset_check_evaluations()
     assert not check.passed
@@ -68,8 +69,8 @@ def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(
 
 
 def test_a_failure_names_the_file_of_the_bad_row_not_every_input(tmp_path, shared_datasets, penppml_lines):
-    """Five files feed bilateral_goods_trade; a negative value in the BACI HS92 file is reported
-    in that file alone (the message used to list all five)."""
+    """Several files feed bilateral_goods_trade; a negative value in the BACI HS92 file is reported
+    in that file alone (the message used to list all five inputs)."""
     baci = "baci_hs6_bilateral_zaf_afg/baci_hs92_2021_v202301_exports_zaf_afg.csv.gz"
     lines = csv_lines(shared_datasets, baci)
     value_at = lines[0].rstrip("\n").split(",").index("value_kusd")
@@ -78,7 +79,7 @@ def test_a_failure_names_the_file_of_the_bad_row_not_every_input(tmp_path, share
     lines[7] = ",".join(cells) + "\n"
     bulk = bulk_dir(tmp_path, shared_datasets, link=[PENPPML],
                     files={baci: gzip.compress("".join(lines).encode())})
-    result = materialize(BILATERAL, settings(bulk, tmp_path / "warehouse"))
+    result = materialize(BILATERAL, settings(bulk, tmp_path / "warehouse", TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92))
     message = step_failure(result)
     assert "value_usd" in message and "baci_hs92_2021_v202301_exports_zaf_afg.csv.gz row 7" in message
     assert "penppml_trade.csv" not in message
