@@ -22,8 +22,9 @@ from assets.contract_gate import gate, output_metadata, published_asset
 from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from assets.resources import BulkFilesResource, SourceModeResource
 from pipeline.contracts import load_contract
+from pipeline.contracts.origin import tag_origin
 from pipeline.sources.base import Provenance, RawInput, SourceError
-from pipeline.sources.files import read_file_input
+from pipeline.sources.files import missing_tokens, read_file_input
 from pipeline.sources.live import OECD_KEYS, fetch_frame, merge_update, replay_client
 from pipeline.transform import canonical
 from pipeline.warehouse import read_table
@@ -73,6 +74,8 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
                                  "set: set it to a directory of bulk files (e.g. ../shared/datasets) "
                                  "for this table; `make run` leaves it out until then")
         source = bulk_files.source()
+        if absent := source.absent(table):
+            raise dg.Failure(description=absent_message(table, absent, source))
         items = source.discover(table)
         if not items:
             patterns = [e["pattern"] for e in source.entries if e["table"] == table]
@@ -92,10 +95,21 @@ def _raw_asset(table: str) -> dg.AssetsDefinition:
                 "preview": dg.MetadataValue.md(listing.to_markdown(index=False)),
                 "bytes": int(listing["size_bytes"].sum()),
                 "files_skipped_under_bulk_dir": len(source.skipped()),
+                "datasets_disabled": ", ".join(source.disabled) or "none",
             },
         )
 
     return raw
+
+
+def absent_message(table: str, absent: list[dict], source) -> str:
+    """Which declared datasets have no file, and the two ways on."""
+    ids = ",".join(e["id"] for e in absent)
+    listed = "; ".join(f"{e['id']} (pattern {e['pattern']})" for e in absent)
+    return (f"{table}: the manifest {source.manifest} declares {len(absent)} dataset(s) with no file under "
+            f"TRADE_BULK_DIR={source.root}: {listed}. Restore the file(s), or run without them with "
+            f"TRADE_DISABLED_DATASETS={','.join(filter(None, (*source.disabled, ids)))} (their rows then leave the "
+            f"published table: allow that with TRADE_ACCEPT_COVERAGE_DROP={table}). Nothing was published.")
 
 
 def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame],
@@ -108,21 +122,38 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
                 if table in API_ONLY_TABLES else "neither bulk files nor an API answer")
         raise dg.Failure(description=f"no input for {table}: {hint}")
     try:
-        frame = finalize([_read(i, sources) for i in items])
+        frames = [_read(i, sources) for i in items]
     except SourceError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    missing = missing_values(items, frames)
+    # Each row tagged with its file and row: a contract failure names where the bad row is.
+    frame = finalize([tag_origin(f, i.provenance.location) for i, f in zip(items, frames, strict=True)])
     source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-    files = ", ".join(i.provenance.location for i in items)
     updates = [i.spec["updated_after"] for i in items if i.spec.get("updated_after")]
     if updates:
         published = read_table(sources.warehouse_dir, table, load_contract(table).arrow_schema())
         revised = len(frame)
         frame = merge_update(published, frame, OECD_KEYS[table])
         source += f" (incremental: {revised:,} observations revised after {updates[0]} laid over the published table)"
-    frame = yield from gate(key, frame, table, f"{source} ({files})")
+    notes = {"missing_values": dg.MetadataValue.json(missing)} if missing else {}
+    frame = yield from gate(key, frame, table, source, notes)
     provenance = [i.provenance.as_dict() for i in items]
     retrieved = max(p["retrieved_at"] for p in provenance)
-    yield dg.Output(frame, metadata=output_metadata(frame, source, provenance, retrieved))
+    yield dg.Output(frame, metadata={**output_metadata(frame, source, provenance, retrieved), **notes})
+
+
+def missing_values(items: list[RawInput], frames: list[pd.DataFrame]) -> dict[str, dict]:
+    """Per input with any: how many cells of each canonical column held no value, and the
+    tokens that meant so (a file's manifest ``missing_values``; an API's null). Reported with the
+    check and the materialization, never dropped silently (macro_indicators keeps no row
+    without a value: these counts are the rows left out)."""
+    out = {}
+    for item, frame in zip(items, frames, strict=True):
+        counts = {c: int(n) for c, n in frame.isna().sum().items() if n}
+        if counts:
+            tokens = ["null"] if item.spec.get("kind") == "api" else missing_tokens(item.spec)
+            out[item.provenance.location] = {"tokens": tokens, "cells": counts}
+    return out
 
 
 def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame]) -> dg.AssetsDefinition:

@@ -53,9 +53,10 @@ def table_metadata(table: str) -> dict[str, Any]:
 
 
 def gate(
-    asset_key: str, frame: pd.DataFrame, table: str, source: str
+    asset_key: str, frame: pd.DataFrame, table: str, source: str, notes: dict[str, Any] | None = None
 ) -> Generator[dg.AssetCheckResult, None, pd.DataFrame]:
-    """Yield the contract check result; raise ``dg.Failure`` if it failed, else return the frame."""
+    """Yield the contract check result (with ``notes`` in its metadata, e.g. the missing values
+    of the inputs); raise ``dg.Failure`` if it failed, else return the frame."""
     contract = load_contract(table)
     if frame.empty:
         # Nothing to compute from this input (e.g. a live refresh without product detail): an
@@ -67,6 +68,7 @@ def gate(
             "expectation": f.expectation,
             "column": f.column,
             "failing_rows": f.failing_rows,
+            "files": f.files,
             "sample": f.sample[:5],
             "first_rows": f.rows[:3],
             "fix": f.fix,
@@ -78,6 +80,7 @@ def gate(
         "rules_evaluated": len(report.evaluated),
         "rules_failed": len(report.findings),
         "source": source,
+        **(notes or {}),
     }
     if findings:
         metadata["failures"] = dg.MetadataValue.json(findings)

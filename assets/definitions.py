@@ -42,7 +42,8 @@ def resources() -> dict[str, object]:
     warehouse = dg.EnvVar("TRADE_WAREHOUSE_DIR")
     return {
         "bulk_files": BulkFilesResource(
-            bulk_dir=dg.EnvVar("TRADE_BULK_DIR"), manifest=dg.EnvVar("TRADE_MANIFEST")
+            bulk_dir=dg.EnvVar("TRADE_BULK_DIR"), manifest=dg.EnvVar("TRADE_MANIFEST"),
+            disabled_datasets=dg.EnvVar("TRADE_DISABLED_DATASETS"),
         ),
         "sources": SourceModeResource(
             mode=dg.EnvVar("TRADE_SOURCES"), bulk_dir=dg.EnvVar("TRADE_BULK_DIR"),
@@ -64,7 +65,10 @@ def resources() -> dict[str, object]:
         "country_groups": CountryGroupsResource(
             extra_groups_file=dg.EnvVar("TRADE_COUNTRY_GROUPS_FILE")
         ),
-        "warehouse_io_manager": ParquetWarehouseIOManager(root=warehouse),
+        "warehouse_io_manager": ParquetWarehouseIOManager(
+            root=warehouse, coverage_tolerance=dg.EnvVar("TRADE_COVERAGE_TOLERANCE"),
+            accept_coverage_drop=dg.EnvVar("TRADE_ACCEPT_COVERAGE_DROP"),
+        ),
         "raw_io_manager": RawProvenanceIOManager(root=warehouse),
     }
 

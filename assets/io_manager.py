@@ -1,4 +1,11 @@
-"""IO managers: published tables go to the Parquet warehouse, raw provenance to JSON beside it."""
+"""IO managers: published tables go to the Parquet warehouse, raw provenance to JSON beside it.
+
+Both take the warehouse for their run when the run starts (one writer at a time: a second run
+is refused naming the first; a run killed earlier is marked failed in the Dagster instance and
+what it left is cleared) and give it back when the run ends. The warehouse IO manager stages
+every table of the run and, when no step of the run failed, publishes them together in one
+atomic switch (:mod:`pipeline.warehouse.publish`); a failed run publishes nothing.
+"""
 from __future__ import annotations
 
 import json
@@ -8,14 +15,17 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from dagster._core.events import DagsterEventType
 
 from pipeline import code_version
 from pipeline.contracts import contract_for_asset, load_contract
 from pipeline.sources.base import utc_now
-from pipeline.warehouse import read_table, update_catalog, write_table
+from pipeline.warehouse import Warehouse, lock, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
+from pipeline.warehouse.coverage import coverage_drops, table_coverage
 
 LAYER_PREFIXES = ("core__", "out__")
+UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
 
 
 def table_name(asset_key: dg.AssetKey) -> str:
@@ -28,54 +38,126 @@ def table_name(asset_key: dg.AssetKey) -> str:
     return contract_for_asset(name).name
 
 
+def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
+    """Lock ``root`` for this run; mark a run killed while holding it failed; clear its leftovers."""
+    if not context.run_id:
+        return
+    home = getattr(context.instance, "root_directory", None)
+    try:
+        killed = lock.acquire(root, context.run_id, dagster_home=str(home) if home else None)
+    except lock.WarehouseBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    if killed:
+        context.log.warning(mark_killed_run_failed(context.instance, killed, context.run_id))
+    for note in Warehouse(root).recover():
+        context.log.warning(f"warehouse {root}: {note}")
+
+
+def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any], by: str) -> str:
+    """Report run ``killed["run_id"]`` failed when this instance still has it unfinished."""
+    run = instance.get_run_by_id(killed.get("run_id", ""))
+    said = (f"run {killed.get('run_id')} (pid {killed.get('pid')} on {killed.get('host')}, started "
+            f"{killed.get('started_at')}) stopped while it held the warehouse, without finishing")
+    if run is None:
+        return f"{said}; it is not in this Dagster instance ({killed.get('dagster_home') or 'unknown'})"
+    if run.status in UNFINISHED:
+        instance.report_run_failed(run, message=f"{said}: marked failed by run {by}, which found it "
+                                   "killed; nothing it staged was published")
+        return f"{said}: marked failed; nothing it staged was published"
+    return f"{said}; its status is already {run.status.value}"
+
+
 class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
     """Writes each core/out asset as Hive-partitioned Parquet under ``root``.
 
     The table's contract gives the Arrow schema and partition column; the asset's output
     metadata ``source`` and ``provenance`` are stamped into the files and ``catalog.json``.
+    Before staging, the table's coverage is compared with its last publish (``coverage_*``).
     """
 
     root: str
+    coverage_tolerance: str = "0.01"
+    accept_coverage_drop: str = ""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        take_warehouse(context, self.root)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Publish the run's staged tables together if no step failed, else discard them."""
+        if not context.run_id or lock.held_by(self.root) != context.run_id:
+            return
+        warehouse = Warehouse(self.root)
+        try:
+            failures = context.instance.all_logs(context.run_id, of_type=DagsterEventType.STEP_FAILURE)
+            if failures:
+                warehouse.discard(context.run_id)
+                context.log.info(f"{len(failures)} step(s) failed: nothing of this run was published; "
+                                 f"the warehouse {self.root} is as the last good run left it")
+            elif snapshot := warehouse.commit(context.run_id):
+                tables = warehouse.catalog().get("tables", {})
+                context.log.info(f"published snapshot {snapshot} of {self.root}: {len(tables)} tables")
+        finally:
+            lock.release(self.root, context.run_id)
+
+    def _check_coverage(self, name: str, coverage: dict[str, Any]) -> None:
+        """Stop before publishing a table that covers less than its last publish (beyond the
+        tolerance), unless TRADE_ACCEPT_COVERAGE_DROP names it."""
+        accepted = {t.strip() for t in (self.accept_coverage_drop or "").split(",") if t.strip()}
+        if name in accepted or "all" in accepted:
+            return
+        tolerance = float(self.coverage_tolerance or 0.01)
+        previous = Warehouse(self.root).catalog().get("tables", {}).get(name, {}).get("coverage")
+        if drops := coverage_drops(previous, coverage, tolerance):
+            raise dg.Failure(description=(
+                f"{name} would cover less than its last publish (tolerance {tolerance:.1%}): " + "; ".join(drops)
+                + ". Nothing was published. If an input is cut or missing, restore it; if the drop is "
+                f"intended (a dataset disabled, a narrower scope), run again with TRADE_ACCEPT_COVERAGE_DROP={name}"),
+                metadata={"coverage": dg.MetadataValue.json(coverage),
+                          "last_published_coverage": dg.MetadataValue.json(previous)})
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         name = table_name(context.asset_key)
         contract = load_contract(name)
         meta = context.definition_metadata or {}
         extra = _plain_metadata(context)
+        coverage = table_coverage(obj, contract)
+        self._check_coverage(name, coverage)
         materialized_at = utc_now()
-        published = write_table(
-            obj,
-            self.root,
-            name,
-            contract.arrow_schema(),
-            contract.partition_column,
-            {
-                "contract_id": contract.id,
-                "contract_version": contract.version,
-                "source": extra.get("source", meta.get("source", "")),
-                "provenance": extra.get("provenance", []),
-                "retrieved_at": extra.get("retrieved_at", materialized_at),
-                "materialized_at": materialized_at,
-                "code_version": code_version(),
-            },
-        )
-        update_catalog(
-            self.root,
-            catalog_entry(published, contract, Path(self.root), materialized_at,
-                          str(extra.get("source", ""))),
-        )
+        args = (obj, name, contract.arrow_schema(), contract.partition_column, {
+            "contract_id": contract.id,
+            "contract_version": contract.version,
+            "source": extra.get("source", meta.get("source", "")),
+            "provenance": extra.get("provenance", []),
+            "retrieved_at": extra.get("retrieved_at", materialized_at),
+            "materialized_at": materialized_at,
+            "code_version": code_version(),
+        })
+        warehouse = Warehouse(self.root)
+        staged = lock.held_by(self.root) == context.run_id
+        published = (warehouse.stage_table(context.run_id, *args) if staged
+                     else write_table(args[0], self.root, *args[1:]))  # outside a run: on its own
+        entry = catalog_entry(published, contract, Path(self.root), materialized_at,
+                              str(extra.get("source", "")), coverage)
+        if staged:
+            warehouse.stage_entry(context.run_id, entry)
+        else:
+            update_catalog(self.root, entry)
         context.add_output_metadata(
-            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files)}
+            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
+             "coverage": dg.MetadataValue.json(coverage),
+             "published": "with the run's other tables when the whole run has passed" if staged else "now"}
         )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | None:
-        """The published table; for an input marked ``optional`` (``OPTIONAL_INPUT``), None when
-        the table was never published (a branch the settings cannot feed was left out of the run)."""
+        """The table as this run staged it, else as published; for an input marked ``optional``
+        (``OPTIONAL_INPUT``), None when it is neither (a branch the settings cannot feed was left
+        out of the run)."""
         name = table_name(context.asset_key)
-        if (context.definition_metadata or {}).get("optional") and not (Path(self.root) / name).exists():
+        where = Warehouse(self.root).location(name, lock.held_by(self.root))  # this run's, in this process
+        if (context.definition_metadata or {}).get("optional") and not (where / name).exists():
             context.log.info(f"optional input {name} is not published under {self.root}: going without it")
             return None
-        return read_table(self.root, name, load_contract(name).arrow_schema())
+        return read_table(where, name, load_contract(name).arrow_schema())
 
 
 OPTIONAL_INPUT = {"optional": True}  # AssetIn metadata: load None when the table is not published
@@ -99,6 +181,13 @@ class RawProvenanceIOManager(dg.ConfigurableIOManager):
     """
 
     root: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        take_warehouse(context, self.root)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if context.run_id:
+            lock.release(self.root, context.run_id)
 
     def _path(self, key: dg.AssetKey) -> Path:
         return Path(self.root) / "_raw" / f"{key.path[-1]}.json"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.sources.base import SourceError
 from pipeline.sources.files import DEFAULT_MANIFEST, FilesSource
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 
@@ -14,6 +15,7 @@ class BulkFilesResource(dg.ConfigurableResource):
 
     bulk_dir: str | None = None
     manifest: str | None = None
+    disabled_datasets: str = ""
 
     def source(self) -> FilesSource:
         if not self.bulk_dir:
@@ -21,7 +23,11 @@ class BulkFilesResource(dg.ConfigurableResource):
                 description="TRADE_BULK_DIR is not set: point it at your bulk downloads, "
                 "e.g. `TRADE_BULK_DIR=../shared/datasets make run`"
             )
-        return FilesSource(self.bulk_dir, self.manifest or DEFAULT_MANIFEST)
+        try:
+            return FilesSource(self.bulk_dir, self.manifest or DEFAULT_MANIFEST,
+                               tuple(c.strip() for c in (self.disabled_datasets or "").split(",") if c.strip()))
+        except SourceError as exc:
+            raise dg.Failure(description=str(exc)) from None
 
 
 class CountryGroupsResource(dg.ConfigurableResource):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from assets.preflight import report, setting_problems
 from assets.settings import apply_defaults, prepare_dagster_home
 
 
@@ -27,8 +28,27 @@ def unreachable_hosts(urls: list[str], timeout: float = 3.0) -> list[str]:
     return problems
 
 
+def failure_lines(events) -> list[str]:
+    """What failed in a run, one line each: every failed step, and a run that could not start its
+    resources (the warehouse held by another run, say), with the innermost cause's message."""
+    lines = []
+    for event in events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            lines.append(f"step {event.step_key} failed: {error.message if error else ''}")
+        elif event.event_type_value == "RESOURCE_INIT_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:
+                error = error.cause
+            lines.append(f"the run could not start: {error.message.strip() if error else event.message}")
+    return lines
+
+
 def main() -> int:
     apply_defaults()
+    if problems := setting_problems(os.environ):
+        print(report(problems), file=sys.stderr)
+        return 2
     mode = os.environ["TRADE_SOURCES"].strip().lower()
     if mode == "live" or (mode == "auto" and not os.environ.get("TRADE_BULK_DIR")):
         problems = unreachable_hosts([os.environ[name] for name in LIVE_URLS])
@@ -56,13 +76,19 @@ def main() -> int:
         result = build_defs(os.environ).resolve_job_def("refresh").execute_in_process(
             instance=instance, raise_on_error=False)
     warehouse = os.environ["TRADE_WAREHOUSE_DIR"]
+    from pipeline.warehouse import Warehouse
+
+    if result.success and Warehouse(warehouse).stage_dir(result.run_id).exists():
+        # Every step passed but the switch did not happen (Dagster does not fail a run whose
+        # resource teardown raises): say so, never "succeeded".
+        print(f"every step passed but publishing the run's tables failed (see the run's log): "
+              f"{warehouse} is as the last good run left it; run `make run` again", file=sys.stderr)
+        return 1
     if result.success:
         print(f"refresh succeeded: warehouse at {warehouse} (see {warehouse}/catalog.json)")
         return 0
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            print(f"step {event.step_key} failed: {error.message if error else ''}", file=sys.stderr)
+    for line in failure_lines(result.all_events):
+        print(line, file=sys.stderr)
     print(f"refresh failed; tables published by the last good run are untouched in {warehouse}",
           file=sys.stderr)
     return 1

@@ -39,6 +39,15 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("OECD_INCREMENTAL", "true", "Once a BaTIS, TiVA or STRI table is published from the API, ask the OECD "
      "only for observations revised since (updatedAfter) and lay them over it; false = full refresh."),
     ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published."),
+    ("TRADE_DISABLED_DATASETS", "", "Manifest dataset ids to run without (comma-separated, e.g. atlas_sections). "
+     "Every other dataset the manifest declares for a table must have its file under TRADE_BULK_DIR, "
+     "or the run stops naming it."),
+    ("TRADE_COVERAGE_TOLERANCE", "0.01", "Largest drop (0..1) of a published table's rows, countries, years or "
+     "value total, per source, against the last publish, that a run may publish; a larger drop stops "
+     "the run with the numbers."),
+    ("TRADE_ACCEPT_COVERAGE_DROP", "", "Tables (comma-separated, or `all`) this run may publish with a larger "
+     "coverage drop than TRADE_COVERAGE_TOLERANCE: for a deliberate change of scope (a dataset "
+     "disabled, fewer Comtrade reporters or years)."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
     ("TRADE_COUNTRY_GROUPS_FILE", "", "Optional YAML of extra country groups (same format as pipeline/reference/country_groups.yaml)."),

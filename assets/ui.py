@@ -6,11 +6,14 @@ import os
 import sys
 from pathlib import Path
 
+from assets.preflight import report, setting_problems
 from assets.settings import REPO_ROOT, apply_defaults, prepare_dagster_home
 
 
 def main(port: str = "3000") -> None:
     apply_defaults()
+    if problems := setting_problems(os.environ):
+        sys.exit(report(problems))
     prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     os.chdir(REPO_ROOT)
     os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml",

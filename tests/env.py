@@ -9,9 +9,13 @@ from pathlib import Path
 
 
 def digests(root: Path) -> dict[str, str]:
-    """sha256 of every Parquet file under ``root``: equal before and after = nothing published."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.parquet"))}
+    """sha256 of every Parquet file a reader of ``root`` sees (through the published symlinks;
+    hidden staging and snapshots left out): equal before and after = nothing published."""
+    visible = sorted(p for p in Path(root).iterdir() if not p.name.startswith(".")) if Path(root).is_dir() else []
+    files = [f for p in visible for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()
+             and f.suffix == ".parquet" and not any(
+                 part.startswith(".") for part in f.relative_to(root).parts)]
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.contracts.odcs import Column, Contract
+from pipeline.contracts.origin import json_safe, sample_rows
 from pipeline.contracts.report import Finding
 
 _INTEGER = {"int16", "int32", "int64"}
@@ -46,12 +47,14 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     raise ValueError(f"unsupported physical type {kind}")
 
 
-def conform(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list[Finding]]:
+def conform(frame: pd.DataFrame, contract: Contract,
+            origin: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Finding]]:
     """Select and order the contract's columns and convert each to its type.
 
     Optional columns the frame lacks are added empty; a missing required column is a finding.
     Returns the conformed frame (columns in contract order) and the findings: missing
-    columns, unexpected columns and values of the wrong type, each with counts and samples.
+    columns, unexpected columns and values of the wrong type, each with counts, samples and
+    the first failing rows (key columns, and the file and row of ``origin`` when given).
     """
     findings: list[Finding] = []
     # An optional column a source lacks is empty, not an error (e.g. distance in the WIOD panel).
@@ -92,8 +95,12 @@ def conform(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, list
                     column=column.name,
                     failing_rows=int(bad.sum()),
                     total_rows=len(frame),
-                    sample=frame.loc[bad, column.name].head(5).tolist(),
-                    fix=f"make every {column.name} a {column.logical_type} in the source",
+                    sample=json_safe(frame.loc[bad, column.name].head(5).tolist()),
+                    fix=f"make every {column.name} a {column.logical_type} in the source; if a token such as "
+                    f"{json_safe(frame.loc[bad, column.name].iloc[0])!r} means no value, list it under "
+                    "`missing_values` in the dataset's manifest entry",
+                    rows=sample_rows(frame, list(frame.index[bad][:5]), contract.primary_key
+                                     or contract.column_names[:4], origin),
                 )
             )
         out[column.name] = converted

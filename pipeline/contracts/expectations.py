@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.contracts.odcs import Contract
+from pipeline.contracts.origin import json_safe, sample_rows
 from pipeline.contracts.report import Finding
 from pipeline.reference.codes import country_codes
 from pipeline.reference.stri import stri_reference
@@ -155,8 +156,10 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule]) -> list[Finding]:
-    """Validate ``frame`` with GX 1.x (ephemeral context) and return the failed rules."""
+def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
+                     origin: pd.DataFrame | None = None) -> list[Finding]:
+    """Validate ``frame`` with GX 1.x (ephemeral context) and return the failed rules, each with
+    its first failing rows (key columns, and the file and row of ``origin`` when given)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -195,19 +198,9 @@ def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule])
                 column=rule.column,
                 failing_rows=int(failing),
                 total_rows=len(frame),
-                sample=[_plain(v) for v in sample],
+                sample=json_safe(list(sample)),
                 fix=rule.fix,
-                rows=_plain(frame.loc[index, key].to_dict("records")) if index else [],
+                rows=sample_rows(frame, list(index), key, origin),
             )
         )
     return findings
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value

@@ -6,6 +6,7 @@ import pandas as pd
 from pipeline.contracts.conform import conform
 from pipeline.contracts.expectations import compile_rules, run_expectations
 from pipeline.contracts.odcs import Contract
+from pipeline.contracts.origin import ORIGIN_FILE, split_origin
 from pipeline.contracts.report import ContractReport, ContractViolation
 
 
@@ -16,8 +17,11 @@ def check_frame(
 
     Returns the conformed frame and the report; the caller decides what a failure does.
     When columns are missing the GX rules are not run (they would all fail for that reason).
+    Origin columns (:mod:`pipeline.contracts.origin`) are split off first: they say which file
+    and row each failing row came from and are never part of the conformed frame.
     """
-    conformed, findings = conform(frame, contract)
+    frame, origin = split_origin(frame)
+    conformed, findings = conform(frame, contract, origin)
     rules = compile_rules(contract)
     report = ContractReport(
         table=contract.name,
@@ -26,9 +30,11 @@ def check_frame(
         rows=len(frame),
         evaluated=["types"] + [f"{r.expectation}({r.column or 'table'})" for r in rules],
         findings=list(findings),
+        inputs=[] if origin is None or ORIGIN_FILE not in origin
+        else [str(f) for f in origin[ORIGIN_FILE].astype("category").cat.categories],
     )
     if not any(f.expectation == "column_exists" for f in findings):
-        report.findings += run_expectations(conformed, contract, rules)
+        report.findings += run_expectations(conformed, contract, rules, origin)
     return conformed, report
 
 

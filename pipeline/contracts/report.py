@@ -17,14 +17,25 @@ class Finding:
     fix: str
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def files(self) -> list[str]:
+        """The input files holding the failing rows shown (``rows``), in order of appearance."""
+        return list(dict.fromkeys(r["file"] for r in self.rows if r.get("file")))
+
     def describe(self) -> str:
         where = f"column {self.column}" if self.column else "table"
         sample = f"; sample: {self.sample[:5]}" if self.sample else ""
-        rows = f"; first rows: {self.rows[:3]}" if self.rows else ""
+        rows = f"; first rows: {[_located(r) for r in self.rows[:3]]}" if self.rows else ""
         return (
             f"{self.expectation} failed on {where}: {self.failing_rows} of {self.total_rows} "
             f"rows{sample}{rows}. Fix: {self.fix}"
         )
+
+
+def _located(row: dict[str, Any]) -> str:
+    """``{key...} in <file> row <n>``: the row's key values, then where it was read."""
+    values = {k: v for k, v in row.items() if k not in ("file", "row")}
+    return f"{values} in {row['file']} row {row['row']}" if row.get("file") else str(values)
 
 
 @dataclass
@@ -37,6 +48,7 @@ class ContractReport:
     rows: int
     evaluated: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # every input file; named only when no row says where
 
     @property
     def passed(self) -> bool:
@@ -50,6 +62,8 @@ class ContractReport:
             f"{self.source}: {len(self.findings)} rule(s) failed; nothing was published."
         ]
         lines += [f"  - {f.describe()}" for f in self.findings]
+        if self.inputs and any(not f.files for f in self.findings):
+            lines.append(f"  inputs of the table: {', '.join(self.inputs)}")
         return "\n".join(lines)
 
 

@@ -52,7 +52,7 @@ def read_composites(doc: dict[str, Any], path: Path, check_code, to_date) -> dic
         check_code(code, where)
         for part in parts:
             check_code(part, f"{where}, constituent")
-        bounds = [to_date(entry[k], f"{where}, {k}") if entry.get(k) not in (None, "") else pd.NaT
+        bounds = [to_date(entry[k], where, k) if entry.get(k) not in (None, "") else pd.NaT
                   for k in ("start", "end")]
         out[str(code)] = {"parts": [str(p) for p in parts], "start": bounds[0], "end": bounds[1]}
     return out

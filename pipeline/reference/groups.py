@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,42 @@ class GroupDefinitionError(ValueError):
     """A group file is malformed; the message names the file, the group and the entry."""
 
 
-def _date(value: Any, where: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value if isinstance(value, date) else str(value))
-    except ValueError as exc:
-        raise GroupDefinitionError(f"{where}: {value!r} is not a date (use YYYY-MM-DD)") from exc
-    if pd.isna(stamp):
-        raise GroupDefinitionError(f"{where}: {value!r} is not a date (use YYYY-MM-DD)")
-    return stamp
+class _TextDates(yaml.SafeLoader):
+    """YAML without implicit timestamps: ``2019-13-45`` stays text for :func:`_date` to refuse
+    with the file, group and member named, instead of failing inside the YAML parser."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The years the pipeline handles (the contracts' year rule), well inside pandas' datetime range.
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def _date(value: Any, where: str, key: str = "date") -> pd.Timestamp:
+    """An ISO 8601 calendar date (``YYYY-MM-DD``) between :data:`EARLIEST` and :data:`LATEST`.
+
+    Only ISO dates: ``05/06/2019`` is 5 June in most of the world and 6 May in the US, so a date
+    written any other way is refused rather than guessed."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        text = str(value).strip()
+        if not _ISO_DATE.fullmatch(text):
+            raise GroupDefinitionError(f"{where}: {key} {value!r} is not an ISO date: write YYYY-MM-DD "
+                                       "(e.g. 2019-06-05 for 5 June 2019)")
+        try:
+            value = date.fromisoformat(text)
+        except ValueError as exc:
+            raise GroupDefinitionError(f"{where}: {key} {text!r} is not a calendar date ({exc}): "
+                                       "write YYYY-MM-DD") from None
+    if not EARLIEST <= value <= LATEST:
+        raise GroupDefinitionError(
+            f"{where}: {key} {value.isoformat()} is outside {EARLIEST}..{LATEST}, the years the "
+            "pipeline handles" + (": leave `end` out for a membership that has not ended" if key == "end" else ""))
+    return pd.Timestamp(value)
 
 
 def _check_code(code: Any, where: str) -> None:
@@ -57,7 +85,7 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise GroupDefinitionError(f"{path}: country group file does not exist")
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=_TextDates)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise GroupDefinitionError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), dict):
@@ -79,8 +107,8 @@ def _direct_spells(group_id: str, spec: dict[str, Any], path: Path) -> list[dict
         iso3 = member["iso3"]
         _check_code(iso3, where)
         where = f"{where} ({iso3})"
-        start = _date(member["start"], where)
-        end = pd.NaT if member.get("end") in (None, "") else _date(member["end"], where)
+        start = _date(member["start"], where, "start")
+        end = pd.NaT if member.get("end") in (None, "") else _date(member["end"], where, "end")
         if end is not pd.NaT and end < start:
             raise GroupDefinitionError(f"{where}: end {end.date()} is before start {start.date()}")
         spells.append({"iso3": iso3, "start_date": start, "end_date": end,
@@ -162,7 +190,7 @@ def load_country_groups(extra_yaml: str | Path | None = None) -> pd.DataFrame:
                 raise GroupDefinitionError(f"{path}: group {group_id}: include_members_of cycle "
                                            f"{' -> '.join((*chain, included))}")
             low, high = (pd.NaT if spec.get(key) in (None, "")
-                         else _date(spec[key], f"{path}: group {group_id}, {key}")
+                         else _date(spec[key], f"{path}: group {group_id}", key)
                          for key in ("start", "end"))
             clipped = (_clip(s, low, high, included) for s in resolve(included, (*chain, included)))
             spells += [s for s in clipped if s is not None]

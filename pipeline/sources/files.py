@@ -7,6 +7,7 @@ so a file that changed between discovery and reading is reported rather than mix
 """
 from __future__ import annotations
 
+import csv
 import json
 import zlib
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.sources.base import RawInput, SourceError, file_provenance, require_columns, sha256_of
+from pipeline.sources.base import RawInput, SourceError, file_provenance, sha256_of
 from pipeline.sources.itpde import read_itpd_e
 from pipeline.sources.wiod import read_wiod_npz
 
@@ -42,14 +43,26 @@ class FilesSource:
 
     name = "files"
 
-    def __init__(self, root: Path | str, manifest: Path | str = DEFAULT_MANIFEST):
+    def __init__(self, root: Path | str, manifest: Path | str = DEFAULT_MANIFEST, disabled: tuple[str, ...] = ()):
         self.root = Path(root)
         if not self.root.is_dir():
             raise SourceError(
                 f"TRADE_BULK_DIR={self.root} is not a directory: point it at your bulk "
                 "downloads, e.g. TRADE_BULK_DIR=../shared/datasets"
             )
-        self.entries = load_manifest(manifest)
+        self.manifest = Path(manifest)
+        every = load_manifest(manifest)
+        unknown = sorted(set(disabled) - {e["id"] for e in every})
+        if unknown:
+            raise SourceError(f"TRADE_DISABLED_DATASETS names {unknown}, which {self.manifest} does not declare; "
+                              f"its datasets: {[e['id'] for e in every]}")
+        self.disabled = tuple(disabled)
+        self.entries = [e for e in every if e["id"] not in self.disabled]
+
+    def absent(self, table: str) -> list[dict[str, Any]]:
+        """The manifest's datasets for ``table`` (not disabled) that have no file under root."""
+        return [e for e in self.entries if e["table"] == table
+                and not any(p.is_file() for p in self.root.glob(e["pattern"]))]
 
     def discover(self, table: str) -> list[RawInput]:
         found = []
@@ -116,13 +129,84 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
     raise SourceError(f"manifest entry {spec['id']}: unknown format {spec['format']!r}")
 
 
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
+
+
+def missing_tokens(spec: dict[str, Any]) -> list[str]:
+    """The cell values that mean "no value" in a dataset's files: the manifest entry's
+    ``missing_values`` (default: an empty field only). Any other text in a number column, such as
+    ``n/a`` or ``..``, stays text and the contract gate names it, its column, file and row."""
+    return [str(t) for t in spec.get("missing_values", [""])]
+
+
 def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
-    header = pd.read_csv(path, nrows=0).columns
-    require_columns(path, spec, header)
+    """Read the mapped columns of one CSV. ``delimiter`` and ``encoding`` of the manifest entry
+    (default comma, UTF-8) say how; a file written another way is said to be so. Only the
+    entry's :func:`missing_tokens` become missing values (not pandas' long default list)."""
+    sep, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
+    try:
+        header = pd.read_csv(path, nrows=0, sep=sep, encoding=encoding).columns
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) is not {encoding} text (byte {exc.object[exc.start:exc.start + 1]!r} "
+            f"at offset {exc.start} of the header): save it as {encoding}, or set `encoding:` (e.g. latin-1) "
+            "in its manifest entry") from None
+    _refuse_cut_record(path, spec, len(header))
+    missing = [c for c in spec.get("required_columns", []) if c not in header]
+    if missing:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) lacks column(s) {missing}; header is {list(header)}. "
+            + _delimiter_hint(header, sep)
+            + "Use the original file, or map its columns in the manifest"
+        )
     wanted = {v if isinstance(v, str) else v["exp"] for v in spec.get("columns", {}).values()}
     # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
-    return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
-                       dtype=spec.get("dtypes"))
+    try:
+        return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
+                           dtype=spec.get("dtypes"), sep=sep, encoding=encoding,
+                           keep_default_na=False, na_values=missing_tokens(spec))
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{path} (dataset {spec['id']}) is not {encoding} text ({exc.reason} at byte offset {exc.start} "
+            f"of the data): save it as {encoding}, or set `encoding:` (e.g. latin-1) in its manifest entry"
+        ) from None
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
+
+
+def _refuse_cut_record(path: Path, spec: dict[str, Any], fields: int) -> None:
+    """Refuse a plain CSV that ends mid-record: no final newline, or a last line with fewer
+    fields than the header. (A cut compressed file fails its checksum when it is read.)"""
+    if path.suffix.lower() in _COMPRESSED or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - (1 << 16)))
+        tail = handle.read()
+    fix = ("Re-download the file (or copy it again): a cut file would publish a part of the data as if "
+           "it were all of it")
+    if not tail.endswith(b"\n"):
+        raise SourceError(f"{path} (dataset {spec['id']}) does not end with a newline: its last record "
+                          f"({tail[-60:].decode(errors='replace')!r}) may be cut. {fix}; if the file is "
+                          "complete, add the final newline")
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode(spec.get("encoding", "utf-8"), errors="replace")
+    found = len(next(csv.reader([last], delimiter=spec.get("delimiter", ",")), []))
+    if found < fields:
+        raise SourceError(f"{path} (dataset {spec['id']}) ends mid-record: its last line has {found} of the "
+                          f"header's {fields} fields ({last[:80]!r}). {fix}")
+
+
+def _delimiter_hint(header: pd.Index, sep: str) -> str:
+    """A sentence when the header reads as one column holding another delimiter."""
+    if len(header) != 1:
+        return ""
+    found = [d for d in _DELIMITERS if d != sep and d in str(header[0])]
+    if not found:
+        return ""
+    other = found[0]
+    return (f"The file is delimited by {_DELIMITERS[other]}s ({other!r}), not {_DELIMITERS.get(sep, sep)}s "
+            f"({sep!r}) as its manifest entry says: set `delimiter: {other!r}` in the entry, or save the "
+            "file comma-separated. ")
 
 
 def _read_json_records(path: Path, spec: dict[str, Any]) -> pd.DataFrame:

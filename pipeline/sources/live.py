@@ -73,13 +73,19 @@ def parse_years(text: str) -> list[int]:
         for part in (p.strip() for p in str(text).split(",") if p.strip()):
             if "-" in part:
                 start, end = (int(x) for x in part.split("-", 1))
+                if end < start:
+                    raise ValueError(f"years {text!r}: the range {part} runs backwards: write {end}-{start}")
                 years += list(range(start, end + 1))
             else:
                 years.append(int(part))
     except ValueError as exc:
+        if "runs backwards" in str(exc):
+            raise
         raise ValueError(f"years {text!r}: write a range like 2019-2022 or a list like 2015,2019") from exc
     if not years:
         raise ValueError(f"years {text!r}: no year given")
+    if not all(1900 <= y <= 2100 for y in years):
+        raise ValueError(f"years {text!r}: give calendar years between 1900 and 2100")
     return sorted(set(years))
 
 

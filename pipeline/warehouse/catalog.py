@@ -21,7 +21,9 @@ def read_catalog(root: Path | str) -> dict[str, Any]:
 
 
 def catalog_entry(published: PublishedTable, contract: Contract, root: Path, materialized_at: str,
-                  source: str) -> dict[str, Any]:
+                  source: str, coverage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The catalog's record of one published table; ``coverage`` as measured by
+    :func:`pipeline.warehouse.coverage.table_coverage` (the next publish is compared with it)."""
     return {
         "name": published.name,
         "path": str(published.path.relative_to(root)),
@@ -39,24 +41,27 @@ def catalog_entry(published: PublishedTable, contract: Contract, root: Path, mat
         ],
         "source": source,
         "last_materialization": materialized_at,
+        **({"coverage": coverage} if coverage is not None else {}),
     }
 
 
 def update_catalog(root: Path | str, entry: dict[str, Any]) -> Path:
-    """Insert or replace one table's entry; the file is swapped in atomically.
+    """Insert or replace one table's entry in the published catalog, swapped in atomically.
 
-    A lock file serialises concurrent writers (Dagster's multiprocess executor runs steps in
-    parallel), so no entry is lost to a read-modify-write race.
+    The catalog of a run's tables is written when the run is published
+    (:meth:`pipeline.warehouse.Warehouse.commit`); this edits the published one in place, for a
+    table published on its own (:func:`pipeline.warehouse.write_table`). A lock file serialises
+    concurrent editors, so no entry is lost to a read-modify-write race.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    target = root / CATALOG_FILE
+    target = Path(os.path.realpath(root / CATALOG_FILE))
     with open(root / f".{CATALOG_FILE}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         catalog = read_catalog(root)
         catalog.setdefault("tables", {})[entry["name"]] = entry
         catalog["tables"] = dict(sorted(catalog["tables"].items()))
-        tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
+        tmp = target.with_name(f".{CATALOG_FILE}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(catalog, indent=2) + "\n")
         os.replace(tmp, target)
-    return target
+    return root / CATALOG_FILE

@@ -1,19 +1,18 @@
-"""Write a table to the warehouse so that readers never see a partial file.
+"""Parquet files of one table: Hive partitions, the contract's schema, provenance metadata.
 
-Layout: ``<root>/<table>/year=<y>/part-0.parquet`` for tables with a partition column,
-``<root>/<table>/data.parquet`` otherwise. Every file is written to a hidden temporary name in
-its final directory (``.part-0.parquet.<pid>.tmp``: pyarrow, pandas and DuckDB globs skip it),
-flushed to disk, then renamed over the target with :func:`os.replace`, which is atomic on
-POSIX. Partitions that the new table no longer has are removed only after every new file is in
-place. The contract's Arrow schema is enforced on write; key-value metadata records the
-contract, source, provenance, retrieval time and code version.
+Layout of a table directory: ``<table>/year=<y>/part-0.parquet`` for tables with a partition
+column, ``<table>/data.parquet`` otherwise. The contract's Arrow schema is enforced on write;
+key-value metadata records the contract, source, provenance, retrieval time, code version and
+``data_sha256``, a digest of the data alone. :func:`write_files` writes a table into a fresh
+directory that nobody reads yet (a run's staging area, :mod:`pipeline.warehouse.publish`): a
+partition whose data equals the published one is hard-linked to the published file instead
+of written again, so the bytes (and the inode) of unchanged files stay the same.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,38 +43,31 @@ def data_fingerprint(table: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
-def _unchanged(target: Path, fingerprint: str) -> bool:
-    if not target.exists():
+def _same_data(previous: Path | None, fingerprint: str) -> bool:
+    if previous is None or not previous.is_file():
         return False
     try:
-        return file_metadata(target).get("data_sha256") == fingerprint
+        return file_metadata(previous).get("data_sha256") == fingerprint
     except (OSError, pa.ArrowInvalid):
         return False
 
 
-def _atomic_write(table: pa.Table, target: Path) -> None:
-    """Write ``table`` to ``target`` via a hidden temp file and a rename.
-
-    A file whose data (``data_sha256``) is unchanged is left as it is, byte for byte: a
-    refresh that brings nothing new rewrites nothing, and the published files of a good run
-    stay identical when a later run republishes the same data.
-    """
+def _write_file(table: pa.Table, target: Path, previous: Path | None) -> None:
+    """Write ``table`` to ``target`` (a path nobody reads yet), or hard-link ``previous`` there
+    when it holds the same data (``data_sha256``): a refresh that brings nothing new rewrites
+    nothing, and the published files of a good run stay byte-identical."""
     fingerprint = data_fingerprint(table)
-    if _unchanged(target, fingerprint):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if _same_data(previous, fingerprint):
+        os.link(previous, target)
         return
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), f"{METADATA_PREFIX}data_sha256".encode(): fingerprint.encode()}
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with open(target, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _to_arrow(frame: pd.DataFrame, schema: pa.Schema, metadata: dict[str, Any]) -> pa.Table:
@@ -84,35 +76,26 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema, metadata: dict[str, Any]) 
     return table.replace_schema_metadata({**(table.schema.metadata or {}), **kv})
 
 
-def write_table(
-    frame: pd.DataFrame,
-    root: Path | str,
-    name: str,
-    schema: pa.Schema,
-    partition_column: str | None,
-    metadata: dict[str, Any],
-) -> PublishedTable:
-    """Publish ``frame`` as table ``name`` under ``root`` (see the module docstring)."""
-    base = Path(root) / name
-    for leftover in base.rglob(".*.tmp"):  # from a writer killed midway; never visible to readers
-        leftover.unlink()
+def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_column: str | None,
+                metadata: dict[str, Any], previous: Path | None = None) -> list[Path]:
+    """Write ``frame`` as a table directory ``base`` (which must not exist yet); ``previous``
+    is the published directory of the same table, whose unchanged files are linked."""
+    if base.exists():
+        raise FileExistsError(f"{base} exists: a table is staged once per run")
     written: list[Path] = []
     if partition_column is None:
         target = base / "data.parquet"
-        _atomic_write(_to_arrow(frame, schema, metadata), target)
-        written.append(target)
-    else:
-        value_schema = pa.schema([f for f in schema if f.name != partition_column])
-        for value, part in frame.groupby(partition_column, sort=True):
-            target = base / f"{partition_column}={value}" / "part-0.parquet"
-            data = part.drop(columns=[partition_column])
-            _atomic_write(_to_arrow(data, value_schema, metadata), target)
-            written.append(target)
-        keep = {p.parent for p in written}
-        for stale in base.glob(f"{partition_column}=*"):
-            if stale not in keep:
-                shutil.rmtree(stale)
-    return PublishedTable(name, base, len(frame), tuple(written), partition_column)
+        _write_file(_to_arrow(frame, schema, metadata), target, previous and previous / "data.parquet")
+        return [target]
+    value_schema = pa.schema([f for f in schema if f.name != partition_column])
+    for value, part in frame.groupby(partition_column, sort=True):
+        relative = Path(f"{partition_column}={value}") / "part-0.parquet"
+        data = part.drop(columns=[partition_column])
+        _write_file(_to_arrow(data, value_schema, metadata), base / relative, previous and previous / relative)
+        written.append(base / relative)
+    if not written:
+        base.mkdir(parents=True)
+    return written
 
 
 def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> pd.DataFrame:
@@ -123,6 +106,8 @@ def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> 
     path = Path(root) / name
     if not path.exists():
         raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
+    # Resolved once: every file comes from the same snapshot even if a publish switches meanwhile.
+    path = Path(os.path.realpath(path))
     partitioning: Any = "hive"
     parts = sorted(p.name.split("=", 1)[0] for p in path.glob("*=*") if p.is_dir())
     if parts:

@@ -1,11 +1,7 @@
-"""The warehouse: Hive-partitioned Parquet readable by pandas, pyarrow and DuckDB; atomic writes."""
+"""The warehouse: Hive-partitioned Parquet readable by pandas, pyarrow and DuckDB; unchanged files kept."""
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -19,6 +15,7 @@ from pipeline.transform.canonical import finalize_bilateral_goods_trade
 from pipeline.warehouse import read_catalog, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.parquet import file_metadata
+from tests.env import digests
 
 CONTRACT = load_contract("bilateral_goods_trade")
 
@@ -35,11 +32,6 @@ def bilateral(shared_datasets) -> pd.DataFrame:
 def _publish(frame, root, metadata=None):
     return write_table(frame, root, "bilateral_goods_trade", CONTRACT.arrow_schema(), "year",
                        metadata or {"contract_id": CONTRACT.id, "source": "penppml_comtrade_dta"})
-
-
-def _digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.parquet"))}
 
 
 def test_pandas_pyarrow_and_duckdb_read_the_same_table(tmp_path, bilateral):
@@ -85,71 +77,16 @@ def test_catalog_lists_tables_with_columns_and_units(tmp_path, bilateral):
     assert units["value_usd"] == "USD" and entry["partitioning"]["column"] == "year"
 
 
-KILLER = textwrap.dedent('''
-    import os, signal, sys
-    import pandas as pd
-    import pyarrow.parquet as pq
-    from pipeline.contracts import load_contract
-    from pipeline.warehouse import write_table
-
-    frame = pd.read_pickle(sys.argv[2])
-    calls = {"n": 0}
-    real = pq.write_table
-
-    def dying_write(table, where, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:  # third partition: write half a file, then die like a killed worker
-            where.write(b"PAR1" + b"\\0" * 4096)
-            where.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(table, where, **kw)
-
-    pq.write_table = dying_write
-    contract = load_contract("bilateral_goods_trade")
-    write_table(frame, sys.argv[1], "bilateral_goods_trade", contract.arrow_schema(), "year", {})
-''')
-
-
-def test_a_write_killed_midway_leaves_no_partial_file_visible(tmp_path, bilateral):
-    root = tmp_path / "warehouse"
-    _publish(bilateral, root)
-    before = _digests(root)
-    changed = bilateral.assign(value_usd=bilateral["value_usd"] * 2)
-    changed.to_pickle(tmp_path / "frame.pkl")
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(root), str(tmp_path / "frame.pkl")],
-                          capture_output=True, text=True)
-    assert proc.returncode == -9, proc.stderr  # it really was killed mid-write
-
-    after = _digests(root)
-    assert set(after) == set(before)  # no new visible file, partial or otherwise
-    changed_files = [k for k in before if before[k] != after[k]]
-    assert len(changed_files) == 2  # the two partitions finished before the kill, complete
-    untouched = [k for k in before if before[k] == after[k]]
-    assert len(untouched) == len(before) - 2  # the killed one and those after it: old bytes
-    # Every visible file reads, with every reader; the hidden temp file is ignored.
-    assert list((root / "bilateral_goods_trade").rglob(".*.tmp"))
-    assert ds.dataset(root / "bilateral_goods_trade", partitioning="hive").count_rows() == len(bilateral)
-    assert duckdb.sql(
-        f"select count(*) from read_parquet('{root}/bilateral_goods_trade/**/*.parquet')"
-    ).fetchall()[0][0] == len(bilateral)
-
-
-def test_the_next_write_clears_a_killed_writers_temp_files(tmp_path, bilateral):
-    root = tmp_path / "warehouse"
-    _publish(bilateral, root)
-    orphan = root / "bilateral_goods_trade" / "year=2016" / ".part-0.parquet.999.tmp"
-    orphan.write_bytes(b"PAR1")
-    _publish(bilateral, root)
-    assert not orphan.exists()
-
-
 def test_republishing_the_same_data_leaves_files_byte_identical(tmp_path, bilateral):
     _publish(bilateral, tmp_path, {"retrieved_at": "2026-01-01"})
-    before = _digests(tmp_path)
+    before = digests(tmp_path)
     _publish(bilateral, tmp_path, {"retrieved_at": "2026-02-01"})
-    assert _digests(tmp_path) == before
+    assert digests(tmp_path) == before
     changed = bilateral.copy()
     changed.loc[changed["year"] == 2016, "value_usd"] += 1.0
     _publish(changed, tmp_path, {"retrieved_at": "2026-03-01"})
-    after = _digests(tmp_path)
+    after = digests(tmp_path)
     assert [k for k in before if before[k] != after[k]] == ["bilateral_goods_trade/year=2016/part-0.parquet"]
+    # The unchanged partitions are the very files published before (hard links, same inode).
+    inode = (tmp_path / "bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino
+    assert inode == (tmp_path / ".publish/current/bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino

@@ -1,0 +1,123 @@
+"""One writer at a time per warehouse: an exclusive lock that names its holder.
+
+``<root>/.publish/lock`` is locked with ``flock`` for as long as a run writes to the warehouse,
+and holds a JSON record of that run (run id, process id, host, start time, Dagster instance,
+state). A second writer is refused at once with that record in the message. The kernel releases
+the lock when its process dies, however it dies; the record then still says ``running``, which
+is how the next writer knows that the previous run was killed (:func:`acquire` returns it, so the
+caller can mark that run failed and clear what it left behind).
+
+Within one process the lock is re-entrant (the warehouse and raw IO managers of one run share it).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.sources.base import utc_now
+
+LOCK_FILE = Path(".publish") / "lock"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the warehouse; the message names it."""
+
+    def __init__(self, root: Path, holder: dict[str, Any]):
+        self.holder = holder
+        who = (f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+               f"started {holder.get('started_at', '?')}, Dagster instance {holder.get('dagster_home') or '?'})")
+        super().__init__(
+            f"the warehouse {root} is being written by {who}. Only one run may write a warehouse at a time: "
+            "wait for that run to finish (or stop it), then start this one again; nothing was written.")
+
+
+@dataclass
+class _Held:
+    handle: Any
+    run_id: str
+    count: int
+
+
+_HELD: dict[str, _Held] = {}
+_GUARD = threading.Lock()
+
+
+def _key(root: Path) -> str:
+    return os.path.realpath(root)
+
+
+def holder(root: Path | str) -> dict[str, Any]:
+    """The record of the last run that took the lock (``{}`` when none ever did)."""
+    path = Path(root) / LOCK_FILE
+    try:
+        return json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(handle, record: dict[str, Any]) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps(record))
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> dict[str, Any] | None:
+    """Take the warehouse for ``run_id`` or raise :class:`WarehouseBusy` naming the holder.
+
+    Returns the record of a previous run that took the lock and never released it (it was
+    killed), else None. Re-entrant: a second acquire by the same run in this process counts up.
+    """
+    root = Path(root)
+    with _GUARD:
+        held = _HELD.get(_key(root))
+        if held is not None:
+            if held.run_id != run_id:
+                raise WarehouseBusy(root, holder(root))
+            held.count += 1
+            return None
+        (root / LOCK_FILE).parent.mkdir(parents=True, exist_ok=True)
+        handle = open(root / LOCK_FILE, "a+")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise WarehouseBusy(root, holder(root)) from None
+        handle.seek(0)
+        try:
+            previous = json.loads(handle.read() or "{}")
+        except ValueError:
+            previous = {}
+        _write(handle, {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+                        "started_at": utc_now(), "dagster_home": dagster_home, "state": "running"})
+        _HELD[_key(root)] = _Held(handle, run_id, 1)
+        return previous if previous.get("state") == "running" else None
+
+
+def release(root: Path | str, run_id: str) -> None:
+    """Give the warehouse back (the last release of this run unlocks it, marked finished)."""
+    with _GUARD:
+        held = _HELD.get(_key(Path(root)))
+        if held is None or held.run_id != run_id:
+            return
+        held.count -= 1
+        if held.count:
+            return
+        record = holder(root)
+        _write(held.handle, {**record, "state": "finished", "finished_at": utc_now()})
+        fcntl.flock(held.handle, fcntl.LOCK_UN)
+        held.handle.close()
+        del _HELD[_key(Path(root))]
+
+
+def held_by(root: Path | str) -> str | None:
+    """The run id holding ``root`` in this process, if any."""
+    held = _HELD.get(_key(Path(root)))
+    return held.run_id if held else None

@@ -1,0 +1,140 @@
+"""Issue 14, part 1: completeness as a blocking check. Declared datasets must be present (or
+disabled by name), a plain CSV cut mid-record is refused, and a table that would cover less than
+its last publish (rows, countries, years, value total per source) stops the run with the
+numbers and the override. On copies of the real shared files; published bytes are hashed."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from pipeline.warehouse import read_catalog
+from tests.env import digests
+from tests.publish.probes import (BILATERAL, ONLY_PENPPML, PENPPML, PENPPML_AND_BACI92, PENPPML_FILE, bulk_dir,
+                                  csv_lines, materialize, publish_good, settings, step_failure)
+
+BACI92 = "baci_hs6_bilateral_zaf_afg/baci_hs92_2021_v202301_exports_zaf_afg.csv.gz"
+# ISO 3166 code changes, by hand (ISO 3166 Maintenance Agency): the panel's old codes and the
+# codes they became, to count the panel's countries without the project's code list.
+OLD_CODES = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "MNT": "MNE"}
+
+
+@pytest.fixture(scope="module")
+def penppml_lines(shared_datasets) -> list[str]:
+    return csv_lines(shared_datasets, PENPPML_FILE)
+
+
+@pytest.fixture(scope="module")
+def two_sources(tmp_path_factory, shared_datasets):
+    """bilateral_goods_trade published from the penppml panel and the BACI HS92 extract."""
+    tmp = tmp_path_factory.mktemp("two")
+    (tmp / "bulk" / BACI92).parent.mkdir(parents=True)
+    (tmp / "bulk" / BACI92).symlink_to(shared_datasets / BACI92)
+    return publish_good(tmp, shared_datasets, [PENPPML], BILATERAL, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92)[0]
+
+
+def _with_baci(tmp_path, shared, penppml_text: str):
+    """A bulk directory with ``penppml_text`` as a plain penppml_trade.csv and the real BACI HS92 file."""
+    bulk = bulk_dir(tmp_path, shared, files={f"{PENPPML}/penppml_trade.csv": penppml_text})
+    (bulk / BACI92).parent.mkdir()
+    (bulk / BACI92).symlink_to(shared / BACI92)
+    return bulk
+
+
+def _copy(warehouse, tmp_path):
+    target = tmp_path / "warehouse"
+    shutil.copytree(warehouse, target)
+    return target, digests(target)
+
+
+def test_coverage_is_recorded_per_source(two_sources, shared_datasets, penppml_lines):
+    """Rows, countries, years and value total of the penppml source, against the raw file."""
+    raw = pd.read_csv(shared_datasets / PENPPML_FILE)
+    coverage = read_catalog(two_sources)["tables"]["bilateral_goods_trade"]["coverage"]
+    panel = coverage["sources"]["penppml_comtrade_dta"]
+    assert panel["rows"] == len(penppml_lines) - 1 == 316317
+    assert panel["entities"] == raw["exp"].replace(OLD_CODES).nunique()
+    assert (panel["years"], panel["first_year"], panel["last_year"]) == (14, 1964, 2016)
+    assert panel["value_total"] == pytest.approx(raw["export"].sum(), rel=1e-12)
+    baci = pd.read_csv(shared_datasets / BACI92)
+    assert coverage["sources"]["baci_hs92_zaf_afg"]["value_total"] == pytest.approx(baci["value_kusd"].sum() * 1000)
+    assert coverage["rows"] == 316317 + len(baci)
+
+
+def test_a_declared_dataset_without_its_file_stops_the_run(tmp_path, shared_datasets, two_sources):
+    """The BACI HS92 file deleted from the bulk directory: the raw asset names the dataset, its
+    pattern and the setting that disables it; nothing is published."""
+    warehouse, before = _copy(two_sources, tmp_path)
+    bulk = bulk_dir(tmp_path, shared_datasets, [PENPPML])
+    result = materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS="atlas_sections,"
+                                             "atlas_hs2hs4_subset,baci_hs17_zaf_afg"))
+    message = step_failure(result)
+    assert "baci_hs92_zaf_afg (pattern baci_hs6_bilateral_zaf_afg/baci_hs92_*_exports_zaf_afg.csv*)" in message
+    assert "TRADE_DISABLED_DATASETS=atlas_sections,atlas_hs2hs4_subset,baci_hs17_zaf_afg,baci_hs92_zaf_afg" in message
+    assert digests(warehouse) == before
+
+
+def test_a_disabled_dataset_that_was_published_needs_the_override(tmp_path, shared_datasets, two_sources):
+    """Disabled, BACI HS92 would leave the table: the coverage check stops the run with the
+    figures of the lost source, and TRADE_ACCEPT_COVERAGE_DROP lets the deliberate drop through."""
+    warehouse, before = _copy(two_sources, tmp_path)
+    env = settings(bulk_dir(tmp_path, shared_datasets, [PENPPML]), warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML)
+    message = step_failure(materialize(BILATERAL, env))
+    assert "source baci_hs92_zaf_afg is gone (71,192 rows" in message
+    assert "TRADE_ACCEPT_COVERAGE_DROP=bilateral_goods_trade" in message
+    assert digests(warehouse) == before
+
+    accepted = materialize(BILATERAL, {**env, "TRADE_ACCEPT_COVERAGE_DROP": "bilateral_goods_trade"})
+    assert accepted.success, step_failure(accepted)
+    sources = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]
+    assert set(sources) == {"penppml_comtrade_dta"}
+
+
+def test_a_plain_csv_cut_mid_line_is_refused(tmp_path, shared_datasets, penppml_lines, two_sources):
+    """The issue's probe: penppml_trade.csv (plain, matched by `penppml_trade.csv*`) cut in half
+    mid-line used to publish 158,159 of 316,317 rows as a success."""
+    warehouse, before = _copy(two_sources, tmp_path)
+    text = "".join(penppml_lines)
+    cut = text[: len(text) // 2]
+    assert not cut.endswith("\n")
+    bulk = _with_baci(tmp_path, shared_datasets, cut)
+    message = step_failure(materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92)))
+    assert "penppml_trade.csv (dataset penppml_comtrade_dta)" in message and "Re-download" in message
+    assert "does not end with a newline" in message or "ends mid-record" in message
+    assert digests(warehouse) == before
+
+
+def test_a_last_line_with_fewer_fields_is_refused(tmp_path, shared_datasets, penppml_lines):
+    from pipeline.sources.base import SourceError
+    from pipeline.sources.files import FilesSource
+
+    lines = penppml_lines[:1000] + [penppml_lines[1000].split(",", 1)[0] + "\n"]
+    bulk = bulk_dir(tmp_path, shared_datasets, files={f"{PENPPML}/penppml_trade.csv": "".join(lines)})
+    source = FilesSource(bulk)
+    with pytest.raises(SourceError, match=r"ends mid-record: its last line has 1 of the header's \d+ fields"):
+        source.read(source.discover("bilateral_goods_trade")[0])
+
+
+def test_half_the_rows_cut_at_a_line_stop_at_the_coverage_check(tmp_path, shared_datasets, penppml_lines, two_sources):
+    """Cut at a line break, the file reads; the drop against the last publish stops it, with
+    the numbers (rows and countries, computed here from the two files)."""
+    warehouse, before = _copy(two_sources, tmp_path)
+    kept = penppml_lines[: len(penppml_lines) // 2]
+    bulk = _with_baci(tmp_path, shared_datasets, "".join(kept))
+    message = step_failure(materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92)))
+    rows_after = len(kept) - 1
+    assert f"source penppml_comtrade_dta: rows 316,317 -> {rows_after:,} (-{1 - rows_after / 316317:.1%})" in message
+    assert "source penppml_comtrade_dta: value total (USD)" in message
+    assert "baci_hs92_zaf_afg" not in message  # that source is whole
+    assert digests(warehouse) == before
+
+
+def test_a_drop_within_the_tolerance_is_published(tmp_path, shared_datasets, penppml_lines, two_sources):
+    """Ten rows fewer (0.003%) is within the default 1%: published, with the new coverage."""
+    warehouse, _ = _copy(two_sources, tmp_path)
+    bulk = _with_baci(tmp_path, shared_datasets, "".join(penppml_lines[:-10]))
+    result = materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92))
+    assert result.success, step_failure(result)
+    panel = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]["penppml_comtrade_dta"]
+    assert panel["rows"] == 316317 - 10

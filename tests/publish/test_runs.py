@@ -1,0 +1,146 @@
+"""Issue 14, parts 2 and 3 through Dagster runs on the real panel and WDI extract: a failed run
+publishes nothing (not even the tables that passed), a run killed while it publishes is marked
+failed by the next run, which clears what it left, and a second run is refused while the first
+writes, naming it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.run import failure_lines
+from pipeline.warehouse import lock, read_catalog
+from tests.conftest import REPO_ROOT
+from tests.env import digests
+from tests.publish.probes import (BILATERAL, MACRO, ONLY_PENPPML, PENPPML, WDI, WDI_FILE, bulk_dir, csv_lines,
+                                  materialize, publish_good, settings, step_failure)
+
+BOTH = BILATERAL + MACRO
+# Materialize bilateral and macro in a Dagster instance of its own (argv: settings JSON,
+# DAGSTER_HOME); with `hold` the commit first waits for a file `release` in DAGSTER_HOME (a slow
+# publish), with `die` the process SIGKILLs itself when the commit starts (every table staged).
+RUNNER = textwrap.dedent('''
+    import json, os, signal, sys, time
+    import dagster as dg
+    from pipeline.warehouse import publish
+    from tests.publish.probes import BILATERAL, MACRO, materialize
+
+    env, home, mode = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+    real = publish.Warehouse.commit
+
+    def commit(self, run_id):
+        print("committing", run_id, flush=True)
+        if mode == "die":
+            os.kill(os.getpid(), signal.SIGKILL)
+        while mode == "hold" and not os.path.exists(os.path.join(home, "release")) and time.monotonic() - start < 120:
+            time.sleep(0.2)
+        return real(self, run_id)
+
+    publish.Warehouse.commit = commit
+    start = time.monotonic()
+    with dg.DagsterInstance.from_config(home) as instance:
+        result = materialize(BILATERAL + MACRO, env, instance=instance)
+    print("success" if result.success else "failure", flush=True)
+''')
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, shared_datasets):
+    """bilateral (penppml panel) and macro (WDI) published by one good run."""
+    tmp = tmp_path_factory.mktemp("good")
+    bulk = bulk_dir(tmp, shared_datasets, [PENPPML, WDI])
+    warehouse, _ = publish_good(tmp, shared_datasets, [], BOTH, TRADE_BULK_DIR=str(bulk),
+                                TRADE_DISABLED_DATASETS=ONLY_PENPPML)
+    return warehouse, bulk
+
+
+def _copy(warehouse: Path, tmp: Path) -> Path:
+    import shutil
+
+    target = tmp / "warehouse"
+    shutil.copytree(warehouse, target, symlinks=True)
+    return target
+
+
+def _home(tmp: Path) -> Path:
+    home = tmp / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def test_a_failed_run_publishes_none_of_its_tables(tmp_path, shared_datasets, good):
+    """The issue's probe: bilateral changes (ten rows fewer, within tolerance, passes its check)
+    while macro fails (a GDP of 1e300). Bilateral used to be republished; now nothing is."""
+    warehouse = _copy(good[0], tmp_path)
+    before, catalog = digests(warehouse), read_catalog(warehouse)
+    wdi = csv_lines(shared_datasets, WDI_FILE)
+    wdi[1] = ",".join(wdi[1].split(",")[:-1] + ["1e300"]) + "\n"
+    penppml = csv_lines(shared_datasets, f"{PENPPML}/penppml_trade.csv.gz")[:-10]
+    bulk = bulk_dir(tmp_path, shared_datasets, files={f"{PENPPML}/penppml_trade.csv": "".join(penppml),
+                                                      f"{WDI}/wdi_extract_long.csv": "".join(wdi)})
+    result = materialize(BOTH, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML))
+    assert not result.success and "macro_indicators" in step_failure(result)
+    checks = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"core__bilateral_goods_trade": True, "core__macro_indicators": False}
+    assert digests(warehouse) == before and read_catalog(warehouse) == catalog
+    assert not list((warehouse / ".publish" / "staging").glob("*"))
+
+
+def test_a_run_killed_while_publishing_is_marked_failed_by_the_next(tmp_path, good):
+    warehouse = _copy(good[0], tmp_path)
+    before = digests(warehouse)
+    home = _home(tmp_path)
+    env = settings(good[1], warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML, TRADE_COVERAGE_TOLERANCE="0.01")
+    killed = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(env), str(home), "die"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -9 and "committing" in killed.stdout, killed.stderr[-2000:]
+    killed_run = killed.stdout.split()[1]
+    assert digests(warehouse) == before
+    assert list((warehouse / ".publish" / "staging").iterdir())  # staged, never published
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_run_by_id(killed_run).status == dg.DagsterRunStatus.STARTED  # forever, before
+        result = materialize(BOTH, env, instance=instance)
+        assert result.success, step_failure(result)
+        record = instance.get_run_by_id(killed_run)
+        assert record.status == dg.DagsterRunStatus.FAILURE
+        [failure] = [e for e in instance.all_logs(killed_run) if e.dagster_event
+                     and e.dagster_event.event_type_value == "PIPELINE_FAILURE"]
+        assert f"marked failed by run {result.run_id}" in failure.dagster_event.message
+    assert not list((warehouse / ".publish" / "staging").iterdir())
+    assert digests(warehouse) == before  # the same data published again: the same bytes
+    assert read_catalog(warehouse)["run_id"] == result.run_id
+
+
+def test_a_second_run_is_refused_while_the_first_writes(tmp_path, good):
+    """Run A holds the warehouse (its commit waits); run B fails at once naming A and removes
+    nothing of A's; A then publishes."""
+    warehouse = _copy(good[0], tmp_path)
+    home = _home(tmp_path)
+    env = settings(good[1], warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML)
+    first = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(env), str(home), "hold"], cwd=REPO_ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = first.stdout.readline()
+        assert line.startswith("committing"), line
+        run_a = line.split()[1]
+        staged = sorted(p.relative_to(warehouse) for p in (warehouse / ".publish" / "staging").rglob("*"))
+        assert staged
+        started = time.monotonic()
+        second = materialize(BOTH, env)
+        assert time.monotonic() - started < 60  # refused at once, not queued behind A
+        [message] = failure_lines(second.all_events)  # what `make run` prints
+        assert not second.success and f"being written by run {run_a} (pid {first.pid}" in message
+        assert sorted(p.relative_to(warehouse) for p in (warehouse / ".publish" / "staging").rglob("*")) == staged
+        (home / "release").touch()
+        assert first.stdout.readline().strip() == "success"
+    finally:
+        first.kill()
+        first.wait()
+    assert read_catalog(warehouse)["run_id"] == run_a and lock.holder(warehouse)["state"] == "finished"

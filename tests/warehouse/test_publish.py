@@ -1,0 +1,225 @@
+"""All-or-nothing publishing (issue 14, part 2) and one writer at a time (part 3), on the real
+Comtrade/DTA panel, WDI extract and country groups: plain readers through the published
+symlinks, a kill at many points of a publish that changes two tables and adds a third, a
+second writer refused, and a warehouse of plain directories (older layout, or a dereferenced
+copy) brought under snapshots unchanged."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.dataset as ds
+import pytest
+
+from pipeline.contracts import load_contract
+from pipeline.reference.groups import load_country_groups
+from pipeline.sources.files import FilesSource
+from pipeline.transform import canonical
+from pipeline.warehouse import Warehouse, lock, read_catalog, read_table
+from pipeline.warehouse.catalog import catalog_entry
+from tests.conftest import REPO_ROOT
+from tests.env import digests
+
+# A publish as a run does it (lock, recover, stage each table with its catalog entry, commit),
+# with os.link/rename/replace/symlink and pyarrow's write_table counted: with KILL=n the
+# process SIGKILLs itself before its n-th counted call (a pyarrow write leaves half a file
+# first), with KILL=-n just after it. Prints the number of counted calls.
+PUBLISHER = textwrap.dedent('''
+    import os, signal, sys
+    from pathlib import Path
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from pipeline.contracts import load_contract
+    from pipeline.warehouse import Warehouse, lock
+    from pipeline.warehouse.catalog import catalog_entry
+
+    root, pickle, kill = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    frames = pd.read_pickle(pickle)
+    calls = {"n": 0}
+
+    def counted(real, name):
+        def call(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == kill:
+                if name == "write_table":
+                    args[1].write(b"PAR1" + b"\\0" * 4096)
+                    args[1].flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+            out = real(*args, **kwargs)
+            if calls["n"] == -kill:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return out
+        return call
+
+    for name in ("link", "rename", "replace", "symlink"):
+        setattr(os, name, counted(getattr(os, name), name))
+    pq.write_table = counted(pq.write_table, "write_table")
+    run = sys.argv[4]
+    lock.acquire(root, run)
+    warehouse = Warehouse(root)
+    warehouse.recover()
+    for table, frame in frames.items():
+        contract = load_contract(table)
+        published = warehouse.stage_table(run, frame, table, contract.arrow_schema(), contract.partition_column,
+                                          {"source": "test"})
+        warehouse.stage_entry(run, catalog_entry(published, contract, Path(root), "2026-12-01T00:00:00+00:00", "test"))
+    warehouse.commit(run)
+    lock.release(root, run)
+    print(calls["n"])
+''')
+
+
+@pytest.fixture(scope="module")
+def versions(shared_datasets) -> tuple[dict, dict]:
+    """Version 1 (bilateral, macro) and version 2: bilateral 2016 doubled, macro 2000 + 1, and
+    country groups published for the first time."""
+    source = FilesSource(shared_datasets)
+
+    def read(table, finalize, dataset):
+        items = [i for i in source.discover(table) if i.provenance.dataset_id == dataset]
+        return finalize([source.read(i) for i in items])
+
+    bilateral = read("bilateral_goods_trade", canonical.finalize_bilateral_goods_trade, "penppml_comtrade_dta")
+    macro = read("macro_indicators", canonical.finalize_macro_indicators, "wdi_extract")
+    groups = load_country_groups()
+    groups = groups.assign(start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date)
+    v1 = {"bilateral_goods_trade": bilateral, "macro_indicators": macro}
+    v2 = {"bilateral_goods_trade": bilateral.assign(value_usd=bilateral["value_usd"].where(
+              bilateral["year"] != 2016, bilateral["value_usd"] * 2)),
+          "macro_indicators": macro.assign(value=macro["value"].where(macro["year"] != 2000, macro["value"] + 1)),
+          "country_groups": groups}
+    return v1, v2
+
+
+def publish(root: Path, frames: dict, tmp: Path, kill: int = 0, run: str = "run") -> subprocess.CompletedProcess:
+    pickle = tmp / f"frames-{len(frames)}.pkl"
+    if not pickle.exists():
+        pd.to_pickle(frames, pickle)
+    return subprocess.run([sys.executable, "-c", PUBLISHER, str(root), str(pickle), str(kill), run],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+
+
+def state(root: Path) -> dict:
+    """What a reader sees: the Parquet digests, and the catalog checked against the tables."""
+    catalog = read_catalog(root)["tables"]
+    visible = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in ("landing", "_raw")
+                     and not p.name.startswith("."))
+    assert sorted(catalog) == visible, "the catalog lists other tables than the warehouse holds"
+    for name, entry in catalog.items():
+        assert ds.dataset(root / entry["path"], partitioning="hive").count_rows() == entry["row_count"], name
+    return digests(root)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, versions):
+    """Version 1 published; version 2 published on a copy (the reference of a whole publish)."""
+    tmp = tmp_path_factory.mktemp("publish")
+    old = tmp / "old"
+    assert publish(old, versions[0], tmp).returncode == 0
+    new = tmp / "new"
+    shutil.copytree(old, new, symlinks=True)
+    done = publish(new, versions[1], tmp)
+    assert done.returncode == 0, done.stderr
+    return tmp, old, new, int(done.stdout.split()[-1])
+
+
+def test_plain_readers_read_through_the_switch(published, versions):
+    """pandas, pyarrow, DuckDB and Polars read `warehouse/<table>` as before (README example)."""
+    _, _, new, _ = published
+    truth = versions[1]["bilateral_goods_trade"]
+    by_pandas = pd.read_parquet(new / "bilateral_goods_trade")
+    by_duck = duckdb.sql(f"select count(*), sum(value_usd) from read_parquet('{new}/bilateral_goods_trade/**/*.parquet', "
+                         "hive_partitioning=true)").fetchall()[0]
+    by_polars = pl.scan_parquet(f"{new}/bilateral_goods_trade/**/*.parquet", hive_partitioning=True).select(
+        pl.len(), pl.col("value_usd").sum()).collect().row(0)
+    assert len(by_pandas) == by_duck[0] == by_polars[0] == len(truth) == 316317
+    assert by_duck[1] == pytest.approx(truth["value_usd"].sum()) == by_polars[1]
+    assert ds.dataset(new / "macro_indicators", partitioning="hive").count_rows() == len(versions[1]["macro_indicators"])
+    groups = read_table(new, "country_groups", load_contract("country_groups").arrow_schema())
+    assert len(groups) == len(versions[1]["country_groups"])
+    assert json.loads((new / "catalog.json").read_text())["tables"].keys() == set(versions[1])
+
+
+def test_unchanged_partitions_are_the_published_files(published):
+    """Only bilateral 2016 and macro 2000 changed: every other file is the same file (inode)."""
+    tmp, old, new, _ = published
+    before, after = state(old), state(new)
+    changed = sorted(k for k in before if before[k] != after.get(k))
+    assert changed == ["bilateral_goods_trade/year=2016/part-0.parquet", "macro_indicators/year=2000/part-0.parquet"]
+    current = Path(os.path.realpath(new / ".publish" / "current"))
+    [previous] = [p for p in (new / ".publish" / "snapshots").iterdir() if p != current]  # version 1, kept
+    for relative in ("bilateral_goods_trade/year=2008/part-0.parquet", "macro_indicators/year=2001/part-0.parquet"):
+        assert (new / relative).stat().st_ino == (previous / relative).stat().st_ino, relative
+    assert (new / changed[0]).stat().st_ino != (previous / changed[0]).stat().st_ino
+
+
+def test_a_kill_at_any_point_leaves_the_old_or_the_new_warehouse(published, versions):
+    """SIGKILL before the 1st, 2nd, ... counted file operation of the publish and just after the
+    last: every time a reader sees version 1 or version 2 entirely, with a catalog that agrees;
+    the next writer finds the killed run, clears what it left and sees the same warehouse."""
+    tmp, old, new, calls = published
+    before, after = state(old), state(new)
+    points = sorted({1, 2, 5, calls // 4, calls // 2, (3 * calls) // 4, calls - 2, calls - 1, calls, -calls})
+    seen = {}
+    for point in points:
+        root = tmp / f"killed{point}"
+        shutil.copytree(old, root, symlinks=True)
+        proc = publish(root, versions[1], tmp, kill=point, run=f"run-killed-{point}")
+        assert proc.returncode == -9, proc.stderr[-2000:]
+        now = state(root)
+        assert now in (before, after), f"kill at {point}: a mix of old and new files is visible"
+        seen[point] = "new" if now == after else "old"
+        assert lock.acquire(root, "next")["run_id"] == f"run-killed-{point}"  # it never finished
+        Warehouse(root).recover()
+        lock.release(root, "next")
+        assert state(root) == now
+        assert not list((root / ".publish" / "staging").glob("*"))
+        assert len(list((root / ".publish" / "snapshots").iterdir())) <= 2
+        assert not [p for p in root.iterdir() if p.is_symlink() and not p.exists()]
+    assert seen[-calls] == "new" and seen[1] == "old" and seen[calls] == "old", seen
+
+
+def test_a_second_writer_is_refused_naming_the_first(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f'''
+        import sys, time
+        from pipeline.warehouse import lock
+        lock.acquire({str(tmp_path)!r}, "run-first")
+        print("held", flush=True)
+        time.sleep(60)
+    ''')], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(lock.WarehouseBusy) as caught:
+            lock.acquire(tmp_path, "run-second")
+        assert f"being written by run run-first (pid {holder.pid}" in str(caught.value)
+        assert "wait for that run to finish" in str(caught.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock.acquire(tmp_path, "run-second")["run_id"] == "run-first"  # killed holding it
+    lock.release(tmp_path, "run-second")
+    assert lock.acquire(tmp_path, "run-third") is None  # released cleanly: nothing to recover
+    lock.release(tmp_path, "run-third")
+
+
+def test_a_plain_copy_of_the_warehouse_is_adopted_unchanged(published, tmp_path):
+    """`cp -r` (or shutil.copytree) dereferences the symlinks: the next writer makes the copy a
+    snapshot again, every visible byte the same."""
+    _, _, new, _ = published
+    copy = tmp_path / "copy"
+    shutil.copytree(new, copy)  # symlinks followed: plain directories, .publish/current a directory
+    before = state(copy)
+    lock.acquire(copy, "adopter")
+    notes = Warehouse(copy).recover()
+    lock.release(copy, "adopter")
+    assert any("brought 4 plain table directories and files under snapshot" in n for n in notes), notes
+    assert state(copy) == before and (copy / "bilateral_goods_trade").is_symlink()
+    assert os.path.realpath(copy / "catalog.json").startswith(os.path.realpath(copy / ".publish" / "snapshots"))
