@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
+from assets.io_manager import OPTIONAL_INPUT
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
@@ -135,16 +136,17 @@ def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFra
     yield dg.Output(frame, metadata=meta)
 
 
-@published_asset("country_scorecard", "out")
+@published_asset("country_scorecard", "out",
+                 ins={"core__services_restrictiveness": dg.AssetIn(metadata=OPTIONAL_INPUT)})
 def out__country_scorecard(out__country_trade_profile: pd.DataFrame, out__country_group_exposure: pd.DataFrame,
                            out__export_product_concentration: pd.DataFrame,
                            out__strategic_dependencies: pd.DataFrame, core__macro_indicators: pd.DataFrame,
-                           out__value_chain_exposure: pd.DataFrame, core__services_restrictiveness: pd.DataFrame):
+                           out__value_chain_exposure: pd.DataFrame, core__services_restrictiveness: pd.DataFrame | None):
     """One row per country and year with the headline indicators side by side: openness (% of
     GDP), partner and product concentration (HHI, Theil), commodity share, exposure to EU,
     TTIP, TISA and BRICS (shares 0..1, membership of the year), strategic dependencies,
     backward/forward GVC participation (% of gross exports, input-output table years) and the
-    OECD Digital STRI (0 open .. 1 closed)."""
+    OECD Digital STRI (0 open .. 1 closed; optional input: null when no STRI is published)."""
     frame = country_scorecard(out__country_trade_profile, out__country_group_exposure,
                               out__export_product_concentration, out__strategic_dependencies, core__macro_indicators,
                               out__value_chain_exposure, core__services_restrictiveness)

@@ -5,7 +5,9 @@ In live mode without TRADE_BULK_DIR the tables that no API serves (WIOD input-ou
 gravity panels) have no source, so their branches (value chains, services group exposure,
 gravity, agreement impacts, and the scorecard that joins value chains) are left out; services
 exposure stays, from BaTIS alone. In bulk mode the OECD tables, which only the API serves, are
-left out, and services exposure comes from WIOD alone. With goods totals only
+left out, and services exposure comes from WIOD alone; so is the STRI branch when TRADE_BULK_DIR
+holds none of the manifest's STRI files (the scorecard and services exposure, whose STRI input is
+optional, run without it). With goods totals only
 (COMTRADE_COMMODITIES=TOTAL, the preview default) the product metrics are left out too.
 Leaving them out of the run, rather than letting optional outputs skip at run time, also keeps
 clear of Dagster's in-process hang when a failure meets a skipped branch (dagster#33661).
@@ -13,15 +15,19 @@ clear of Dagster's in-process hang when a failure meets a skipped branch (dagste
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 
 from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
+from pipeline.sources.files import DEFAULT_MANIFEST, load_manifest
 from pipeline.sources.live import parse_codes, resolve_mode
 
 BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
 API_ONLY = (*(LIVE_RAW_ASSETS[t] for t in API_ONLY_TABLES), *(f"core__{t}" for t in API_ONLY_TABLES))
 EITHER_SOURCE = ("out__services_exposure",)  # optional inputs: runs on whichever side is there
+STRI_RAW = ("raw_files__services_restrictiveness", LIVE_RAW_ASSETS["services_restrictiveness"])
+STRI_OPTIONAL = ("out__services_exposure", "out__country_scorecard")  # STRI is an optional input
 PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
                    "out__strategic_dependencies", "out__end_use_trade")
 # End use publishes only countries whose product flows are complete against a world-complete reference
@@ -31,8 +37,15 @@ WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_
 def left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
     """Each branch the settings ``env`` cannot feed, with the reason said in the run log and the UI."""
     if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
-        return [(dg.AssetSelection.assets(*API_ONLY),
-                 "bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")]
+        branches = [(dg.AssetSelection.assets(*API_ONLY),
+                     "bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")]
+        if not stri_files_present(env):
+            branches.append((
+                dg.AssetSelection.assets(*STRI_RAW).downstream() - dg.AssetSelection.assets(*STRI_OPTIONAL),
+                f"bulk mode: TRADE_BULK_DIR={env.get('TRADE_BULK_DIR')} holds none of the manifest's OECD STRI "
+                f"files ({', '.join(stri_patterns(env))}): services restrictiveness is left out; the scorecard "
+                "(digital_stri empty) and services exposure (stri empty) run without it"))
+        return branches
     branches = []
     if not env.get("TRADE_BULK_DIR"):
         branches.append((
@@ -53,6 +66,18 @@ def left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
             "(Atlas, BACI: bulk mode); the focus reporters of a live Comtrade refresh are not the "
             "world, so only product concentration runs"))
     return branches
+
+
+def stri_patterns(env: Mapping[str, str]) -> list[str]:
+    """The manifest's file patterns of services_restrictiveness (TRADE_MANIFEST or the shared one)."""
+    return [e["pattern"] for e in load_manifest(env.get("TRADE_MANIFEST") or DEFAULT_MANIFEST)
+            if e["table"] == "services_restrictiveness"]
+
+
+def stri_files_present(env: Mapping[str, str]) -> bool:
+    """True when TRADE_BULK_DIR holds a file matching one of the STRI patterns (globbed, not read)."""
+    root = Path(env.get("TRADE_BULK_DIR") or "")
+    return root.is_dir() and any(p.is_file() for pattern in stri_patterns(env) for p in root.glob(pattern))
 
 
 def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:

@@ -4,8 +4,9 @@
 (``core__services_trade``, OECD API) as optional inputs: either may be missing when the settings
 cannot feed it (no TRADE_BULK_DIR; bulk mode), and BaTIS replaces WIOD in the years it covers.
 The group exposure needs bilateral flows, so it uses WIOD only. The OECD STRI
-(``core__services_restrictiveness``, optional too) gives each TiSA-style sector its restrictiveness
-where an index covers the country and year.
+(``core__services_restrictiveness``, optional too) gives each TiSA-style sector its MFN
+restrictiveness where the sectoral STRI covers the country and year (the intra-EEA STRI, a
+different index, is not used here).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pipeline.reference.groups import membership_panel
 
 SOURCE = "core__input_output (services industries c18..c35), services_sectors.yaml"
 BATIS_SOURCE = "core__services_trade (OECD-WTO BaTIS, EBOPS 2010 SA..SL), services_sectors.yaml"
-STRI_SOURCE = "core__services_restrictiveness (OECD STRI by sector, services_sectors.yaml stri:)"
+STRI_SOURCE = "core__services_restrictiveness (OECD MFN STRI by sector, services_sectors.yaml stri:)"
 
 
 @published_asset("services_exposure", "out",
@@ -34,9 +35,9 @@ def out__services_exposure(core__input_output: pd.DataFrame | None, core__servic
     """Per country, year and TiSA-style sector: services exports and imports (USD), balance =
     exports - imports, and Balassa RCA within services = (X_ck/X_c)/(X_wk/X_w). From BaTIS
     (EBOPS 2010 by BoP transaction) in the years it covers, else from WIOD (sales of the sector's
-    industries to foreign users); the `source` column says which. `stri`: the OECD STRI of the
-    sector (mean composite of its STRI sectors; the MFN sectoral index, else the intra-EEA one,
-    named in `stri_index`) where an index covers the country and year."""
+    industries to foreign users); the `source` column says which. `stri`: the OECD MFN STRI of the
+    sector (mean composite of its STRI sectors, `stri_sectors_covered` of them; `stri_index`
+    sectoral) where the sectoral STRI covers the country and year; never the intra-EEA STRI."""
     flows = None if core__input_output is None else combine_flows(services_flows_from_io(core__input_output), None)
     used = [s for s, t in ((SOURCE, core__input_output), (BATIS_SOURCE, core__services_trade),
                            (STRI_SOURCE, core__services_restrictiveness)) if t is not None]

@@ -12,7 +12,7 @@ import dagster as dg
 from assets.definitions import build_defs, code_location, defs
 from assets.selection import refresh_selection, selected_keys
 from assets.readme import ENV_EXAMPLE, README, env_example, render
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SHARED_DATASETS
 
 
 def test_definitions_load_with_groups_checks_job_and_schedule():
@@ -40,9 +40,13 @@ SETTINGS_CASES = (  # settings, assets they cannot run, assets they run
      {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators", "raw_oecd__stri",
       "core__services_restrictiveness", "out__services_restrictiveness"}),
     # STRI has bulk files too: bulk mode publishes it (raw_oecd__stri runs and fetches nothing)
-    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_trade"},
+    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR=str(SHARED_DATASETS)), {"raw_oecd__batis", "core__services_trade"},
      {"core__input_output", "out__agreement_impacts", "out__services_exposure", "raw_files__services_restrictiveness",
       "core__services_restrictiveness", "out__services_restrictiveness"}),
+    # a bulk directory without the STRI files: the STRI branch is left out, the scorecard stays
+    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_restrictiveness",
+                                                           "out__services_restrictiveness", "raw_oecd__stri"},
+     {"core__input_output", "out__services_exposure", "out__country_scorecard"}),
 )
 
 

@@ -13,8 +13,10 @@ policy_area, value``; 0 = open .. 1 = closed, the OECD's values).
   = |C|`` and ``group_members`` (members that year) say how complete it is.
 - TiSA-style sectors (:func:`stri_by_services_sector`): the mean composite over the STRI sectors
   that ``services_sectors.yaml`` maps to the sector (``stri:``) and that the index covers for the
-  country and year; the MFN sectoral index where it covers the country-year-sector, else the
-  intra-EEA index (``stri_index`` says which).
+  country and year, ``stri_sectors_covered`` of them. Only the MFN sectoral index (``sectoral``)
+  feeds ``services_exposure.stri``: the intra-EEA STRI measures barriers to suppliers from other
+  EEA members only, a different index, and stays in ``services_restrictiveness`` under its own
+  ``index_id``.
 
 Only economies count (:meth:`CountryCodes.is_economy`): aggregates, reporting categories and
 composite reporting codes (``BLX`` ...; :func:`composite_parts`, which groups hold when all their
@@ -30,7 +32,7 @@ from pipeline.reference.services_sectors import concordance
 
 GROUPS = ("BRICS", "TISA", "OECD", "EU")  # the groups averaged (ids of core__country_groups)
 CELL = ["year", "index_id", "sector_id", "policy_area"]  # one ranking, one average
-SECTOR_INDICES = ("sectoral", "intra_eea")  # preference order for services_exposure.stri
+MFN_SECTORAL = "sectoral"  # the only index behind services_exposure.stri (module docstring)
 PROFILE_COLUMNS = ["unit", "unit_type", "iso3", "year", "index_id", "sector_id", "policy_area", "value",
                    "rank_most_restrictive", "economies_ranked", "members_covered", "group_members", "source"]
 
@@ -65,19 +67,20 @@ def restrictiveness_profile(stri: pd.DataFrame, membership: pd.DataFrame,
     return out.sort_values(["year", "index_id", "sector_id", "policy_area", "unit_type", "unit"]).reset_index(drop=True)
 
 
-def stri_by_services_sector(stri: pd.DataFrame) -> pd.DataFrame:
+def stri_by_services_sector(stri: pd.DataFrame, index_id: str = MFN_SECTORAL) -> pd.DataFrame:
     """Per economy, year and TiSA-style sector: ``stri`` (mean composite of the sector's STRI
-    sectors the index covers) and ``stri_index`` (sectoral, else intra_eea)."""
+    sectors that the index ``index_id`` covers), ``stri_sectors_covered`` (how many) and
+    ``stri_index`` (= ``index_id``). The default is the MFN index, the one services exposure uses."""
     mapping = concordance("stri")
     tisa = dict(zip(mapping["code"], mapping["sector_id"]))
-    rows = stri[(stri["policy_area"] == "composite") & stri["index_id"].isin(SECTOR_INDICES)
+    rows = stri[(stri["policy_area"] == "composite") & (stri["index_id"] == index_id)
                 & economies_only(stri["iso3"])]
     rows = rows.assign(services_sector=rows["sector_id"].map(tisa)).dropna(subset=["services_sector"])
-    means = (rows.groupby(["iso3", "year", "services_sector", "index_id"], observed=True)["value"].mean()
-             .rename("stri").reset_index().rename(columns={"services_sector": "sector_id", "index_id": "stri_index"}))
-    preference = means["stri_index"].map({k: i for i, k in enumerate(SECTOR_INDICES)})
-    best = means.assign(_p=preference).sort_values("_p").drop_duplicates(["iso3", "year", "sector_id"])
-    return best.drop(columns="_p").sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
+    means = (rows.groupby(["iso3", "year", "services_sector"], observed=True)["value"]
+             .agg(stri="mean", stri_sectors_covered="count").reset_index()
+             .rename(columns={"services_sector": "sector_id"}))
+    means = means.astype({"stri_sectors_covered": "int64"}).assign(stri_index=index_id)
+    return means.sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
 
 
 def digital_composite(stri: pd.DataFrame) -> pd.DataFrame:

@@ -9,8 +9,9 @@ Bilateral services flows come from the MRIO table (WIOD 2013): the exports of se
 When the BaTIS table (``core__services_trade``: EBOPS 2010 components by reporter, partner and
 flow) is passed, it replaces the MRIO figures for the years it covers, mapped to sectors through
 the EBOPS concordance: a reporter's exports and imports are its rows with the world (partner
-``WLD``), or the sum over its partners where it has no world row. STRI values by sector, when
-passed, are joined as columns (``stri``, ``stri_index``) where an index covers the country and year.
+``WLD``), or the sum over its partners where it has no world row. The MFN STRI by sector, when
+passed, is joined as columns (``stri``, ``stri_sectors_covered``, ``stri_index``) where it covers the
+country and year (never the intra-EEA STRI, a different index).
 
 Missing stays missing: BaTIS publishes an observation without a value as no row, so a BaTIS
 flow with no row is unknown, not zero: its total is null, and so are the balance and any share
@@ -129,14 +130,17 @@ def calc_rca(exports: pd.DataFrame) -> pd.Series:
     return rca.where(np.isfinite(rca) & (usd >= 0))
 
 
+STRI_COLUMNS = ["stri", "stri_sectors_covered", "stri_index"]
+
+
 def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = None,
                       batis: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per economy, year and sector: ``exports_usd, imports_usd`` (null where the source has no
     row for the flow or for one of the sector's components), ``balance_usd`` (= exports -
     imports; null where either is), ``rca`` (:func:`calc_rca`, over economies and ROW),
-    ``source`` and, when ``stri`` (``iso3, year, sector_id, stri`` 0..1, ``stri_index``;
-    :func:`pipeline.metrics.restrictiveness.stri_by_services_sector`) is given, the STRI of the
-    sector and the index it comes from (else null). ROW and other aggregates get no row.
+    ``source`` and, when ``stri`` (``iso3, year, sector_id, stri`` 0..1, ``stri_sectors_covered``,
+    ``stri_index``; :func:`pipeline.metrics.restrictiveness.stri_by_services_sector`) is given, the
+    MFN STRI of the sector, how many STRI sectors it averages and the index (else null). ROW and other aggregates get no row.
 
     ``flows`` are bilateral flows (:func:`services_flows_from_io`, :func:`combine_flows`) or
     None; ``batis``, the canonical ``services_trade`` table, replaces them in its years."""
@@ -169,12 +173,13 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
     out["rca"] = calc_rca(out)
     out = out[country_codes().is_economy(out["iso3"])]
     if stri is not None:
-        stri = stri.reindex(columns=["iso3", "year", "sector_id", "stri", "stri_index"])
+        stri = stri.reindex(columns=["iso3", "year", "sector_id", *STRI_COLUMNS])
         out = out.merge(stri.astype({"year": out["year"].dtype}), how="left", on=["iso3", "year", "sector_id"])
     else:
-        out["stri"], out["stri_index"] = np.nan, None
-    columns = ["year", "iso3", "sector_id", "exports_usd", "imports_usd", "balance_usd", "rca", "source", "stri",
-               "stri_index"]
+        out["stri"], out["stri_sectors_covered"], out["stri_index"] = np.nan, pd.NA, None
+    out["stri_sectors_covered"] = out["stri_sectors_covered"].astype("Int64")
+    columns = ["year", "iso3", "sector_id", "exports_usd", "imports_usd", "balance_usd", "rca", "source",
+               *STRI_COLUMNS]
     return out[columns].sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
 
 

@@ -29,6 +29,18 @@ EU27 = "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX 
 TISA_OTHERS = "AUS CAN CHL TWN COL CRI HKG ISL ISR JPN KOR LIE MUS MEX NZL NOR PAK PAN PER CHE TUR USA"
 OECD_2022 = ("AUS AUT BEL CAN CHL COL CRI CZE DNK EST FIN FRA DEU GRC HUN ISL IRL ISR ITA JPN KOR LVA LTU LUX MEX "
              "NLD NZL NOR POL PRT SVK SVN ESP SWE CHE TUR GBR USA")
+# The Digital STRI's five policy areas in the OECD's order (goingdigital.oecd.org/indicator/73; Ferencz
+# 2019, OECD Trade Policy Paper 221): 1 infrastructure and connectivity, 2 electronic transactions,
+# 3 e-payment systems, 4 intellectual property rights, 5 other barriers; numbered CLAS1_6..CLAS1_10
+# in the SDMX answer, after the sectoral index's CLAS1_1..5. Written here by hand, not read from stri.yaml.
+DIGITAL_AREAS = {"STRI": "composite", "CLAS1_6": "infrastructure_connectivity", "CLAS1_7": "electronic_transactions",
+                 "CLAS1_8": "payment_systems", "CLAS1_9": "intellectual_property", "CLAS1_10": "other_digital_barriers"}
+# The sectoral areas by the intra-EEA file's own `Classification` label (read raw from the CSV below).
+EEA_AREAS_BY_LABEL = {"Indicator STRI": "composite", "Restrictions on foreign entry": "foreign_entry",
+                      "Restrictions to movement of people": "movement_of_people",
+                      "Other discriminatory measures": "other_discrimination",
+                      "Barriers to competition": "barriers_to_competition",
+                      "Regulatory transparency": "regulatory_transparency"}
 HAND_GROUPS = [  # (group, year, members that year)
     ("BRICS", 2020, BRICS[2020]), ("BRICS", 2023, BRICS[2020]), ("BRICS", 2024, BRICS[2024]),
     ("EU", 2022, EU27), ("TISA", 2022, f"{TISA_OTHERS} {EU27}"), ("TISA", 2024, f"{TISA_OTHERS} {EU27}"),
@@ -69,18 +81,19 @@ def _digital(digital_rows, year: int, measure: str = "STRI") -> dict[str, float]
 
 
 def test_published_values_are_the_files_values(published, digital_rows, eea_rows):
-    areas = {**stri_reference().measures["digital"]}
     got = published.set_index(["iso3", "year", "index_id", "sector_id", "policy_area"])["value"]
     kosovo = {"XKV": "XKX"}  # the OECD's code, published as the World Bank's (country_codes.yaml)
     digital = {(kosovo.get(r["REF_AREA"], r["REF_AREA"]), int(r["TIME_PERIOD"]), "digital", "TOTAL",
-                areas[r["MEASURE"]]): float(r["OBS_VALUE"]) for r in digital_rows}
-    eea_areas = stri_reference().measures["intra_eea"]
-    eea = {(r["COU"], int(r["YEA"]), "intra_eea", r["SECT"], eea_areas[r["CLAS"]]): float(r["EEA_STRI"])
-           for r in eea_rows}
+                DIGITAL_AREAS[r["MEASURE"]]): float(r["OBS_VALUE"]) for r in digital_rows}
+    eea = {(r["COU"], int(r["YEA"]), "intra_eea", r["SECT"], EEA_AREAS_BY_LABEL[r["Classification"]]):
+           float(r["EEA_STRI"]) for r in eea_rows}
     assert len(got) == len(digital) + len(eea) == 2730 + 15720
     assert all(got[k] == v for k, v in {**digital, **eea}.items())  # exactly, every row
     china = got[("CHN", 2020, "digital", "TOTAL", "composite")]
     assert china == 0.3470704555511475 and round(china, 7) == 0.3470705  # OECD: 0.3470705
+    # Area 1 of the OECD's order, the file's CLAS1_6 (a swap of CLAS1_6/CLAS1_7 in stri.yaml fails here).
+    assert got[("CHN", 2020, "digital", "TOTAL", "infrastructure_connectivity")] == 0.1983747631311417
+    assert round(got[("CHN", 2020, "digital", "TOTAL", "electronic_transactions")], 6) == 0.042475
 
 
 def test_the_five_policy_areas_add_up_to_the_composite_to_rounding(digital_rows, eea_rows):
@@ -134,6 +147,8 @@ def test_every_stri_sector_has_one_tisa_sector_and_the_files_name(eea_rows):
     reference = stri_reference()
     assert reference.sectors == names  # the 22 OECD.Stat sectors, named as the file names them
     assert {r["CLAS"]: r["Classification"] for r in eea_rows}.keys() == reference.measures["intra_eea"].keys()
+    assert reference.measures["intra_eea"] == {r["CLAS"]: EEA_AREAS_BY_LABEL[r["Classification"]] for r in eea_rows}
+    assert reference.measures["digital"] == DIGITAL_AREAS  # the OECD's order, by hand (above)
 
 
 def _eea_mean(eea_rows, iso3: str, year: int, sectors: str) -> tuple[float, int]:
@@ -143,28 +158,35 @@ def _eea_mean(eea_rows, iso3: str, year: int, sectors: str) -> tuple[float, int]
 
 
 def test_stri_sectors_average_into_tisa_sectors(published, eea_rows):
-    table = stri_by_services_sector(published).set_index(["iso3", "year", "sector_id"])
+    """The averaging, on the real intra-EEA rows asked for by name (services exposure never uses them)."""
+    table = stri_by_services_sector(published, "intra_eea").set_index(["iso3", "year", "sector_id"])
     transport = "TRAIR TRMAR TRROF TRRAI CR LSCAR LSCUS LSFGT LSSTG"
     for iso3, n in (("DEU", 9), ("AUT", 8)):  # Austria is landlocked: no maritime transport index
         mean, count = _eea_mean(eea_rows, iso3, 2016, transport)
         assert count == n and table.loc[(iso3, 2016, "transport"), "stri"] == pytest.approx(mean, rel=1e-12)
+        assert table.loc[(iso3, 2016, "transport"), "stri_sectors_covered"] == n
     # Telecom is in the file for 2018 only: computer services alone before.
     assert table.loc[("DEU", 2016, "telecom_computer_information"), "stri"] == \
         pytest.approx(_eea_mean(eea_rows, "DEU", 2016, "CS")[0], rel=1e-12)
     assert table.loc[("DEU", 2018, "telecom_computer_information"), "stri"] == \
         pytest.approx(_eea_mean(eea_rows, "DEU", 2018, "CS TC")[0], rel=1e-12)
-    # The Digital STRI (sector TOTAL) has no TiSA-style sector; in the bulk files only intra-EEA is sectoral.
+    assert table.loc[("DEU", 2018, "telecom_computer_information"), "stri_sectors_covered"] == 2
     assert set(table["stri_index"]) == {"intra_eea"} and set(table.index.get_level_values("iso3")) == \
         set(published.loc[published["index_id"] == "intra_eea", "iso3"])
     assert not table.index.get_level_values("sector_id").isin(["travel_tourism", "government"]).any()
 
 
-def test_the_mfn_index_is_preferred_where_it_covers_the_sector(published):
-    """Selection rule only: real DEU 2016 intra-EEA rows, with the air transport row also offered
-    as the sectoral (MFN) index; transport then comes from that one sector, named sectoral."""
+def test_services_exposure_takes_the_mfn_index_only(published):
+    """The intra-EEA STRI (barriers to EEA suppliers only) never fills services_exposure.stri: the
+    bulk files hold no MFN sectoral index, so the default (MFN) table is empty. Real DEU 2016 rows
+    also offered as the sectoral (MFN) index are averaged the same way and named sectoral."""
+    assert stri_by_services_sector(published).empty
     deu = published[(published["iso3"] == "DEU") & (published["year"] == 2016)]
-    air = deu[(deu["sector_id"] == "TRAIR") & (deu["policy_area"] == "composite")].assign(index_id="sectoral")
-    table = stri_by_services_sector(pd.concat([deu, air])).set_index("sector_id")
-    assert table.loc["transport", "stri_index"] == "sectoral" and table.loc["transport", "stri"] == air["value"].item()
-    assert table.loc["construction", "stri_index"] == "intra_eea"
+    mfn = deu[deu["policy_area"] == "composite"].assign(index_id="sectoral")
+    table = stri_by_services_sector(pd.concat([deu, mfn])).set_index("sector_id")
+    air = mfn.loc[mfn["sector_id"] == "TRAIR", "value"].item()
+    transport = mfn.loc[mfn["sector_id"].isin("TRAIR TRMAR TRROF TRRAI CR LSCAR LSCUS LSFGT LSSTG".split()), "value"]
+    assert set(table["stri_index"]) == {"sectoral"} and 0 < air
+    assert table.loc["transport", "stri"] == pytest.approx(transport.mean(), rel=1e-12)
+    assert table.loc["transport", "stri_sectors_covered"] == 9
     assert np.isfinite(table["stri"]).all()
