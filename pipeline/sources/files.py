@@ -60,8 +60,12 @@ class FilesSource:
         self.entries = [e for e in every if e["id"] not in self.disabled]
 
     def absent(self, table: str) -> list[dict[str, Any]]:
-        """The manifest's datasets for ``table`` (not disabled) that have no file under root."""
-        return [e for e in self.entries if e["table"] == table
+        """The manifest's datasets for ``table`` (not disabled) that have no file under root.
+
+        An entry with ``optional: true`` is a download the user may add (ITPD-E): its absence is
+        not an error; once published, its rows are guarded by the coverage check against the
+        last publish like any other source's."""
+        return [e for e in self.entries if e["table"] == table and not e.get("optional")
                 and not any(p.is_file() for p in self.root.glob(e["pattern"]))]
 
     def discover(self, table: str) -> list[RawInput]:

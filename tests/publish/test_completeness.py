@@ -138,3 +138,18 @@ def test_a_drop_within_the_tolerance_is_published(tmp_path, shared_datasets, pen
     assert result.success, step_failure(result)
     panel = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]["penppml_comtrade_dta"]
     assert panel["rows"] == 316317 - 10
+
+
+def test_an_optional_download_may_be_absent_but_a_shared_one_may_not(tmp_path, shared_datasets):
+    """ITPD-E is declared `optional: true` in the shipped manifest (a user's download, not in
+    ../shared): a bulk directory holding every shared gravity panel but no ITPD-E has nothing
+    absent; remove one shared panel and it is named."""
+    from pipeline.sources.files import FilesSource
+
+    panels = ["yotov2016_agtpa", "gegravity_sample_2006", "gegravity_wiod_2000_2014", "hmr2010_gravity_2006_xsec",
+              "ppmlhdfe_fta_35countries"]
+    for folder in panels:
+        (tmp_path / folder).symlink_to(shared_datasets / folder, target_is_directory=True)
+    assert FilesSource(tmp_path).absent("gravity_panel") == []
+    (tmp_path / "yotov2016_agtpa").unlink()
+    assert [e["id"] for e in FilesSource(tmp_path).absent("gravity_panel")] == ["yotov2016_agtpa"]

@@ -296,6 +296,10 @@ def test_missing_covariate_files_are_named(tmp_path, agtpa):
         FilesSource(root).discover("gravity_panel")
 
 
+OTHER_GRAVITY_PANELS = "yotov2016_agtpa,gegravity_sample_2006,gegravity_wiod_2000_2014,hmr2010_gravity_2006," \
+    "ppmlhdfe_fta_35countries"
+
+
 def _materialize(bulk: Path, warehouse: Path):
     from assets.bulk_tables import bulk_table_assets
     from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
@@ -304,7 +308,9 @@ def _materialize(bulk: Path, warehouse: Path):
     wanted = {"raw_files__gravity_panel", "core__gravity_panel"}
     assets = [a for a in bulk_table_assets() if a.key.to_user_string() in wanted]
     return dg.materialize(assets, raise_on_error=False, resources={
-        "bulk_files": BulkFilesResource(bulk_dir=str(bulk)),
+        # The directory holds ITPD-E only: the manifest's other gravity panels are disabled, as a
+        # user running on ITPD-E alone would (TRADE_DISABLED_DATASETS).
+        "bulk_files": BulkFilesResource(bulk_dir=str(bulk), disabled_datasets=OTHER_GRAVITY_PANELS),
         "sources": SourceModeResource(mode="bulk", bulk_dir=str(bulk), warehouse_dir=str(warehouse)),
         "warehouse_io_manager": ParquetWarehouseIOManager(root=str(warehouse)),
         "raw_io_manager": RawProvenanceIOManager(root=str(warehouse))})
