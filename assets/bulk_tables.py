@@ -33,6 +33,7 @@ BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
     "macro_indicators": canonical.finalize_macro_indicators,
     "gravity_panel": canonical.finalize_gravity_panel,
     "input_output": canonical.finalize_input_output,
+    "services_restrictiveness": canonical.finalize_services_restrictiveness,  # live: raw_oecd__stri
 }
 API_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {  # served by an API only
     "services_trade": canonical.finalize_services_trade,

@@ -112,8 +112,11 @@ def output_metadata(frame: pd.DataFrame, source: str, provenance: list[dict] | N
 
 
 def published_asset(table: str, layer: str, **kwargs: Any):
-    """``@dg.asset`` for a table published to the warehouse behind its blocking contract check."""
-    name = f"{layer}__{table}"
+    """``@dg.asset`` for a table published to the warehouse behind its blocking contract check;
+    the asset is named by the contract's ``physicalName`` (``<layer>__...``)."""
+    name = load_contract(table).physical_name
+    if not name.startswith(f"{layer}__"):
+        raise ValueError(f"contract {table}: physicalName {name!r} is not a {layer}__ asset")
     return dg.asset(
         name=name,
         group_name=layer,

@@ -24,6 +24,7 @@ from assets.live_sources import LIVE_SOURCE_ASSETS
 from assets.resources import (BulkFilesResource, ComtradeResource, CountryGroupsResource, OecdResource,
                               SourceModeResource, WorldBankResource)
 from assets.selection import left_out_keys
+from assets.restrictiveness import RESTRICTIVENESS_ASSETS
 from assets.services import SERVICES_ASSETS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
@@ -34,6 +35,7 @@ ALL_ASSETS += VALUE_CHAIN_ASSETS  # issue 4: value chains from the MRIO tables
 ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, scorecard
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
 ALL_ASSETS += [out__end_use_trade]  # issue 12 part 7: trade by end use (BEC Rev.4 -> SNA)
+ALL_ASSETS += RESTRICTIVENESS_ASSETS  # issue 15: OECD STRI ranks and group averages
 
 
 def resources() -> dict[str, object]:

@@ -143,16 +143,18 @@ def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFra
 def out__country_scorecard(out__country_trade_profile: pd.DataFrame, out__country_group_exposure: pd.DataFrame,
                            out__export_product_concentration: pd.DataFrame,
                            out__strategic_dependencies: pd.DataFrame, core__macro_indicators: pd.DataFrame,
-                           out__value_chain_exposure: pd.DataFrame):
+                           out__value_chain_exposure: pd.DataFrame, core__services_restrictiveness: pd.DataFrame):
     """One row per country and year with the headline indicators side by side: openness (% of
     GDP), partner and product concentration (HHI, Theil), commodity share, exposure to EU,
-    TTIP, TISA and BRICS (shares 0..1, membership of the year), strategic dependencies and
-    backward/forward GVC participation (% of gross exports, input-output table years)."""
+    TTIP, TISA and BRICS (shares 0..1, membership of the year), strategic dependencies,
+    backward/forward GVC participation (% of gross exports, input-output table years) and the
+    OECD Digital STRI (0 open .. 1 closed)."""
     frame = country_scorecard(out__country_trade_profile, out__country_group_exposure,
                               out__export_product_concentration, out__strategic_dependencies, core__macro_indicators,
-                              out__value_chain_exposure)
+                              out__value_chain_exposure, core__services_restrictiveness)
     sources = ("out__country_trade_profile, out__country_group_exposure, out__export_product_concentration, "
-               "out__strategic_dependencies, core__macro_indicators, out__value_chain_exposure")
+               "out__strategic_dependencies, core__macro_indicators, out__value_chain_exposure, "
+               "core__services_restrictiveness")
     frame = yield from gate("out__country_scorecard", frame, "country_scorecard", sources)
     with_hs = frame[frame["commodity_export_share"].notna()]
     latest, year = _latest(with_hs)

@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from pipeline import code_version
-from pipeline.contracts import load_contract
+from pipeline.contracts import contract_for_asset, load_contract
 from pipeline.sources.base import utc_now
 from pipeline.warehouse import read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
@@ -19,12 +19,13 @@ LAYER_PREFIXES = ("core__", "out__")
 
 
 def table_name(asset_key: dg.AssetKey) -> str:
-    """``core__bilateral_goods_trade`` -> ``bilateral_goods_trade`` (the contract's name)."""
+    """The published table of an asset: the contract whose ``physicalName`` is the asset
+    (``core__bilateral_goods_trade`` -> ``bilateral_goods_trade``; ``out__services_restrictiveness``
+    -> ``services_restrictiveness_profile``)."""
     name = asset_key.path[-1]
-    for prefix in LAYER_PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    raise ValueError(f"asset {name} is not a published table (expected core__ or out__ prefix)")
+    if not name.startswith(LAYER_PREFIXES):
+        raise ValueError(f"asset {name} is not a published table (expected core__ or out__ prefix)")
+    return contract_for_asset(name).name
 
 
 class ParquetWarehouseIOManager(dg.ConfigurableIOManager):

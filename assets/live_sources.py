@@ -22,6 +22,7 @@ LIVE_RAW_ASSETS: dict[str, str] = {  # canonical table -> raw asset fed by its A
     "bilateral_goods_trade": "raw_comtrade__goods_trade",
     "services_trade": "raw_oecd__batis",
     "value_added_trade": "raw_oecd__tiva",
+    "services_restrictiveness": "raw_oecd__stri",  # also fed by bulk files (bulk mode)
 }
 API_ONLY_TABLES = ("services_trade", "value_added_trade")  # no bulk file feeds these
 
@@ -106,4 +107,14 @@ def raw_oecd__tiva(context, sources: SourceModeResource, oecd: OecdResource) -> 
     return _fetch_oecd(context, sources, oecd, "tiva")
 
 
-LIVE_SOURCE_ASSETS = [raw_worldbank__indicators, raw_comtrade__goods_trade, raw_oecd__batis, raw_oecd__tiva]
+@dg.asset(group_name="raw", io_manager_key="raw_io_manager", kinds={"api"})
+def raw_oecd__stri(context, sources: SourceModeResource, oecd: OecdResource) -> dg.Output:
+    """OECD Services Trade Restrictiveness Indices of every economy: the Digital STRI
+    (DF_STRI_DIGITAL) and the sectoral MFN STRI (DF_STRI_MAIN), composite and policy areas, two
+    queries with the 8-dimension key ``A.......``; years of OECD_YEARS. Once published, a refresh
+    asks only for observations revised since (``updatedAfter``)."""
+    return _fetch_oecd(context, sources, oecd, "stri")
+
+
+LIVE_SOURCE_ASSETS = [raw_worldbank__indicators, raw_comtrade__goods_trade, raw_oecd__batis, raw_oecd__tiva,
+                      raw_oecd__stri]

@@ -68,3 +68,21 @@ def scatter_md(frame: pd.DataFrame, x: str, y: str, label: str, title: str) -> d
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return _png_md(fig, title)
+
+
+def line_chart_md(frame: pd.DataFrame, x: str, y: str, series: str, title: str) -> dg.MetadataValue:
+    """One line per value of ``series`` (e.g. BRICS and TISA averages by year)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=90)
+    for name, part in frame.sort_values(x).groupby(series):
+        ax.plot(part[x], part[y], marker="o", label=str(name))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png_md(fig, title)

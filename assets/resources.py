@@ -106,8 +106,8 @@ class ComtradeResource(dg.ConfigurableResource):
 
 
 class OecdResource(dg.ConfigurableResource):
-    """OECD SDMX REST API: base URL (a mirror or test server can stand in), the partners and
-    years asked for, the TiVA indicators, and whether a refresh asks only for what was revised
+    """OECD SDMX REST API: base URL (a mirror or test server can stand in), the partners (BaTIS,
+    TiVA) and years asked for, the TiVA indicators, and whether a refresh asks only for what was revised
     since the published table was fetched (``updatedAfter``)."""
 
     base_url: str = "https://sdmx.oecd.org/public/rest"
@@ -123,8 +123,9 @@ class OecdResource(dg.ConfigurableResource):
             years = parse_years(self.years) if self.years.strip() else None
         except ValueError as exc:
             raise dg.Failure(description=f"OECD_YEARS: {exc} (or leave it empty for all published years)") from exc
+        partners = None if dataflow == "stri" else parse_codes(self.partners) or None  # STRI has no partner
         spec = {"source": "oecd", "table": OECD_TABLES[dataflow], "dataflow": dataflow,
-                "base_url": self.base_url, "partners": parse_codes(self.partners) or None,
+                "base_url": self.base_url, "partners": partners,
                 "years": [years[0], years[-1]] if years else None}
         if dataflow == "tiva":
             spec["indicators"] = parse_codes(self.tiva_indicators) or None
@@ -147,9 +148,10 @@ class OecdResource(dg.ConfigurableResource):
 def scope_label(spec: dict) -> str:
     """What one OECD query covers, readable: ``oecd:batis partners=W years=all``. A published
     table is only updated incrementally by a query of the same scope."""
-    parts = [f"oecd:{spec['dataflow']}", f"base={spec['base_url']}",
-             f"partners={'+'.join(spec['partners']) if spec['partners'] else 'all'}",
-             f"years={'-'.join(map(str, spec['years'])) if spec['years'] else 'all'}"]
+    parts = [f"oecd:{spec['dataflow']}", f"base={spec['base_url']}"]
+    if spec["dataflow"] != "stri":
+        parts.append(f"partners={'+'.join(spec['partners']) if spec['partners'] else 'all'}")
+    parts.append(f"years={'-'.join(map(str, spec['years'])) if spec['years'] else 'all'}")
     if spec.get("indicators"):
         parts.append(f"indicators={'+'.join(spec['indicators'])}")
     return " ".join(parts)

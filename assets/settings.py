@@ -30,14 +30,14 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("COMTRADE_COMMODITIES", "TOTAL", "Comtrade commodity codes: TOTAL = all goods (always fetched); AG2, AG4, "
      "AG6 = every HS chapter, heading or subheading, one query each (product metrics; AG6 needs a key)."),
     ("OECD_SDMX_API_URL", "https://sdmx.oecd.org/public/rest", "OECD SDMX REST API (or a mirror): BaTIS "
-     "services trade and TiVA. At the default, TiVA is asked of its own root (/sti-public/rest)."),
+     "services trade, TiVA and STRI (live mode). At the default, TiVA is asked of its own root (/sti-public/rest)."),
     ("OECD_PARTNERS", "W", "OECD partner areas for BaTIS and TiVA (W = world; empty = every partner, "
      "a far larger query)."),
-    ("OECD_YEARS", "", "Years for BaTIS and TiVA, a range like 2015-2022; empty = all published years."),
+    ("OECD_YEARS", "", "Years for BaTIS, TiVA and STRI, a range like 2015-2022; empty = all published years."),
     ("OECD_TIVA_INDICATORS", "EXGR_FVA", "TiVA MEASURE codes (EXGR_FVA = foreign value added in gross "
      "exports; other codes: see pipeline/sources/oecd_dataflows.yaml)."),
-    ("OECD_INCREMENTAL", "true", "Once a BaTIS or TiVA table is published, ask the OECD only for "
-     "observations revised since (updatedAfter) and lay them over it; false = full refresh."),
+    ("OECD_INCREMENTAL", "true", "Once a BaTIS, TiVA or STRI table is published from the API, ask the OECD "
+     "only for observations revised since (updatedAfter) and lay them over it; false = full refresh."),
     ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),

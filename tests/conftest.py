@@ -42,13 +42,32 @@ def setting_defaults():
     os.environ.update(saved)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _bulk_run_in_background(request, tmp_path_factory):
+    """Starts the session's one `make run` (``bulk_run``) at the first test when any selected test
+    needs it: it runs in a subprocess on the second core while the tests that do not need it go
+    on (they run first: :func:`pytest_collection_modifyitems`)."""
+    if not any("bulk_run" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    from tests.make_run import PendingRun, bulk_links, bulk_settings
+
+    bulk = bulk_links(tmp_path_factory.mktemp("bulk"), request.getfixturevalue("shared_datasets"))
+    settings = bulk_settings(bulk, tmp_path_factory.mktemp("warehouse"))
+    pending = PendingRun(settings, tmp_path_factory.mktemp("dagster_home"))
+    yield pending
+    pending.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that read the session's `make run` go last, so that the run started in the
+    background at the first test has finished (or nearly) when they need it."""
+    items.sort(key=lambda item: "bulk_run" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
-def bulk_run(tmp_path_factory, shared_datasets):
+def bulk_run(_bulk_run_in_background):
     """One `make run` on bulk settings for the whole session (``tests/make_run.py``): the
     end-to-end tier reads the warehouse it published and the run it recorded, the UI tier serves
     that run history. Tests that change anything copy it first."""
-    from tests.make_run import bulk_links, bulk_settings, make_run
-
-    bulk = bulk_links(tmp_path_factory.mktemp("bulk"), shared_datasets)
-    settings = bulk_settings(bulk, tmp_path_factory.mktemp("warehouse"))
-    return make_run(settings, tmp_path_factory.mktemp("dagster_home"))
+    return _bulk_run_in_background.result()

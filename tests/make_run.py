@@ -25,6 +25,8 @@ BULK_FOLDERS = [
     # and the UNCTAD primary-commodity flags.
     "atlas_bilateral_sections_2010_2020", "atlas_bilateral_hs2hs4_subset_2010_2020",
     "baci_hs6_bilateral_zaf_afg", "concordances",
+    # Services restrictiveness (issue 15): the OECD Digital STRI and the intra-EEA STRI.
+    "oecd_stri_digital_2020_2024", "oecd_stri_intra_eea_2014_2018",
 ]
 
 
@@ -76,13 +78,42 @@ class MakeRun:
         return Path(self.settings["DAGSTER_HOME"])
 
 
+class PendingRun:
+    """`make run` started in a subprocess (its output going to files beside ``home``), collected by
+    :meth:`result`: the session's run goes on in the background while other tests run."""
+
+    def __init__(self, settings: dict[str, str], home: Path, timeout: int = 1500):
+        self.settings, self.home, self.timeout = settings, Path(home), timeout
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._out, self._err = (self.home.with_name(f"{self.home.name}.{s}") for s in ("stdout", "stderr"))
+        env = {**os.environ, **settings, "DAGSTER_HOME": str(home)}
+        with open(self._out, "w") as out, open(self._err, "w") as err:
+            self._proc = subprocess.Popen([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
+                                          stdout=out, stderr=err, text=True)
+        self._result: MakeRun | None = None
+
+    def result(self) -> MakeRun:
+        if self._result is None:
+            try:
+                returncode = self._proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                raise
+            stdout, stderr = self._out.read_text(), self._err.read_text()
+            with dg.DagsterInstance.from_config(str(self.home)) as instance:
+                runs = instance.get_runs()
+                assert len(runs) == 1, f"`make run` recorded {len(runs)} runs in {self.home}: {stderr[-3000:]}"
+                events = [r.dagster_event for r in instance.all_logs(runs[0].run_id) if r.dagster_event]
+                run = RecordedRun(runs[0].run_id, runs[0].status == dg.DagsterRunStatus.SUCCESS, events)
+            self._result = MakeRun({**self.settings, "DAGSTER_HOME": str(self.home)}, returncode, stdout, stderr, run)
+        return self._result
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
 def make_run(settings: dict[str, str], home: Path, timeout: int = 1500) -> MakeRun:
-    env = {**os.environ, **settings, "DAGSTER_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        runs = instance.get_runs()
-        assert len(runs) == 1, f"`make run` recorded {len(runs)} runs in {home}: {proc.stderr[-3000:]}"
-        events = [r.dagster_event for r in instance.all_logs(runs[0].run_id) if r.dagster_event]
-        run = RecordedRun(runs[0].run_id, runs[0].status == dg.DagsterRunStatus.SUCCESS, events)
-    return MakeRun({**settings, "DAGSTER_HOME": str(home)}, proc.returncode, proc.stdout, proc.stderr, run)
+    """`make run` on ``settings`` into DAGSTER_HOME ``home``, waited for."""
+    return PendingRun(settings, home, timeout).result()

@@ -16,13 +16,22 @@ Served under ``/sdmx/`` by :class:`tests.api_server.FaultyApiServer` (so its fau
   gross exports (``PT_EXGR``) and in USD million (``USD``, UNIT_MULT 6), computed by
   :func:`pipeline.metrics.value_chains.value_chain_year` on WIOD 2013, year 2011.
 
-There is no real STRI data here, so no STRI dataflow is served (its parser is tested on
-format only). Values are written with ``repr`` so the client can recover them exactly.
+- STRI-shaped (``DSD_STRI``, 8 dimensions ``FREQ.REF_AREA.MEASURE.ACTIVITY.METHODOLOGY.STRI_TYPE.
+  UNIT_MEASURE.COUNTERPART_AREA``): ``DF_STRI_DIGITAL`` serves the OECD's own answer of
+  ``oecd_stri_digital_2020_2024`` (every dimension as the API gave it). ``DF_STRI_MAIN`` serves the
+  sectoral values of ``oecd_stri_intra_eea_2014_2018`` in that structure (ACTIVITY = the OECD.Stat
+  sector code, MEASURE = the CLAS code): a stand-in, since no MFN sectoral answer is at hand. Its
+  values are real but those of the intra-EEA index, and its codes are what the client assumes the
+  new API uses, which is exactly what stays unverified (pipeline/sources/oecd_dataflows.yaml).
+
+Values are written with ``repr`` so the client can recover them exactly. A fault
+``replace:<old>:<new>`` rewrites the answer's bytes (e.g. a MEASURE code the dataflow does not declare).
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +107,36 @@ def tiva_rows(totals: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([share, level], ignore_index=True)
 
 
+STRI_DIMENSIONS = ["FREQ", "REF_AREA", "MEASURE", "ACTIVITY", "METHODOLOGY", "STRI_TYPE", "UNIT_MEASURE",
+                   "COUNTERPART_AREA"]
+STRI_LABELS = {"FREQ": "Frequency of observation", "REF_AREA": "Reference area", "MEASURE": "Measure",
+               "ACTIVITY": "Economic activity", "METHODOLOGY": "Methodology", "STRI_TYPE": "STRI type",
+               "UNIT_MEASURE": "Unit of measure", "COUNTERPART_AREA": "Counterpart area"}
+NOT_APPLICABLE = "Not applicable"
+
+
+def stri_digital_rows(datasets: Path) -> pd.DataFrame:
+    """The Digital STRI as the OECD answered it (the shared file keeps every dimension)."""
+    path = datasets / "oecd_stri_digital_2020_2024/digital_trade_index_all_data.json"
+    rows = pd.DataFrame.from_records(json.loads(path.read_text()))
+    labels = {f"{d}_label": rows[d].where(rows[d] != "_Z", NOT_APPLICABLE)
+              for d in STRI_DIMENSIONS if d != "REF_AREA"}
+    return rows.assign(OBS_VALUE=rows["OBS_VALUE"].astype(float), UNIT_MULT=0, **labels)
+
+
+def stri_sectoral_rows(datasets: Path) -> pd.DataFrame:
+    """The intra-EEA STRI by sector in DF_STRI_MAIN's structure (module docstring: a stand-in)."""
+    source = pd.read_csv(datasets / "oecd_stri_intra_eea_2014_2018/OECD EEA stri.csv", dtype={"YEA": str})
+    return pd.DataFrame({
+        "FREQ": "A", "REF_AREA": source["COU"], "MEASURE": source["CLAS"], "ACTIVITY": source["SECT"],
+        "METHODOLOGY": "_Z", "STRI_TYPE": "_Z", "UNIT_MEASURE": "IX", "COUNTERPART_AREA": "_Z",
+        "TIME_PERIOD": source["YEA"], "OBS_VALUE": source["EEA_STRI"].astype(float), "UNIT_MULT": 0,
+        "MEASURE_label": source["Classification"], "ACTIVITY_label": source["Sector"],
+        "METHODOLOGY_label": NOT_APPLICABLE, "STRI_TYPE_label": NOT_APPLICABLE,
+        "COUNTERPART_AREA_label": NOT_APPLICABLE, "UNIT_MEASURE_label": "Index",
+    })
+
+
 class OecdData:
     """The served dataflows, keyed by dataflow id (``DSD_...@DF_...``)."""
 
@@ -118,6 +157,10 @@ class OecdData:
                  "COUNTERPART_AREA": "Counterpart area", "UNIT_MEASURE": "Unit of measure",
                  "FREQ": "Frequency of observation"},
                 tiva_rows(tiva_totals)),
+            "DSD_STRI@DF_STRI_DIGITAL": Dataflow("OECD.TAD.TPD:DSD_STRI@DF_STRI_DIGITAL(1.0)", STRI_DIMENSIONS,
+                                                 STRI_LABELS, stri_digital_rows(datasets)),
+            "DSD_STRI@DF_STRI_MAIN": Dataflow("OECD.TAD.TPD:DSD_STRI@DF_STRI_MAIN(1.0)", STRI_DIMENSIONS,
+                                              STRI_LABELS, stri_sectoral_rows(datasets)),
         }
 
     def answer(self, path: str, query: dict, fault: str | None) -> tuple[bytes, int]:
@@ -143,7 +186,11 @@ class OecdData:
         updated_after = query.get("updatedAfter", [None])[0]
         if rows.empty or fault == "empty_result" or (updated_after and updated_after >= LAST_UPDATED):
             return NO_RECORDS, 404
-        return self.render(flow, rows, rename=fault == "rename"), 200
+        body = self.render(flow, rows, rename=fault == "rename")
+        if fault and fault.startswith("replace:"):
+            _, old, new = fault.split(":", 2)
+            body = body.replace(old.encode(), new.encode())
+        return body, 200
 
     @staticmethod
     def render(flow: Dataflow, rows: pd.DataFrame, rename: bool = False) -> bytes:

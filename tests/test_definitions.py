@@ -37,9 +37,12 @@ def test_definitions_load_with_groups_checks_job_and_schedule():
 
 SETTINGS_CASES = (  # settings, assets they cannot run, assets they run
     (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts"},
-     {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators"}),
+     {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators", "raw_oecd__stri",
+      "core__services_restrictiveness", "out__services_restrictiveness"}),
+    # STRI has bulk files too: bulk mode publishes it (raw_oecd__stri runs and fetches nothing)
     (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_trade"},
-     {"core__input_output", "out__agreement_impacts", "out__services_exposure"}),
+     {"core__input_output", "out__agreement_impacts", "out__services_exposure", "raw_files__services_restrictiveness",
+      "core__services_restrictiveness", "out__services_restrictiveness"}),
 )
 
 

@@ -119,6 +119,35 @@ def test_dependency_outputs_on_real_data(first_run):
     assert ken["top_export_partner_share"] <= ken["top3_export_partner_share"] <= 1
 
 
+def test_services_restrictiveness_is_published_from_the_bulk_files(first_run, shared_datasets):
+    """`make run` publishes both STRI tables: the files' values unchanged (China's 2020 Digital STRI
+    0.3470705), group averages equal to the mean of the members' file rows, the closing note's
+    BRICS and TiSA averages by year, and the scorecard's digital_stri."""
+    _, warehouse = first_run
+    records = json.loads((shared_datasets / "oecd_stri_digital_2020_2024/digital_trade_index_all_data.json").read_text())
+    stri = read_table(warehouse, "services_restrictiveness")
+    assert len(stri) == 2730 + 15720 and set(stri["source"]) == {"oecd_stri_digital", "oecd_stri_intra_eea"}
+    value = stri.set_index(["iso3", "year", "index_id", "sector_id", "policy_area"])["value"]
+    assert value[("CHN", 2020, "digital", "TOTAL", "composite")] == 0.3470704555511475
+    composite = {(r["REF_AREA"], int(r["TIME_PERIOD"])): float(r["OBS_VALUE"]) for r in records if r["MEASURE"] == "STRI"}
+    profile = read_table(warehouse, "services_restrictiveness_profile")
+    groups = profile[(profile["unit_type"] == "group") & (profile["index_id"] == "digital")
+                     & (profile["policy_area"] == "composite")].pivot(index="year", columns="unit", values="value")
+    brics = {2020: "BRA RUS IND CHN ZAF", 2024: "BRA RUS IND CHN ZAF ETH"}  # covered (EGY, IRN, ARE: no index)
+    for year, members in brics.items():
+        by_hand = [composite[(m, year)] for m in members.split()]
+        assert groups.loc[year, "BRICS"] == pytest.approx(sum(by_hand) / len(by_hand), rel=1e-12)
+    # The README's walk-through and the closing note of issue 15 quote these.
+    assert groups["BRICS"].round(3).tolist() == [0.275, 0.284, 0.309, 0.309, 0.335]
+    assert groups["TISA"].round(3).tolist() == [0.114, 0.116, 0.116, 0.116, 0.117]
+    china = profile[(profile["unit"] == "CHN") & (profile["year"] == 2020) & (profile["index_id"] == "digital")
+                    & (profile["policy_area"] == "composite")]
+    assert china["rank_most_restrictive"].item() == 10 and china["economies_ranked"].item() == 91
+    card = read_table(warehouse, "country_scorecard").set_index(["iso3", "year"])
+    assert card.loc[("CHN", 2020), "digital_stri"] == 0.3470704555511475
+    assert card["digital_stri"].notna().sum() > 80 and pd.isna(card.loc[("CHN", 2016), "digital_stri"])
+
+
 def corrupted_bulk(tmp: Path, bulk_dir: Path, shared_datasets: Path) -> Path:
     """Same links, but the Comtrade/DTA panel replaced by a copy with negative trade values."""
     bad = tmp / "bulk_bad"

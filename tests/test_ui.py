@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,22 @@ def _browse(url: str, window: str = "1400,900") -> str:
     return proc.stdout
 
 
+@contextmanager
+def _page(url: str):
+    """A page of a real headless chromium (Playwright driving Debian's binary) opened at ``url``."""
+    from playwright.sync_api import sync_playwright
+
+    flags = [f for f in CHROMIUM_FLAGS if f not in {"--headless", "--virtual-time-budget=20000"}]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=flags)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url, timeout=60000)
+            yield page
+        finally:
+            browser.close()
+
+
 def test_ui_serves_every_asset_with_its_blocking_contract_check(ui):
     """Every asset is shown; on bulk settings the OECD branch (API only) is shown but cannot be
     materialized, and says why; every other core/out table has its blocking contract check."""
@@ -129,35 +146,29 @@ def test_materialize_all_in_the_browser_runs_what_the_settings_can_run(ui, bulk_
     settings: every asset but the OECD branch (it used to select the OECD assets, which failed,
     and skipped services exposure). The launched run is then terminated: finishing it would
     repeat that materialization (the UI runs the same refresh job, in process)."""
-    from playwright.sync_api import sync_playwright
-
     before = {r["runId"] for r in _run_status(ui)}
-    flags = [f for f in CHROMIUM_FLAGS if f not in {"--headless", "--virtual-time-budget=20000"}]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=flags)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{ui}/asset-groups", timeout=60000)
-            page.get_by_role("button", name="Materialize all").first.click(timeout=120000)
-            for _ in range(60):
-                launched = [r for r in _run_status(ui) if r["runId"] not in before]
-                if launched:
-                    break
-                page.wait_for_timeout(1000)
-            else:
-                pytest.fail("no run was launched within 60 s of clicking Materialize all")
-        finally:
-            browser.close()
+    with _page(f"{ui}/asset-groups") as page:
+        page.get_by_role("button", name="Materialize all").first.click(timeout=120000)
+        for _ in range(60):
+            launched = [r for r in _run_status(ui) if r["runId"] not in before]
+            if launched:
+                break
+            page.wait_for_timeout(1000)
+        else:
+            pytest.fail("no run was launched within 60 s of clicking Materialize all")
     [run] = launched
     selected = {a["path"][-1] for a in run["assetSelection"]}
     made_by_make_run = {e.asset_key.to_user_string() for e in bulk_run.run.get_asset_materialization_events()}
     assert selected == made_by_make_run and bulk_run.run.success  # the same assets as `make run`
     assert "out__services_exposure" in selected
     _graphql(ui, f'mutation {{ terminateRun(runId: "{run["runId"]}") {{ __typename }} }}')
+    # The run is being cancelled once the UI says so: the fixture stops the server afterwards.
     for _ in range(120):
-        if _run_status(ui, run["runId"])[0]["status"] in ("CANCELED", "SUCCESS", "FAILURE"):
+        if _run_status(ui, run["runId"])[0]["status"] in ("CANCELING", "CANCELED", "SUCCESS", "FAILURE"):
             break
         time.sleep(1)
+    else:
+        pytest.fail(f"run {run['runId']} still {_run_status(ui, run['runId'])[0]['status']} 120 s after terminateRun")
 
 
 def test_browser_sees_each_group_of_the_asset_graph(ui):
@@ -176,24 +187,15 @@ def test_browser_sees_each_group_of_the_asset_graph(ui):
 
 def _open_output_plot(base: str, asset: str, column: str, shot) -> None:
     """Open ``asset`` in a real chromium, wait for ``column`` in its schema, expand the plot."""
-    from playwright.sync_api import sync_playwright
-
-    flags = [f for f in CHROMIUM_FLAGS if f not in {"--headless", "--virtual-time-budget=20000"}]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=flags)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{base}/assets/{asset}", timeout=60000)
-            page.get_by_text(column).first.wait_for(timeout=60000)
-            plot_row = page.locator("tr", has_text="plot").filter(has_text="Show Markdown").first
-            plot_row.get_by_text("Show Markdown").click()
-            image = page.locator('img[src^="data:image/png;base64,"]').first
-            image.wait_for(timeout=30000)
-            assert len(image.get_attribute("src")) > 5000  # a real chart, not a placeholder
-            assert image.evaluate("img => img.naturalWidth") > 300
-            page.screenshot(path=str(shot / f"{asset}.png"))
-        finally:
-            browser.close()
+    with _page(f"{base}/assets/{asset}") as page:
+        page.get_by_text(column).first.wait_for(timeout=60000)
+        plot_row = page.locator("tr", has_text="plot").filter(has_text="Show Markdown").first
+        plot_row.get_by_text("Show Markdown").click()
+        image = page.locator('img[src^="data:image/png;base64,"]').first
+        image.wait_for(timeout=30000)
+        assert len(image.get_attribute("src")) > 5000  # a real chart, not a placeholder
+        assert image.evaluate("img => img.naturalWidth") > 300
+        page.screenshot(path=str(shot / f"{asset}.png"))
 
 
 def test_browser_opens_an_output_and_its_plot(ui, tmp_path):

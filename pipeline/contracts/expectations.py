@@ -13,7 +13,8 @@ quality ``library`` ``rowCount`` ``mustBeGreaterThan``      ``expect_table_row_c
 quality ``custom`` ``engine: greatExpectations``            the named expectation with its kwargs
 ==========================================================  =====================================
 
-``validValues: "@country_codes"`` refers to :func:`pipeline.reference.codes.country_codes`.
+``validValues: "@country_codes"`` refers to :func:`pipeline.reference.codes.country_codes`;
+``"@stri_sectors"`` and ``"@stri_policy_areas"`` to :mod:`pipeline.reference.stri` (:data:`VALUE_SETS`).
 GX is imported inside :func:`run_expectations`: importing it costs seconds, and the Dagster
 code location must load fast.
 """
@@ -27,6 +28,7 @@ import pandas as pd
 from pipeline.contracts.odcs import Contract
 from pipeline.contracts.report import Finding
 from pipeline.reference.codes import country_codes
+from pipeline.reference.stri import stri_reference
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,34 @@ class Rule:
         return None
 
 
+# Value sets defined by a reference file rather than listed in the contract, with the fix to name.
+VALUE_SETS = {
+    "@country_codes": (lambda: sorted(country_codes().valid),
+                       "map {column} to ISO 3166-1 alpha-3 (aliases in the source manifest) or declare "
+                       "the code in pipeline/reference/country_codes.yaml"),
+    "@stri_sectors": (lambda: stri_reference().sector_codes,
+                      "{column} holds a STRI sector code that pipeline/reference/stri.yaml does not declare: "
+                      "correct the source, or add the code there (with its TiSA-style sector under `stri:` "
+                      "in services_sectors.yaml); an API code of another form goes in `activity_codes` of "
+                      "pipeline/sources/oecd_dataflows.yaml"),
+    "@stri_policy_areas": (lambda: list(stri_reference().policy_areas),
+                           "{column} holds a MEASURE (CLAS) code that the index does not declare: map it to a "
+                           "policy area under `indices: <index>: measures:` in pipeline/reference/stri.yaml, "
+                           "or correct the source"),
+}
+
+
 def _value_set(values: Any) -> list[Any]:
-    if values == "@country_codes":
-        return sorted(country_codes().valid)
     if isinstance(values, str):
-        raise ValueError(f"unknown value-set reference {values!r}; known: @country_codes")
+        if values not in VALUE_SETS:
+            raise ValueError(f"unknown value-set reference {values!r}; known: {sorted(VALUE_SETS)}")
+        return VALUE_SETS[values][0]()
     return list(values)
 
 
 def _fix_for_set(column: str, values: Any) -> str:
-    if values == "@country_codes":
-        return (
-            f"map {column} to ISO 3166-1 alpha-3 (aliases in the source manifest) or declare "
-            "the code in pipeline/reference/country_codes.yaml"
-        )
+    if isinstance(values, str) and values in VALUE_SETS:
+        return VALUE_SETS[values][1].format(column=column)
     return f"use only the allowed values for {column}: {list(values)[:10]}"
 
 
@@ -159,6 +175,8 @@ def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule])
         suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}
     )
     key = contract.primary_key or contract.column_names[:4]
+    if "source" in frame.columns and "source" not in key:  # which input a failing row came from
+        key = [*key, "source"]
     findings = []
     for rule, res in zip(rules, result.results, strict=True):
         if res.success:

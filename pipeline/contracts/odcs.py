@@ -148,3 +148,14 @@ def load_contract(name: str, directory: Path = CONTRACTS_DIR) -> Contract:
 
 def all_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
     return [load_contract(p.stem, directory) for p in sorted(directory.glob("*.yaml"))]
+
+
+@lru_cache(maxsize=None)
+def contract_for_asset(asset_name: str, directory: Path = CONTRACTS_DIR) -> Contract:
+    """The contract whose ``physicalName`` is ``asset_name`` (``out__services_restrictiveness`` ->
+    ``services_restrictiveness_profile``): the asset a contract describes is named in the contract."""
+    matches = [c for c in all_contracts(directory) if c.physical_name == asset_name]
+    if len(matches) != 1:
+        raise ContractError(f"{len(matches)} contracts in {directory} have physicalName {asset_name!r}; "
+                            "exactly one must describe each published asset")
+    return matches[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.metrics.product_flows import classifications
+from pipeline.metrics.restrictiveness import digital_composite
 from pipeline.metrics.trade_profile import OPENNESS_INDICATORS
 
 HEADLINE_GROUPS = ["EU", "TTIP", "TISA", "BRICS"]
@@ -51,7 +52,8 @@ def openness(macro: pd.DataFrame) -> pd.DataFrame:
 def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
                       product_concentration: pd.DataFrame, strategic: pd.DataFrame,
                       macro: pd.DataFrame | None = None,
-                      value_chains: pd.DataFrame | None = None) -> pd.DataFrame:
+                      value_chains: pd.DataFrame | None = None,
+                      restrictiveness: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (iso3, year) present in any input, headline columns side by side.
 
     - from the trade profile: :data:`PROFILE_COLUMNS` (USD, % of GDP, HHI 0..1, shares 0..1),
@@ -76,7 +78,10 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       holds every evaluated row with ``is_dependency`` (``out__strategic_dependencies``); rows
       of group units (EU, ``iso3`` empty) are no country and are left out;
     - value chains from ``out__value_chain_exposure``: :data:`GVC_COLUMNS` (percent of gross
-      exports), empty outside the input-output table's countries and years.
+      exports), empty outside the input-output table's countries and years;
+    - ``digital_stri``: the OECD Digital STRI composite (0 open .. 1 closed) from
+      ``core__services_restrictiveness`` (``restrictiveness``), joined onto the rows above (it adds
+      no row); empty where the index does not cover the country and year.
     """
     if "unit_type" in strategic:
         strategic = strategic[strategic["unit_type"] == "economy"]
@@ -136,5 +141,9 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     else:
         for column in GVC_COLUMNS:
             out[column] = float("nan")
+    if restrictiveness is not None:
+        out = join_headline(out, digital_composite(restrictiveness), ["digital_stri"])
+    else:
+        out["digital_stri"] = float("nan")
     columns = ["iso3", "year", *PROFILE_COLUMNS] + [c for c in out.columns if c not in PROFILE_COLUMNS + ["iso3", "year"]]
     return out[columns].sort_values(["year", "iso3"]).reset_index(drop=True)

@@ -10,7 +10,7 @@ When the BaTIS table (``core__services_trade``: EBOPS 2010 components by reporte
 flow) is passed, it replaces the MRIO figures for the years it covers, mapped to sectors through
 the EBOPS concordance: a reporter's exports and imports are its rows with the world (partner
 ``WLD``), or the sum over its partners where it has no world row. STRI values by sector, when
-passed, are joined as a column.
+passed, are joined as columns (``stri``, ``stri_index``) where an index covers the country and year.
 
 Missing stays missing: BaTIS publishes an observation without a value as no row, so a BaTIS
 flow with no row is unknown, not zero: its total is null, and so are the balance and any share
@@ -134,8 +134,9 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
     """Per economy, year and sector: ``exports_usd, imports_usd`` (null where the source has no
     row for the flow or for one of the sector's components), ``balance_usd`` (= exports -
     imports; null where either is), ``rca`` (:func:`calc_rca`, over economies and ROW),
-    ``source`` and, when ``stri`` (``iso3, year, sector_id, stri`` 0..1) is given, the STRI of
-    the sector (else null). ROW and other aggregates get no row.
+    ``source`` and, when ``stri`` (``iso3, year, sector_id, stri`` 0..1, ``stri_index``;
+    :func:`pipeline.metrics.restrictiveness.stri_by_services_sector`) is given, the STRI of the
+    sector and the index it comes from (else null). ROW and other aggregates get no row.
 
     ``flows`` are bilateral flows (:func:`services_flows_from_io`, :func:`combine_flows`) or
     None; ``batis``, the canonical ``services_trade`` table, replaces them in its years."""
@@ -168,11 +169,12 @@ def services_exposure(flows: pd.DataFrame | None, stri: pd.DataFrame | None = No
     out["rca"] = calc_rca(out)
     out = out[country_codes().is_economy(out["iso3"])]
     if stri is not None:
-        out = out.merge(stri[["iso3", "year", "sector_id", "stri"]], how="left",
-                        on=["iso3", "year", "sector_id"])
+        stri = stri.reindex(columns=["iso3", "year", "sector_id", "stri", "stri_index"])
+        out = out.merge(stri.astype({"year": out["year"].dtype}), how="left", on=["iso3", "year", "sector_id"])
     else:
-        out["stri"] = np.nan
-    columns = ["year", "iso3", "sector_id", "exports_usd", "imports_usd", "balance_usd", "rca", "source", "stri"]
+        out["stri"], out["stri_index"] = np.nan, None
+    columns = ["year", "iso3", "sector_id", "exports_usd", "imports_usd", "balance_usd", "rca", "source", "stri",
+               "stri_index"]
     return out[columns].sort_values(["year", "iso3", "sector_id"]).reset_index(drop=True)
 
 

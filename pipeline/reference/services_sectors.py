@@ -1,7 +1,7 @@
 """TiSA-style services sectors and their concordances (``services_sectors.yaml`` beside this).
 
 :func:`services_sectors` returns one row per sector; :func:`concordance` one row per code of a
-classification (``ebops2010``, ``isic_rev3`` or ``wiod2013``) with its ``sector_id``.
+classification (``ebops2010``, ``isic_rev3``, ``wiod2013`` or ``stri``) with its ``sector_id``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 
 SECTORS_FILE = Path(__file__).with_name("services_sectors.yaml")
-CLASSIFICATIONS = ("ebops2010", "isic_rev3", "wiod2013")
+CLASSIFICATIONS = ("ebops2010", "isic_rev3", "wiod2013", "stri")
 
 
 def _load(path: Path) -> dict:

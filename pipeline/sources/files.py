@@ -7,6 +7,7 @@ so a file that changed between discovery and reading is reported rather than mix
 """
 from __future__ import annotations
 
+import json
 import zlib
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,8 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
     try:
         if spec["format"] == "csv":
             return map_columns(_read_csv(path, spec), spec, path)
+        if spec["format"] == "json_records":
+            return map_columns(_read_json_records(path, spec), spec, path)
         if spec["format"] == "wiod_npz":
             return read_wiod_npz(path, spec)
     except (EOFError, zlib.error, OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
@@ -109,6 +112,20 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     # Codes with leading zeros (HS chapters "01".."09") must be read as text: `dtypes` says so.
     return pd.read_csv(path, usecols=[c for c in header if c in wanted], low_memory=False,
                        dtype=spec.get("dtypes"))
+
+
+def _read_json_records(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
+    """A JSON list of flat records (one per observation), values kept as the file writes them
+    (text stays text: the contract converts it, and counts what does not convert)."""
+    records = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError(f"expected a JSON list of records (objects), found {type(records).__name__}")
+    frame = pd.DataFrame.from_records(records)
+    missing = [c for c in spec.get("required_columns", []) if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{path} (dataset {spec['id']}) lacks field(s) {missing}; records have "
+                          f"{list(frame.columns)}. Use the original file, or map its fields in the manifest")
+    return frame
 
 
 def map_columns(frame: pd.DataFrame, spec: dict[str, Any], path: Path) -> pd.DataFrame:

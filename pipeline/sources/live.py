@@ -11,6 +11,7 @@ source                  canonical table             scope of one refresh
 ``comtrade``            ``bilateral_goods_trade``   focus reporters x years x (X, M)
 ``oecd`` (BaTIS)        ``services_trade``          all reporters, OECD_PARTNERS, EBOPS SA..SL
 ``oecd`` (TiVA)         ``value_added_trade``       all economies, OECD_PARTNERS, total economy
+``oecd`` (STRI)         ``services_restrictiveness``  Digital STRI and sectoral STRI, all economies
 ======================  ==========================  =====================================
 
 The OECD specs carry ``updated_after`` when a previous refresh published the table: the API
@@ -35,17 +36,19 @@ from pipeline.sources.landing import LandingZone
 from pipeline.sources.worldbank import fetch_indicators
 
 LIVE_TABLES = {"macro_indicators": "worldbank", "bilateral_goods_trade": "comtrade",
-               "services_trade": "oecd", "value_added_trade": "oecd"}
-OECD_TABLES = {"batis": "services_trade", "tiva": "value_added_trade"}  # dataflow -> table
+               "services_trade": "oecd", "value_added_trade": "oecd", "services_restrictiveness": "oecd"}
+OECD_TABLES = {"batis": "services_trade", "tiva": "value_added_trade",  # dataflow -> table
+               "stri": "services_restrictiveness"}  # stri: DF_STRI_DIGITAL and DF_STRI_MAIN
 OECD_KEYS = {  # primary key of each OECD table: an updated observation replaces the published one
     "services_trade": ["reporter_iso3", "partner_iso3", "year", "ebops2010_code", "flow"],
     "value_added_trade": ["iso3", "partner_iso3", "year", "indicator_code", "unit"],
+    "services_restrictiveness": ["iso3", "year", "index_id", "sector_id", "policy_area"],
 }
 LICENCES = {
     "worldbank": "CC BY 4.0 (World Bank World Development Indicators)",
     "comtrade": "UN Comtrade terms of use (redistribution restricted; cite UN Comtrade)",
     "oecd": "OECD Terms and Conditions (free reuse with attribution; BaTIS and TiVA are joint OECD-WTO "
-            "datasets: cite both)",
+            "datasets: cite both; STRI: cite the OECD Services Trade Restrictiveness Index)",
 }
 # Requests per minute per host: the World Bank publishes no limit (be polite); the Comtrade
 # preview allows about one call a second; the OECD about 20 queries a minute.
@@ -100,15 +103,19 @@ def fetch_frame(spec: dict[str, Any], client: HttpClient,
 
 def fetch_oecd(spec: dict[str, Any], client: HttpClient,
                progress: Callable[[str], None] = lambda m: None) -> pd.DataFrame:
-    """One OECD dataflow (``spec["dataflow"]``: ``batis`` or ``tiva``) in canonical columns, for
-    ``spec["years"]`` (``[start, end]`` or None = all published) and ``spec["partners"]`` (None =
-    all); with ``spec["updated_after"]`` only the observations revised since then."""
+    """One OECD dataflow (``spec["dataflow"]``: ``batis``, ``tiva`` or ``stri``, the last being two
+    queries: DF_STRI_DIGITAL and DF_STRI_MAIN) in canonical columns, for ``spec["years"]`` (``[start,
+    end]`` or None = all published) and ``spec["partners"]`` (None = all; not a dimension of STRI);
+    with ``spec["updated_after"]`` only the observations revised since then."""
     years = tuple(spec["years"]) if spec.get("years") else None
     kwargs = {"partners": spec.get("partners") or None, "years": years,
               "updated_after": spec.get("updated_after")}
     what = f"OECD {spec['dataflow']}" + (f" revised after {spec['updated_after']}" if spec.get("updated_after") else "")
-    progress(f"{what}: asking {spec['base_url']} (one query, 20 a minute at most)")
-    if spec["dataflow"] == "batis":
+    queries = len(oecd.STRI_DATAFLOWS) if spec["dataflow"] == "stri" else 1
+    progress(f"{what}: asking {spec['base_url']} ({queries} quer{'ies' if queries > 1 else 'y'}, 20 a minute at most)")
+    if spec["dataflow"] == "stri":
+        frame = oecd.fetch_stri(client, years=years, updated_after=spec.get("updated_after"))
+    elif spec["dataflow"] == "batis":
         frame = oecd.fetch_batis(client, **kwargs)
     elif spec["dataflow"] == "tiva":
         frame = oecd.fetch_tiva(client, indicators=spec.get("indicators") or None, **kwargs)

@@ -19,7 +19,8 @@ returns only the observations changed since then):
   (``unit`` ``pct`` = 0..100 share, ``usd`` = US dollars, UNIT_MULT applied);
 - ``fetch_batis(client, ...)`` -> ``reporter_iso3, partner_iso3, year, ebops2010_code, flow``
   (``export``/``import``), ``value_usd``;
-- ``fetch_stri(client, ...)`` -> ``iso3, sector_code, year, stri_index`` (0..1);
+- ``fetch_stri(client, ...)`` -> ``iso3, year, index_id, sector_id, measure_code, value`` (0..1),
+  the Digital STRI and the sectoral STRI;
 - ``fetch_dataflow(client, name, ...)`` -> the parsed SDMX-CSV frame (codes, ``*_label``,
   ``OBS_VALUE``, ``value``) for any entry of the YAML.
 
@@ -49,7 +50,8 @@ PER_MINUTE = 20  # the OECD allows about 20 data queries a minute per client
 NO_RECORDS = (b"NoRecordsFound", b"NoResultsFound", b"No Records Found", b"No Results Found")
 TIVA_COLUMNS = ["iso3", "partner_iso3", "year", "indicator_code", "value", "unit"]
 BATIS_COLUMNS = ["reporter_iso3", "partner_iso3", "year", "ebops2010_code", "flow", "value_usd"]
-STRI_COLUMNS = ["iso3", "sector_code", "year", "stri_index"]
+STRI_COLUMNS = ["iso3", "year", "index_id", "sector_id", "measure_code", "value"]
+STRI_DATAFLOWS = ("stri_digital", "stri_main")
 
 
 @lru_cache(maxsize=4)
@@ -201,15 +203,24 @@ def fetch_batis(client: HttpClient, reporters: list[str] | None = None, partners
 
 
 def fetch_stri(client: HttpClient, years: tuple[int, int] | None = None,
-               updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None) -> pd.DataFrame:
-    """STRI by country, sector and year: ``iso3, sector_code, year, stri_index`` (0..1)."""
-    out, _ = _tidy(client, "stri", {}, years, updated_after, spec)
-    if out.empty:
-        return pd.DataFrame(columns=STRI_COLUMNS)
-    out = out.rename(columns={"value": "stri_index"})
-    outside = ~out["stri_index"].between(0, 1) & out["stri_index"].notna()
-    if outside.any():
-        raise ApiFormatError(f"OECD stri: {int(outside.sum())} index values outside 0..1 (e.g. "
-                             f"{out.loc[outside, 'stri_index'].iloc[0]}): wrong MEASURE in 'measure_filter' "
-                             f"of {DATAFLOWS_FILE.name}?")
-    return out[STRI_COLUMNS]
+               updated_after: str | datetime | None = None, spec: dict[str, Any] | None = None,
+               dataflows: tuple[str, ...] = STRI_DATAFLOWS) -> pd.DataFrame:
+    """STRI of every economy, one query per dataflow (``stri_digital``: the Digital STRI, whole
+    economy; ``stri_main``: the sectoral MFN STRI), key ``A.......`` (FREQ A, the other 7
+    dimensions open): ``iso3, year, index_id, sector_id, measure_code, value`` (0..1).
+
+    ``index_id`` and, for the Digital STRI, ``sector_id`` (TOTAL) are the entry's ``constants``;
+    ACTIVITY codes go through the entry's ``activity_codes``. MEASURE codes are not judged here: the
+    canonical step maps them to policy areas and the contract gate names any the index does not
+    declare, any unknown sector and any value outside 0..1."""
+    parts = []
+    for name in dataflows:
+        out, entry = _tidy(client, name, {}, years, updated_after, spec)
+        if out.empty:
+            continue
+        for column, value in (entry.get("constants") or {}).items():
+            out[column] = value
+        if "sector_id" in out and entry.get("activity_codes"):
+            out["sector_id"] = out["sector_id"].replace(entry["activity_codes"])
+        parts.append(out.reindex(columns=STRI_COLUMNS))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=STRI_COLUMNS)

@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from pipeline.reference.codes import country_codes
+from pipeline.reference.stri import policy_area_of
 
 # World Bank indicator codes end in a suffix that states the unit (WDI naming convention).
 _WDI_UNIT_RULES = [
@@ -96,3 +97,21 @@ def finalize_services_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def finalize_value_added_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return _finalize_oecd(frames, "value", ("iso3", "partner_iso3"), "oecd_tiva")
+
+
+def finalize_services_restrictiveness(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """STRI rows of every input (bulk files and OECD answers) in the canonical layout: the OECD's
+    MEASURE / CLAS code (``measure_code``) becomes the index's ``policy_area`` through
+    ``pipeline/reference/stri.yaml``; an undeclared code, or a missing column, is left for the
+    contract gate to count and name (never dropped). Kosovo's OECD code XKV becomes XKX. An
+    observation without a value is an absent row (a landed API answer keeps it); an input without
+    a value column at all (a renamed column) keeps its rows, empty, for the gate's not-null rule."""
+    frames = [f if "source" in f else f.assign(source="oecd_api") for f in frames]  # bulk rows name their dataset
+    frame = _concat([f[f["value"].notna()] if "value" in f else f for f in frames])
+    # An empty answer (nothing revised since updatedAfter) keeps its columns, policy_area included.
+    if {"index_id", "measure_code"} <= set(frame.columns):
+        frame["policy_area"] = policy_area_of(frame["index_id"], frame["measure_code"])
+    frame = frame.drop(columns=["measure_code"], errors="ignore")
+    if "iso3" in frame:
+        frame["iso3"] = country_codes().canonical(frame["iso3"])
+    return frame

@@ -16,7 +16,7 @@ from pipeline.sources.files import FilesSource
 from pipeline.transform import canonical
 from tests.contracts.agreement_impacts_frames import agreement_impacts_good_frames
 from tests.contracts.end_use_frames import end_use_good_frames
-from tests.contracts.services_frames import oecd_good_frames, services_good_frames
+from tests.contracts.services_frames import oecd_good_frames, services_good_frames, stri_good_frames
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +68,7 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "country_trade_profile": profile.head(200),
         "country_group_exposure": exposure.head(200),
         **services_good_frames(source),
+        **stri_good_frames(source),
         **oecd_good_frames(shared_datasets, chains["totals"]),
         **agreement_impacts_good_frames(shared_datasets),
         **end_use_good_frames(shared_datasets, products),

@@ -40,3 +40,17 @@ def oecd_good_frames(datasets, value_chain_totals: pd.DataFrame) -> dict[str, pd
                          "indicator_code": "EXGR_FVA", "unit": "pct", "value": totals["gvc_backward_pct"]})
     return {"services_trade": batis_canonical(datasets).head(200),
             "value_added_trade": canonical.finalize_value_added_trade([tiva]).head(200)}
+
+
+def stri_good_frames(source: FilesSource) -> dict[str, pd.DataFrame]:
+    """``services_restrictiveness`` from the two real STRI files (Digital STRI and intra-EEA rows),
+    and ``services_restrictiveness_profile`` computed on them (economy and group rows)."""
+    from pipeline.metrics.restrictiveness import restrictiveness_profile
+
+    stri = canonical.finalize_services_restrictiveness([source.read(i) for i in source.discover("services_restrictiveness")])
+    stri = stri.astype({"value": float, "year": int})
+    profile = restrictiveness_profile(stri, membership_panel(load_country_groups(), sorted(stri["year"].unique())))
+    mixed = pd.concat([stri[stri["index_id"] == "digital"].head(100), stri[stri["index_id"] == "intra_eea"].head(100)])
+    both = pd.concat([profile[profile["unit_type"] == "economy"].head(150), profile[profile["unit_type"] == "group"].head(50)])
+    return {"services_restrictiveness": mixed.reset_index(drop=True),
+            "services_restrictiveness_profile": both.reset_index(drop=True)}

@@ -49,3 +49,14 @@ def oecd_data(shared_datasets):
 def oecd_server(api_server, oecd_data):
     api_server.oecd = oecd_data
     return api_server
+
+
+def oecd_test_client(server, tmp_path, **kw):
+    """An OECD client on the local server, landing in ``tmp_path``, its sleeps recorded (not slept)."""
+    from pipeline.sources.landing import LandingZone
+    from pipeline.sources.oecd import make_client
+
+    delays: list[float] = []
+    client = make_client(server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"),
+                         sleep=delays.append, backoff_seconds=0.5, **kw)
+    return client, delays

@@ -161,6 +161,7 @@ def test_transient_faults_end_in_the_correct_result(first_run, live_server, tmp_
     ("/public/v1/preview/C/A/HS", "rename", "lacks field"),
     ("/sdmx/public/rest/data/OECD.SDD.TPS,DSD_BATIS@DF_BATIS", "rename", "lacks column(s) ['OBS_VALUE']"),
     ("/sdmx/public/rest/data/OECD.SDD.TPS,DSD_BATIS@DF_BATIS", "html200", "HTML"),
+    ("/sdmx/public/rest/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_MAIN", "rename", "lacks column(s) ['OBS_VALUE']"),
 ])
 def test_bad_answers_fail_by_name_and_publish_nothing(first_run, live_server, tmp_path, path, fault, expected):
     _, warehouse = first_run
@@ -212,9 +213,11 @@ def test_an_oecd_refresh_asks_only_for_revisions_and_keeps_the_published_tables(
     result = live_refresh(live_server, copy)
     assert result.success, messages(result)[-3000:]
     asked = [r for r in live_server.requests[seen:] if r["path"].startswith("/sdmx/")]
-    assert len(asked) == 2 and all("updatedAfter=" in r["query"] for r in asked)  # BaTIS and TiVA
+    assert len(asked) == 4 and all("updatedAfter=" in r["query"] for r in asked)  # BaTIS, TiVA, 2 x STRI
     assert materialization(result, "raw_oecd__tiva")["updated_after"].endswith("Z")
-    for table in ("services_trade", "value_added_trade", "services_exposure"):
+    assert materialization(result, "raw_oecd__stri")["updated_after"].endswith("Z")
+    for table in ("services_trade", "value_added_trade", "services_exposure", "services_restrictiveness",
+                  "services_restrictiveness_profile"):
         assert read_table(copy, table).equals(read_table(warehouse, table)), table
 
 
@@ -240,3 +243,49 @@ def test_hs_chapters_from_the_live_api_feed_the_product_metrics(live_server, api
     assert list(zaf["product_classification"]) == ["HS17_2"]
     shares = served.groupby("code")["value_kusd"].sum() / served["value_kusd"].sum()
     assert zaf["product_hhi"].iloc[0] == pytest.approx((shares ** 2).sum(), rel=1e-9)
+
+
+def test_stri_from_the_api_carries_the_served_values(first_run, live_server):
+    """Both STRI dataflows land in services_restrictiveness unchanged: the Digital STRI as the OECD
+    answered it (China 2020: 0.3470705), the sectoral rows as served (the intra-EEA file's values
+    standing in for DF_STRI_MAIN, tests/oecd_server.py). BaTIS's 2016 meets them in services
+    exposure (Greece, Poland and Slovenia are in both): Poland's transport STRI is the mean of its 9
+    transport and logistics sectors."""
+    result, warehouse = first_run
+    stri = read_table(warehouse, "services_restrictiveness")
+    assert set(stri["source"]) == {"oecd_api"} and len(stri) == 2730 + 15720
+    value = stri.set_index(["iso3", "year", "index_id", "sector_id", "policy_area"])["value"]
+    assert value[("CHN", 2020, "digital", "TOTAL", "composite")] == 0.3470704555511475
+    served = live_server.oecd.flows["DSD_STRI@DF_STRI_MAIN"].rows
+    pol = served[(served["REF_AREA"] == "POL") & (served["TIME_PERIOD"] == "2016") & (served["MEASURE"] == "STRI")]
+    for sector, expected in zip(pol["ACTIVITY"], pol["OBS_VALUE"]):
+        assert value[("POL", 2016, "sectoral", sector, "composite")] == expected
+    transport = pol[pol["ACTIVITY"].isin(["TRAIR", "TRMAR", "TRROF", "TRRAI", "CR", "LSCAR", "LSCUS", "LSFGT", "LSSTG"])]
+    exposure = read_table(warehouse, "services_exposure").set_index(["iso3", "year", "sector_id"])
+    assert len(transport) == 9 and exposure.loc[("POL", 2016, "transport"), "stri_index"] == "sectoral"
+    assert exposure.loc[("POL", 2016, "transport"), "stri"] == pytest.approx(transport["OBS_VALUE"].mean(), rel=1e-12)
+    profile = read_table(warehouse, "services_restrictiveness_profile")
+    brics = profile[(profile["unit"] == "BRICS") & (profile["index_id"] == "digital")
+                    & (profile["policy_area"] == "composite") & (profile["year"] == 2020)]
+    digital = stri[(stri["index_id"] == "digital") & (stri["policy_area"] == "composite") & (stri["year"] == 2020)]
+    five = digital[digital["iso3"].isin(["BRA", "RUS", "IND", "CHN", "ZAF"])]["value"]
+    assert len(five) == 5 and brics["value"].item() == pytest.approx(five.mean(), rel=1e-12)
+    assert "plot" in materialization(result, "out__services_restrictiveness")
+
+
+def test_an_undeclared_stri_measure_stops_at_the_contract(first_run, live_server, tmp_path):
+    """A Digital STRI answer with a MEASURE the dataflow does not declare (CLAS1_11 for CLAS1_7)
+    reads fine as SDMX-CSV; the contract of services_restrictiveness names the column and the
+    count, and the published tables stay as they were."""
+    _, warehouse = first_run
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy)
+    before = digests(copy)
+    live_server.inject("/sdmx/public/rest/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_DIGITAL", "replace:CLAS1_7:CLAS1_11")
+    result = live_refresh(live_server, copy, TRADE_API_CACHE_HOURS="0", OECD_INCREMENTAL="false")
+    assert not result.success
+    [check] = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert check.asset_key.to_user_string() == "core__services_restrictiveness"
+    [finding] = check.metadata["failures"].value
+    assert finding["column"] == "policy_area" and finding["failing_rows"] == 455 and "stri.yaml" in finding["fix"]
+    assert digests(copy) == before

@@ -1,7 +1,6 @@
 """OECD SDMX-CSV parsing on the recorded bytes, and the OECD client against the local server.
 
-STRI: no real STRI values exist in ../shared, so STRI is tested on configuration and format
-only (its key, and an unreadable answer); its values are never invented here.
+STRI's client: tests/sources/test_oecd_stri.py.
 """
 from __future__ import annotations
 
@@ -15,10 +14,11 @@ import pytest
 from pipeline.sources.api_parsing import ApiFormatError
 from pipeline.sources.http import HttpError
 from pipeline.sources.landing import LandingZone
-from pipeline.sources.oecd import (BATIS_COLUMNS, STRI_COLUMNS, TIVA_COLUMNS, build_key, fetch_batis,
-                                   fetch_dataflow, fetch_stri, fetch_tiva, load_dataflows, make_client)
+from pipeline.sources.oecd import (BATIS_COLUMNS, TIVA_COLUMNS, build_key, fetch_batis,
+                                   fetch_dataflow, fetch_tiva, load_dataflows, make_client)
 from pipeline.sources.sdmx_csv import parse_sdmx_csv, split_code
-from tests.oecd_server import EBOPS_2002_TO_2010, iso3_of
+from tests.oecd_server import EBOPS_2002_TO_2010, LAST_UPDATED, iso3_of
+from tests.sources.conftest import oecd_test_client as _client
 
 RECORDED = "oecd/openbb__sdmx.oecd.org_data_DSD_BOP@DF_BOP_GBR_2020-2021__sdmx-csv2.0_labels-both__2026-03-09.csv"
 URL = "https://sdmx.oecd.org/public/rest/data/OECD.SDD.TPS,DSD_BOP@DF_BOP,1.0/GBR.....A.USD_EXC.Y"
@@ -110,20 +110,15 @@ def test_split_code():
 def test_configuration_keys():
     spec = load_dataflows()
     flows = spec["dataflows"]
-    assert set(flows) == {"tiva", "batis", "stri"}
+    assert set(flows) == {"tiva", "batis", "stri_digital", "stri_main"}
     assert build_key(flows["tiva"]) == "EXGR_FVA+FEXDVAP.._T...A"
     assert build_key(flows["batis"], {"REF_AREA": ["GBR", "FRA"]}).startswith("GBR+FRA..X+M.S.SA+SB")
-    assert build_key(flows["stri"]) == "all"  # dimension order unverified: ask for everything
+    # FREQ.REF_AREA.MEASURE.ACTIVITY.METHODOLOGY.STRI_TYPE.UNIT_MEASURE.COUNTERPART_AREA, as in the
+    # query that fetched the shared Digital STRI file (its MANIFEST)
+    assert build_key(flows["stri_digital"]) == build_key(flows["stri_main"]) == "A......."
     with pytest.raises(ValueError, match="no dimension"):
         build_key(flows["tiva"], {"PARTNER": "W"})
     assert all(e["licence"] and e["doc_url"].startswith("https://") for e in flows.values())
-
-
-def _client(server, tmp_path, **kw):
-    delays: list[float] = []
-    client = make_client(server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"),
-                         sleep=delays.append, backoff_seconds=0.5, **kw)
-    return client, delays
 
 
 def _batis_source(shared_datasets) -> pd.Series:
@@ -236,17 +231,6 @@ def test_persistent_failure_is_an_http_error(oecd_server, tmp_path):
     assert len(fetch_batis(client, reporters=["USA"])) == 10  # and never served from the cache
 
 
-def test_stri_format_only(oecd_server, tmp_path):
-    """No STRI data here: the server does not know the dataflow and answers an HTML 404, which
-    must be named as a configuration problem, not taken for an empty result."""
-    client, _ = _client(oecd_server, tmp_path)
-    with pytest.raises(ApiFormatError, match="check agency/id/version of 'stri'"):
-        fetch_stri(client)
-    assert oecd_server.requests[-1]["path"].endswith("/data/OECD.TAD.TPD,DSD_STRI@DF_STRI_MAIN,1.0/all")
-    assert LandingZone(tmp_path, "oecd").entries()[0]["rejected"]
-    assert STRI_COLUMNS == ["iso3", "sector_code", "year", "stri_index"]
-
-
 def test_default_client_uses_each_dataflow_root(tmp_path):
     client = make_client(landing=LandingZone(tmp_path, "oecd"))
     assert client.base_url == "https://sdmx.oecd.org/public/rest" and client.per_minute == 20
@@ -302,7 +286,6 @@ def test_an_incremental_answer_without_revisions_keeps_the_table_and_warns_of_no
     import warnings
 
     from pipeline.sources.live import OECD_KEYS, merge_update
-    from tests.oecd_server import LAST_UPDATED
 
     client = make_client(oecd_server.url + "/sdmx/public/rest", LandingZone(tmp_path, "oecd"))
     published = fetch_batis(client)
