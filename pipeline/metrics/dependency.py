@@ -23,6 +23,7 @@ from pipeline.metrics.product_flows import (
 )
 from pipeline.metrics.rca import balassa_rca
 from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
+from pipeline.reference.codes import country_codes
 
 __all__ = ["MIN_COVERAGE", "product_concentration_table", "rca_table", "strategic_table", "world_trade_weights"]
 
@@ -91,28 +92,57 @@ def _row_sources(bilateral: pd.DataFrame, name: str) -> pd.DataFrame:
     return pairs.groupby(["iso3", "year"], as_index=False)["source"].agg(lambda s: "; ".join(sorted(s)))
 
 
+def _own_reporters(bilateral: pd.DataFrame, name: str, flows: pd.DataFrame,
+                   reference: pd.DataFrame | None) -> pd.DataFrame:
+    """The ``iso3, year`` a partial classification holds as product sources of their own.
+
+    A reporter of its export rows whose flows reach partners taking at least
+    :data:`MIN_PARTNER_COVERAGE` of its exports in the world-complete reference (unknown
+    without one). Where the classification holds some country's imports in full that year (the
+    Atlas HS subset holds both sides of its 31 countries) its imports must be held too
+    (:data:`MIN_WITHIN_SOURCE`, as :func:`strategic_table`): the Netherlands Antilles 2011 sends
+    99 % of its exports to Togo, one of the 31, but is none of them. An exporters' extract
+    (BACI of South Africa and Afghanistan) holds nobody's imports: export side only.
+    """
+    reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
+                              ["reporter_iso3", "year"]].drop_duplicates()
+    reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
+    reach = partner_coverage(flows, reference)
+    own = reach[reach["partner_coverage_share"].isna() | (reach["partner_coverage_share"] >= MIN_PARTNER_COVERAGE)]
+    own = own[["iso3", "year"]].merge(reporters, on=["iso3", "year"])
+    if reference is None or reference.empty:
+        return own
+    imports = coverage_share(flows, reference, "importer_iso3")
+    held = imports["coverage_share"] >= MIN_WITHIN_SOURCE
+    both_sides = set(imports.loc[held, "year"])
+    own = own.merge(imports, on=["iso3", "year"], how="left")
+    keep = ~own["year"].isin(both_sides) | (own["coverage_share"] >= MIN_WITHIN_SOURCE)
+    return own.loc[keep, ["iso3", "year"]]
+
+
 def _bilateral_sources(bilateral: pd.DataFrame, present: list[str], all_flows: dict[str, pd.DataFrame],
-                       reference: pd.DataFrame | None) -> list[tuple[str, pd.DataFrame]]:
+                       economy_flows: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
     """Each classification's exports by product of the countries it holds as product sources.
 
-    A world-complete classification holds every exporter. A partial one holds a reporter of
-    its export rows whose flows reach partners taking at least :data:`MIN_PARTNER_COVERAGE` of
-    its exports in the world-complete reference (unknown without one): the Atlas HS subset's 31
-    countries, a BACI extract's exporters whatever its values (South Africa 2020: 60 % of WDI,
-    kept with its coverage note), not a neighbour seen only through its exports to those 31.
+    Exports are to all partners but aggregates (``all_flows``, kept with ``keep_unallocated``):
+    a country's product mix is its whole export basket, Atlas ``ANS`` and areas n.e.s.
+    included, as in the WDI total it is compared with (Bahrain 2011: sector 3 is 48 % of its
+    exports to economies, 81 % of all). Exporters are economies only (ANS exports are no
+    country's). A world-complete classification holds every exporter; a partial
+    one the countries of :func:`_own_reporters`, judged on flows between economies
+    (``economy_flows``): the Atlas HS subset's 31 countries, a BACI extract's exporters whatever
+    its values (South Africa 2020: 60 % of WDI, kept with its coverage note), not a neighbour
+    seen only through its exports to those 31.
     """
+    reference = _reference(economy_flows)
     out = []
     for name in present:
-        flows = all_flows[name]
-        exports = exports_by_product(flows).merge(_row_sources(bilateral, name), on=["iso3", "year"], how="left")
+        exports = exports_by_product(all_flows[name])
+        exports = exports[country_codes().is_economy(exports["iso3"])]  # ANS exports: no country's
+        exports = exports.merge(_row_sources(bilateral, name), on=["iso3", "year"], how="left")
         if not classifications()[name]["world_complete"]:
-            reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
-                                      ["reporter_iso3", "year"]].drop_duplicates()
-            reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
-            reach = partner_coverage(flows, reference)
-            own = reach[reach["partner_coverage_share"].isna() | (reach["partner_coverage_share"]
-                                                                  >= MIN_PARTNER_COVERAGE)]
-            exports = exports.merge(own[["iso3", "year"]].merge(reporters, on=["iso3", "year"]), on=["iso3", "year"])
+            own = _own_reporters(bilateral, name, economy_flows[name], reference)
+            exports = exports.merge(own, on=["iso3", "year"])
         out.append((name, exports))
     return out
 
@@ -145,11 +175,10 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
     ``unctad_concentration_note`` say why.
     """
     present = product_classifications_present(bilateral)
-    all_flows = _all_flows(bilateral, present)
-    reference = _reference(all_flows)
+    all_flows = _all_flows(bilateral, present, keep_unallocated=True)
     totals = reference_exports(macro, declared_exports(bilateral, precedence))
     weights, weights_name = world_trade_weights(all_flows, country_exports)
-    sources = _bilateral_sources(bilateral, present, all_flows, reference)
+    sources = _bilateral_sources(bilateral, present, all_flows, _all_flows(bilateral, present))
     if country_exports is not None:
         for name, rows in country_exports.groupby("product_classification"):
             by_product = rows.groupby(["iso3", "year", "product_code"], as_index=False)["value_usd"].sum()
@@ -164,7 +193,8 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
         table = table.merge(exports[["iso3", "year", "source"]].drop_duplicates(), on=["iso3", "year"], how="left")
         if spec["nomenclature"] and sitc_map is not None:
             table = table.merge(_hs_metrics(exports, name, sitc_map, weights, weights_name), on=["iso3", "year"],
-                                how="left").assign(commodity_note="")
+                                how="left")
+            table["commodity_note"] = table["commodity_note"].fillna("")
             table["unctad_concentration_note"] = table["unctad_concentration_note"].fillna("")
         else:
             table["commodity_note"] = table["unctad_concentration_note"] = _no_hs_note(name, sitc_map)

@@ -36,9 +36,9 @@ def unctad_concentration_index(values: pd.Series | np.ndarray, n_products: int =
 
     :math:`H = (\\sqrt{\\sum_k s_k^2} - \\sqrt{1/N}) / (1 - \\sqrt{1/N})` with
     :math:`s_k` the share of product k in the country's exports and N, as UNCTAD defines it,
-    "the number of products at the three-digit level of SITC Rev.3" (UNCTAD/STAT/IE/2019/2,
-    UNCTADstat methodological note "Merchandise: product concentration and diversification
-    indices of exports and imports", p. 4): the 261 groups of :data:`SITC3_GROUPS`. Unitless,
+    "the number of product groups according to SITC Rev.3, at the 3-digit level" (UNCTAD
+    Handbook of Statistics, technical notes on the concentration index; UNCTADstat
+    methodological note UNCTAD/STAT/IE/2019/2): the 261 groups of :data:`SITC3_GROUPS`. Unitless,
     0..1: 1 = all exports in one product, 0 = spread evenly over all N. NaN when the total is
     zero.
     """
@@ -99,15 +99,24 @@ def unctad_concentration(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataF
     sums = work.groupby(["iso3", "year"])[["eq_value", "value_usd"]].sum()
     out = pd.DataFrame({"unctad_concentration_index": index,
                         "sitc3_equal_split_share": sums["eq_value"] / sums["value_usd"]}).reset_index()
-    withheld = out["sitc3_equal_split_share"] > MAX_EQUAL_SPLIT
-    out["unctad_concentration_note"] = ""
-    out.loc[withheld, "unctad_concentration_note"] = [
-        f"index left empty: {share:.0%} of exports are in codes split over several SITC Rev.3 groups by equal "
-        f"parts (no finer world trade weights), above {MAX_EQUAL_SPLIT:.0%}; an equal split spreads one product "
-        "over several groups and misstates concentration (Botswana 2017 from HS4: 0.633, UNCTADstat 0.891)"
-        for share in out.loc[withheld, "sitc3_equal_split_share"]]
-    out.loc[withheld, "unctad_concentration_index"] = float("nan")
-    return out
+    return withhold_equal_split(
+        out, "sitc3_equal_split_share", ["unctad_concentration_index"], "unctad_concentration_note",
+        "index left empty: {share} of exports are in codes split over several SITC Rev.3 groups by equal parts (no "
+        "finer world trade weights), above {limit}; an equal split spreads one product over several groups and "
+        "misstates concentration (Botswana 2017 from HS4: 0.633, UNCTADstat 0.891)")
+
+
+def withhold_equal_split(table: pd.DataFrame, share: str, columns: list[str], note: str,
+                         text: str) -> pd.DataFrame:
+    """Empty ``columns`` where ``share`` (of exports split by equal parts) is above
+    :data:`MAX_EQUAL_SPLIT`; ``note`` then holds ``text`` with ``{share}`` and ``{limit}``
+    filled in, else ``""``."""
+    withheld = table[share] > MAX_EQUAL_SPLIT
+    table[note] = ""
+    table.loc[withheld, note] = [text.format(share=f"{value:.0%}", limit=f"{MAX_EQUAL_SPLIT:.0%}")
+                                 for value in table.loc[withheld, share]]
+    table.loc[withheld, columns] = float("nan")
+    return table
 
 
 def export_product_concentration(exports: pd.DataFrame, universe: int | None = None) -> pd.DataFrame:
