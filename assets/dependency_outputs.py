@@ -12,6 +12,7 @@ import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
 from assets.io_manager import OPTIONAL_INPUT
+from assets.outputs import totals_precedence
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
@@ -56,9 +57,11 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     Rev.3 3-digit groups, per product source; UNCTAD commodity dependence (primary commodities,
     SITC 0-4, 68, 667, 971, its agricultural / fuels / ores-and-metals parts and the 60% flag) where
     HS detail exists; and whether each row covers enough of the country's merchandise exports
-    (bilateral TOTAL, else WDI) to be its figure."""
+    (WDI TX.VAL.MRCH.CD.WT, else the declared goods-totals source, named in coverage_reference)
+    to be its figure: 0.8 to 2 times, noted above 1.25 times. Atlas-sector rows are kept whatever
+    their coverage."""
     _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
-    sitc_map, country_exports, provenance = None, None, []
+    sitc_map, country_exports, provenance, caveats = None, None, [], {}
     if bulk_files.bulk_dir:
         source = bulk_files.source()
         flag_path = Path(source.root) / FLAG_FILE
@@ -67,6 +70,7 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
             country_exports = read_country_product_exports(source)
         except (FileNotFoundError, ValueError, SourceError) as exc:
             raise dg.Failure(description=str(exc)) from exc
+        caveats = source.caveats()
         # Reference inputs read beside the bulk files: record what was read.
         provenance = [file_provenance(flag_path, source.name, "unctad_primary_flags", "reference",
                                       "MIT (R package concordance); UN correspondence tables").as_dict()]
@@ -75,7 +79,7 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
         context.log.warning(f"TRADE_BULK_DIR is not set: no {FLAG_FILE}, so commodity export shares "
                             "stay empty")
     frame = product_concentration_table(core__bilateral_goods_trade, sitc_map, core__macro_indicators,
-                                        country_exports)
+                                        country_exports, totals_precedence(bulk_files), caveats)
     sources = f"core__bilateral_goods_trade, core__macro_indicators, {FLAG_FILE}, {COUNTRY_EXPORTS} files"
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
     sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]

@@ -13,7 +13,7 @@ from pipeline.reference.groups import membership_panel
 from pipeline.sources.base import SourceError
 
 
-def _precedence(bulk_files: BulkFilesResource):
+def totals_precedence(bulk_files: BulkFilesResource):
     """The manifest's declared sources of goods totals, best first (TRADE_MANIFEST or the shared one)."""
     try:
         return load_totals_precedence(bulk_files.manifest)
@@ -30,7 +30,7 @@ def out__country_trade_profile(
     partner concentration (HHI = sum of squared partner shares, 0..1) with the top partner.
     One source per country-year (`source`, the manifest's goods_totals order); imports are
     mirror flows where only exports were reported (`imports_mirror`)."""
-    frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators, _precedence(bulk_files))
+    frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators, totals_precedence(bulk_files))
     frame = yield from gate(
         "out__country_trade_profile", frame, "country_trade_profile",
         "core__bilateral_goods_trade, core__macro_indicators",
@@ -58,7 +58,7 @@ def out__country_group_exposure(
     )
     years = sorted(core__bilateral_goods_trade["year"].astype(int).unique())
     membership = membership_panel(groups, years)
-    frame = country_group_exposure(core__bilateral_goods_trade, membership, _precedence(bulk_files))
+    frame = country_group_exposure(core__bilateral_goods_trade, membership, totals_precedence(bulk_files))
     frame = yield from gate(
         "out__country_group_exposure", frame, "country_group_exposure",
         "core__bilateral_goods_trade, core__country_groups",

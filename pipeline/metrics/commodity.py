@@ -24,11 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.metrics.product_concentration import withhold_equal_split
+
 FLAG_FILE = "concordances/hs6_unctad_primary_commodity_flag_via_sitc3.csv.gz"
 DEPENDENCE_THRESHOLD = 0.60
 GROUPS = ("agricultural", "fuels", "ores_metals")
 SHARE_COLUMNS = ["commodity_export_share", "agricultural_export_share", "fuels_export_share",
                  "ores_metals_export_share"]
+BOUND_COLUMNS = ["commodity_export_share_low", "commodity_export_share_high"]
 
 
 def unctad_group(sitc3: pd.Series) -> pd.Series:
@@ -127,14 +130,20 @@ def sitc3_split(codes: pd.Series, sitc_map: pd.DataFrame, hs_version: str,
 
 
 def commodity_dependence(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
-    """UNCTAD commodity shares of each country's exports and the 60 % dependence flag.
+    """UNCTAD commodity shares of each country's exports, their bounds and the 60 % flag.
 
     :math:`c^g_{i,t} = \\sum_k f_{k,g} x_{i,k,t} / \\sum_k x_{i,k,t}` for each UNCTAD group g
     (:data:`GROUPS`), and ``commodity_export_share`` = their sum; shares 0..1, unitless.
-    ``commodity_dependent`` = ``commodity_export_share`` > :data:`DEPENDENCE_THRESHOLD`.
     ``commodity_equal_split_share`` is the share of exports in codes whose split between
-    groups had no finer trade weights (see :func:`sitc3_split`). Products absent from the split
-    (no HS6 subheading, e.g. 9999) are left out of numerator and denominator.
+    groups had no finer trade weights (see :func:`sitc3_split`). ``commodity_export_share_low``
+    / ``_high`` count the value of those codes wholly out of / into primary commodities; above
+    :data:`~pipeline.metrics.product_concentration.MAX_EQUAL_SPLIT` of exports split so (the
+    rule of the UNCTAD index) the share and its parts are left empty and ``commodity_note``
+    says why (Jamaica 2017 from OTS HS4: heading 2818, aluminium oxide or not, is 42 % of its
+    exports). ``commodity_dependent`` (share > :data:`DEPENDENCE_THRESHOLD`) is set only when
+    both bounds fall on the same side of the threshold, else empty. Products absent from the
+    split (no HS6 subheading, e.g. 9999 "commodities not specified") are left out of numerator
+    and denominator.
 
     ``exports``: ``iso3, year, product_code, value_usd``; ``split`` from :func:`sitc3_split`.
     """
@@ -143,12 +152,26 @@ def commodity_dependence(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataF
     by_group["equal"] = split.groupby("product_code")["equal_split_group"].first().astype(float)
     work = exports.merge(by_group, left_on="product_code", right_index=True)
     parts = {f"{g}_export_share": work[g] * work["value_usd"] for g in GROUPS}
-    work = work.assign(**parts, commodity_equal_split_share=work["equal"] * work["value_usd"])
-    columns = [*parts, "commodity_equal_split_share"]
+    certain = (1.0 - work["equal"]) * work[list(GROUPS)].sum(axis=1) * work["value_usd"]
+    work = work.assign(**parts, commodity_equal_split_share=work["equal"] * work["value_usd"],
+                       commodity_export_share_low=certain)
+    columns = [*parts, "commodity_equal_split_share", "commodity_export_share_low"]
     sums = work.groupby(["iso3", "year"], as_index=False)[[*columns, "value_usd"]].sum()
     sums = sums[sums["value_usd"] > 0]
     for column in columns:
         sums[column] = (sums[column] / sums["value_usd"]).clip(0.0, 1.0)
     sums["commodity_export_share"] = sums[list(parts)].sum(axis=1).clip(0.0, 1.0)
-    sums["commodity_dependent"] = sums["commodity_export_share"] > DEPENDENCE_THRESHOLD
-    return sums[["iso3", "year", *SHARE_COLUMNS, "commodity_dependent", "commodity_equal_split_share"]]
+    sums["commodity_export_share_high"] = (sums["commodity_export_share_low"]
+                                           + sums["commodity_equal_split_share"]).clip(0.0, 1.0)
+    low, high = sums["commodity_export_share_low"], sums["commodity_export_share_high"]
+    flag = pd.Series(pd.NA, index=sums.index, dtype="boolean")
+    flag[low > DEPENDENCE_THRESHOLD] = True
+    flag[high <= DEPENDENCE_THRESHOLD] = False
+    sums["commodity_dependent"] = flag
+    sums = withhold_equal_split(
+        sums, "commodity_equal_split_share", SHARE_COLUMNS, "commodity_note",
+        "share left empty: {share} of exports are in codes split between UNCTAD groups by equal parts (no finer "
+        "world trade weights), above {limit}; the share lies between commodity_export_share_low and "
+        "commodity_export_share_high")
+    return sums[["iso3", "year", *SHARE_COLUMNS, *BOUND_COLUMNS, "commodity_dependent",
+                 "commodity_equal_split_share", "commodity_note"]]

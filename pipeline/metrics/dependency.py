@@ -1,9 +1,10 @@
 """Product-level dependency tables built from the canonical bilateral table.
 
 Each function evaluates every product classification present, one at a time (never summing
-across classifications), and keeps only the countries whose flows in that classification are
-complete enough to read as their own trade (``coverage_share``, see
-:func:`pipeline.metrics.product_flows.coverage_share`).
+across classifications). A partial classification gives a country's rows only where it holds
+that country's own trade (the partners it reaches, or its flows, against the world-complete
+classification of the same year); :mod:`pipeline.metrics.product_coverage` then says whether
+the row stands as the country's figure.
 """
 from __future__ import annotations
 
@@ -12,24 +13,24 @@ from typing import Any
 import pandas as pd
 
 from pipeline.metrics.commodity import commodity_dependence, sitc3_split, world_weights
+from pipeline.metrics.goods_sources import TotalsSource, declared_exports
 from pipeline.metrics.product_concentration import export_product_concentration, unctad_concentration
+from pipeline.metrics.product_coverage import (
+    MIN_COVERAGE, MIN_PARTNER_COVERAGE, export_coverage, partner_coverage, reference_exports,
+)
 from pipeline.metrics.product_flows import (
-    classifications, coverage_share, export_coverage, exports_by_product, product_classifications_present,
-    product_flows, reference_exports,
+    classifications, coverage_share, exports_by_product, product_classifications_present, product_flows,
 )
 from pipeline.metrics.rca import balassa_rca
 from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
+from pipeline.reference.codes import country_codes
+
+__all__ = ["MIN_COVERAGE", "product_concentration_table", "rca_table", "strategic_table", "world_trade_weights"]
 
 # A country's flows in a partial classification count as its own when they hold at least this
 # share of its flows in the world-complete reference of the same year (the Atlas HS subset
 # holds all flows of its 31 countries: 1.0; a neighbour's exports to them: a fraction).
 MIN_WITHIN_SOURCE = 0.95
-# A product source is the country's published figure only when it holds at least this share of
-# the country's merchandise exports in a reference total (bilateral TOTAL, else WDI). Mirror-
-# reconciled sources (Atlas, BACI) differ from reported totals by 10-15 % in either direction
-# (Atlas sectors / WDI: median 0.98, quartiles 0.88 and 1.11); 0.8 keeps them and refuses
-# partial extracts (the BACI file holds 56 % of South Africa's 2021 exports).
-MIN_COVERAGE = 0.80
 
 
 def _all_flows(bilateral: pd.DataFrame, names: list[str], keep_unallocated: bool = False) -> dict[str, pd.DataFrame]:
@@ -81,53 +82,124 @@ def _hs_metrics(exports: pd.DataFrame, name: str, sitc_map: pd.DataFrame,
     return table.assign(commodity_weights="HS6 codes: no weights needed" if own is None else weights_name)
 
 
+def _row_sources(bilateral: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The dataset id(s) of each exporter-year's rows of one classification (``a; b`` for several)."""
+    rows = bilateral.loc[bilateral["product_classification"] == name, ["reporter_iso3", "partner_iso3", "year",
+                                                                        "flow", "source"]]
+    exporter = rows["reporter_iso3"].where(rows["flow"] == "export", rows["partner_iso3"])
+    pairs = pd.DataFrame({"iso3": exporter.astype(str), "year": rows["year"].astype(int),
+                          "source": rows["source"].astype(str)}).drop_duplicates()
+    return pairs.groupby(["iso3", "year"], as_index=False)["source"].agg(lambda s: "; ".join(sorted(s)))
+
+
+def _own_reporters(bilateral: pd.DataFrame, name: str, flows: pd.DataFrame,
+                   reference: pd.DataFrame | None) -> pd.DataFrame:
+    """The ``iso3, year`` a partial classification holds as product sources of their own.
+
+    A reporter of its export rows whose flows reach partners taking at least
+    :data:`MIN_PARTNER_COVERAGE` of its exports in the world-complete reference (unknown
+    without one). Where the classification holds some country's imports in full that year (the
+    Atlas HS subset holds both sides of its 31 countries) its imports must be held too
+    (:data:`MIN_WITHIN_SOURCE`, as :func:`strategic_table`): the Netherlands Antilles 2011 sends
+    99 % of its exports to Togo, one of the 31, but is none of them. An exporters' extract
+    (BACI of South Africa and Afghanistan) holds nobody's imports: export side only.
+    """
+    reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
+                              ["reporter_iso3", "year"]].drop_duplicates()
+    reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
+    reach = partner_coverage(flows, reference)
+    own = reach[reach["partner_coverage_share"].isna() | (reach["partner_coverage_share"] >= MIN_PARTNER_COVERAGE)]
+    own = own[["iso3", "year"]].merge(reporters, on=["iso3", "year"])
+    if reference is None or reference.empty:
+        return own
+    imports = coverage_share(flows, reference, "importer_iso3")
+    held = imports["coverage_share"] >= MIN_WITHIN_SOURCE
+    both_sides = set(imports.loc[held, "year"])
+    own = own.merge(imports, on=["iso3", "year"], how="left")
+    keep = ~own["year"].isin(both_sides) | (own["coverage_share"] >= MIN_WITHIN_SOURCE)
+    return own.loc[keep, ["iso3", "year"]]
+
+
+def _bilateral_sources(bilateral: pd.DataFrame, present: list[str], all_flows: dict[str, pd.DataFrame],
+                       economy_flows: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
+    """Each classification's exports by product of the countries it holds as product sources.
+
+    Exports are to all partners but aggregates (``all_flows``, kept with ``keep_unallocated``):
+    a country's product mix is its whole export basket, Atlas ``ANS`` and areas n.e.s.
+    included, as in the WDI total it is compared with (Bahrain 2011: sector 3 is 48 % of its
+    exports to economies, 81 % of all). Exporters are economies only (ANS exports are no
+    country's). A world-complete classification holds every exporter; a partial
+    one the countries of :func:`_own_reporters`, judged on flows between economies
+    (``economy_flows``): the Atlas HS subset's 31 countries, a BACI extract's exporters whatever
+    its values (South Africa 2020: 60 % of WDI, kept with its coverage note), not a neighbour
+    seen only through its exports to those 31.
+    """
+    reference = _reference(economy_flows)
+    out = []
+    for name in present:
+        exports = exports_by_product(all_flows[name])
+        exports = exports[country_codes().is_economy(exports["iso3"])]  # ANS exports: no country's
+        exports = exports.merge(_row_sources(bilateral, name), on=["iso3", "year"], how="left")
+        if not classifications()[name]["world_complete"]:
+            own = _own_reporters(bilateral, name, economy_flows[name], reference)
+            exports = exports.merge(own, on=["iso3", "year"])
+        out.append((name, exports))
+    return out
+
+
+def _no_hs_note(name: str, sitc_map: pd.DataFrame | None) -> str:
+    if classifications()[name]["nomenclature"]:
+        return "no HS -> SITC table (TRADE_BULK_DIR unset)"
+    return (f"{name} codes are not HS: groups mix primary and manufactured goods, so UNCTAD commodity shares and "
+            "the SITC concentration index cannot be computed")
+
+
 def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame | None,
                                 macro: pd.DataFrame | None = None,
-                                country_exports: pd.DataFrame | None = None) -> pd.DataFrame:
+                                country_exports: pd.DataFrame | None = None,
+                                precedence: list[TotalsSource] | None = None,
+                                caveats: dict[str, str] | None = None) -> pd.DataFrame:
     """Export concentration (HHI, Theil, UNCTAD index) and UNCTAD commodity dependence per
     country, year and product source, with the coverage that decides which row is the country's
     figure.
 
-    Product sources: every classification of ``bilateral`` and of ``country_exports`` (each
-    country's exports to the world by product). Rows of a partial bilateral classification
-    exist for exporters whose flows in it are complete within the same source (>= the
-    within-source minimum against the world-complete Atlas sectors). Every row then gets
-    :func:`~pipeline.metrics.product_flows.export_coverage` against the bilateral TOTAL or WDI
-    merchandise exports; ``is_country_figure`` is false below :data:`MIN_COVERAGE` or without
-    a reference. Commodity shares and the UNCTAD index need HS codes and ``sitc_map``;
-    elsewhere they stay empty and ``commodity_note`` says why.
+    Product sources: every classification of ``bilateral`` (the countries each holds, see
+    :func:`_bilateral_sources`) and of ``country_exports`` (each country's exports to the world
+    by product); ``source`` names the dataset(s) of each row. Every row then gets
+    :func:`~pipeline.metrics.product_coverage.export_coverage` against WDI merchandise exports
+    (``macro``), else the declared goods-totals source of the country-year (``precedence``,
+    default the shared manifest's); ``caveats`` (dataset id -> text, the manifest's
+    ``caveat:``) are quoted in the notes of that source's rows. Rows of a world-complete
+    classification are kept whatever their coverage. Commodity shares and the UNCTAD index need
+    HS codes and ``sitc_map``; elsewhere they stay empty and ``commodity_note`` /
+    ``unctad_concentration_note`` say why.
     """
     present = product_classifications_present(bilateral)
-    all_flows = _all_flows(bilateral, present)
-    reference = _reference(all_flows)
-    totals = reference_exports(bilateral, macro)
+    all_flows = _all_flows(bilateral, present, keep_unallocated=True)
+    totals = reference_exports(macro, declared_exports(bilateral, precedence))
     weights, weights_name = world_trade_weights(all_flows, country_exports)
-    sources: list[tuple[str, pd.DataFrame]] = []
-    for name in present:
-        spec = classifications()[name]
-        flows = all_flows[name]
-        reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
-                                  ["reporter_iso3", "year"]].drop_duplicates()
-        reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
-        complete = _covered(flows, None if spec["world_complete"] else reference, "exporter_iso3", unknown_ok=True)
-        complete = complete[["iso3", "year"]].merge(reporters, on=["iso3", "year"])
-        sources.append((name, exports_by_product(flows).merge(complete, on=["iso3", "year"])))
+    sources = _bilateral_sources(bilateral, present, all_flows, _all_flows(bilateral, present))
     if country_exports is not None:
         for name, rows in country_exports.groupby("product_classification"):
-            sources.append((name, rows.groupby(["iso3", "year", "product_code"], as_index=False)["value_usd"].sum()))
+            by_product = rows.groupby(["iso3", "year", "product_code"], as_index=False)["value_usd"].sum()
+            row_sources = rows.groupby(["iso3", "year"], as_index=False)["source"].agg(
+                lambda s: "; ".join(sorted(set(map(str, s)))))
+            sources.append((name, by_product.merge(row_sources, on=["iso3", "year"], how="left")))
     frames = []
     for name, exports in sources:
         spec = classifications()[name]
-        table = export_product_concentration(exports, spec.get("universe"))
+        table = export_product_concentration(exports[["iso3", "year", "product_code", "value_usd"]],
+                                             spec.get("universe"))
+        table = table.merge(exports[["iso3", "year", "source"]].drop_duplicates(), on=["iso3", "year"], how="left")
         if spec["nomenclature"] and sitc_map is not None:
             table = table.merge(_hs_metrics(exports, name, sitc_map, weights, weights_name), on=["iso3", "year"],
-                                how="left").assign(commodity_note="")
+                                how="left")
+            table["commodity_note"] = table["commodity_note"].fillna("")
+            table["unctad_concentration_note"] = table["unctad_concentration_note"].fillna("")
         else:
-            table["commodity_note"] = ("no HS -> SITC table (TRADE_BULK_DIR unset)" if spec["nomenclature"] else
-                                       f"{name} codes are not HS: groups mix primary and manufactured goods, so "
-                                       "UNCTAD commodity shares and the SITC concentration index cannot be computed")
-        table = table.merge(export_coverage(table, totals, MIN_COVERAGE), on=["iso3", "year"], how="left")
-        frames.append(table.assign(product_classification=name))
+            table["commodity_note"] = table["unctad_concentration_note"] = _no_hs_note(name, sitc_map)
+        coverage = export_coverage(table, totals, caveats, world_complete=bool(spec["world_complete"]))
+        frames.append(table.merge(coverage, on=["iso3", "year"], how="left").assign(product_classification=name))
     if not frames:
         return pd.DataFrame()  # no product detail (TOTAL only): the gate adds the columns
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))

@@ -166,3 +166,19 @@ def selected_flows(bilateral: pd.DataFrame, precedence: list[TotalsSource] | Non
     flows = _without_covered_composites(flows[flows["_rank"] == best])
     return flows.groupby(["iso3", "year", "direction", "partner_iso3", "source", "mirror"], as_index=False,
                          sort=False)["value_usd"].sum()[SELECTED_COLUMNS]
+
+
+def declared_exports(bilateral: pd.DataFrame, precedence: list[TotalsSource] | None = None) -> pd.DataFrame:
+    """Each country-year's goods exports from its declared totals source (:func:`selected_flows`):
+    ``iso3, year, exports_usd, source``, USD, partners that are no economy included (they are
+    trade). Empty when ``bilateral`` holds no row of a declared source (a hand-built product
+    table): there is then no declared total, never an error."""
+    precedence = load_totals_precedence() if precedence is None else precedence
+    declared = pd.Series(False, index=bilateral.index)
+    for spec in precedence:
+        declared |= (bilateral["source"] == spec.source) & (bilateral["product_classification"] == spec.classification)
+    flows = selected_flows(bilateral[declared], precedence) if declared.any() else pd.DataFrame(
+        columns=SELECTED_COLUMNS)
+    exports = flows[flows["direction"] == "exports"]
+    out = exports.groupby(["iso3", "year", "source"], as_index=False, observed=True)["value_usd"].sum()
+    return out.rename(columns={"value_usd": "exports_usd"})[["iso3", "year", "exports_usd", "source"]]

@@ -10,6 +10,10 @@ import pandas as pd
 
 # SITC Rev.3 has 261 three-digit groups (UN Statistical Papers M/34/Rev.3): UNCTAD's N.
 SITC3_GROUPS = 261
+# Above this share of exports in codes split over SITC groups by equal parts the index is left
+# empty: an equal split spreads one product over several groups (Botswana 2017, OTS HS4: 0.633
+# where UNCTADstat publishes 0.891, 90 % of its exports split so).
+MAX_EQUAL_SPLIT = 0.05
 
 
 def hhi(values: pd.Series | np.ndarray) -> float:
@@ -31,11 +35,12 @@ def unctad_concentration_index(values: pd.Series | np.ndarray, n_products: int =
     """UNCTAD's product concentration index: the normalised Herfindahl-Hirschman index.
 
     :math:`H = (\\sqrt{\\sum_k s_k^2} - \\sqrt{1/N}) / (1 - \\sqrt{1/N})` with
-    :math:`s_k` the share of product k (SITC Rev.3 3-digit group) in the country's exports and
-    N the number of products of the classification (UNCTADstat, "Merchandise: product
-    concentration and diversification indices of exports and imports", methodological note;
-    UNCTAD Handbook of Statistics, "Concentration index"). Unitless, 0..1: 1 = one product.
-    NaN when the total is zero.
+    :math:`s_k` the share of product k in the country's exports and N, as UNCTAD defines it,
+    "the number of product groups according to SITC Rev.3, at the 3-digit level" (UNCTAD
+    Handbook of Statistics, technical notes on the concentration index; UNCTADstat
+    methodological note UNCTAD/STAT/IE/2019/2): the 261 groups of :data:`SITC3_GROUPS`. Unitless,
+    0..1: 1 = all exports in one product, 0 = spread evenly over all N. NaN when the total is
+    zero.
     """
     h = hhi(values)
     if np.isnan(h):
@@ -80,8 +85,11 @@ def sitc3_exports(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
 def unctad_concentration(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
     """:func:`unctad_concentration_index` of each country-year on SITC Rev.3 groups, with
     ``sitc3_equal_split_share``: the share of exports in codes split over several SITC groups
-    without finer trade weights (0 for HS6 data). Returns ``iso3, year,
-    unctad_concentration_index, sitc3_equal_split_share``."""
+    without finer trade weights (0 for HS6 data). Where that share is above
+    :data:`MAX_EQUAL_SPLIT` the index is left empty and ``unctad_concentration_note`` says why:
+    the SITC groups of those exports are unknown, and equal parts spread them over groups
+    (Botswana 2017: 0.633 from OTS HS4, 0.891 published). Returns ``iso3, year, unctad_concentration_index,
+    sitc3_equal_split_share, unctad_concentration_note``."""
     sitc = sitc3_exports(exports, split)
     index = sitc.groupby(["iso3", "year"])["value_usd"].apply(unctad_concentration_index)
     equal = split.groupby("product_code")["equal_split_sitc3"].first()
@@ -90,8 +98,25 @@ def unctad_concentration(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataF
     work = work.assign(eq_value=work["value_usd"] * work["equal"].astype(float))
     sums = work.groupby(["iso3", "year"])[["eq_value", "value_usd"]].sum()
     out = pd.DataFrame({"unctad_concentration_index": index,
-                        "sitc3_equal_split_share": sums["eq_value"] / sums["value_usd"]})
-    return out.reset_index()
+                        "sitc3_equal_split_share": sums["eq_value"] / sums["value_usd"]}).reset_index()
+    return withhold_equal_split(
+        out, "sitc3_equal_split_share", ["unctad_concentration_index"], "unctad_concentration_note",
+        "index left empty: {share} of exports are in codes split over several SITC Rev.3 groups by equal parts (no "
+        "finer world trade weights), above {limit}; an equal split spreads one product over several groups and "
+        "misstates concentration (Botswana 2017 from HS4: 0.633, UNCTADstat 0.891)")
+
+
+def withhold_equal_split(table: pd.DataFrame, share: str, columns: list[str], note: str,
+                         text: str) -> pd.DataFrame:
+    """Empty ``columns`` where ``share`` (of exports split by equal parts) is above
+    :data:`MAX_EQUAL_SPLIT`; ``note`` then holds ``text`` with ``{share}`` and ``{limit}``
+    filled in, else ``""``."""
+    withheld = table[share] > MAX_EQUAL_SPLIT
+    table[note] = ""
+    table.loc[withheld, note] = [text.format(share=f"{value:.0%}", limit=f"{MAX_EQUAL_SPLIT:.0%}")
+                                 for value in table.loc[withheld, share]]
+    table.loc[withheld, columns] = float("nan")
+    return table
 
 
 def export_product_concentration(exports: pd.DataFrame, universe: int | None = None) -> pd.DataFrame:

@@ -66,8 +66,8 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
       (agricultural, fuels, ores and metals, 0..1) and ``commodity_dependent`` (share > 0.6),
       from the finest HS classification available for the country-year, named in
       ``commodity_share_classification``; only product rows that are the country's figure
-      (``is_country_figure``: coverage of merchandise exports) are used, here and for the
-      Atlas-sector indices;
+      (``is_country_figure``: coverage of merchandise exports) are used. The Atlas-sector
+      indices are taken whatever their coverage: the classification is world-complete;
     - group exposure: ``exports_to_<g>_share``, ``imports_from_<g>_share`` (0..1) and
       ``<g>_member`` for g in :data:`HEADLINE_GROUPS`, membership taken in that year;
     - ``strategic_dependency_count``: products flagged in the finest HS classification evaluated
@@ -93,13 +93,15 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     out = join_headline(out, provenance.rename(columns={"source": "trade_source"}), ["trade_source", "imports_mirror"])
     if macro is not None:
         out = join_headline(out, openness(macro), OPENNESS_COLUMNS)
-    if "is_country_figure" in product_concentration:
-        # A product source short of the country's merchandise exports is never its figure (issue 12 part 5).
-        product_concentration = product_concentration[product_concentration["is_country_figure"].fillna(False)
-                                                      .astype(bool)]
+    # Atlas sectors hold every exporter of the world: their indices are always taken (coverage
+    # only informs their note). Other product sources count only where they are the country's
+    # figure (issue 12 part 5: the 56 % BACI extract of South Africa never is).
     sectors = product_concentration[product_concentration["product_classification"] == PRODUCT_CLASSIFICATION]
     sectors = sectors.rename(columns={"product_hhi": "export_product_hhi", "product_theil": "export_product_theil"})
     out = join_headline(out, sectors, ["export_product_hhi", "export_product_theil"])
+    if "is_country_figure" in product_concentration:
+        product_concentration = product_concentration[product_concentration["is_country_figure"].fillna(False)
+                                                      .astype(bool)]
     hs = product_concentration[product_concentration["commodity_export_share"].notna()]
     hs = hs.assign(_detail=hs["product_classification"].map(lambda c: classifications().get(c, {}).get("detail", 0)))
     hs = hs.sort_values("_detail", ascending=False).drop_duplicates(["iso3", "year"])

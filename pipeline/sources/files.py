@@ -106,6 +106,10 @@ class FilesSource:
     def read(self, item: RawInput) -> pd.DataFrame:
         return read_file_input(item)
 
+    def caveats(self) -> dict[str, str]:
+        """Dataset id -> the ``caveat`` its manifest entry declares (what its own MANIFEST warns)."""
+        return {str(e["id"]): str(e["caveat"]) for e in self.entries if e.get("caveat")}
+
 
 def read_file_input(item: RawInput) -> pd.DataFrame:
     """Read one discovered file into canonical columns (checksum verified first)."""

@@ -122,3 +122,35 @@ def test_violation_message_names_source_and_fix(good_frames):
     text = str(caught.value)
     assert "penppml_trade.csv.gz" in text and "value_usd" in text and "1 of 400 rows" in text
     assert "Fix:" in text and caught.value.report.findings[0].rows[0]["reporter_iso3"]
+
+
+def test_product_concentration_rules_on_split_share_and_coverage(good_frames):
+    """export_product_concentration 2.1.0: an UNCTAD index built mostly from equal parts
+    (sitc3_equal_split_share > 0.05) and a country figure above twice its reference are refused."""
+    frame = good_frames["export_product_concentration"].copy()
+    hs = frame.index[frame["sitc3_equal_split_share"].notna()][:2]
+    assert len(hs) == 2
+    frame.loc[hs, "sitc3_equal_split_share"] = 0.9
+    frame.loc[hs, "unctad_concentration_index"] = 0.633
+    frame.loc[[0], "coverage_share"] = 15.2
+    frame.loc[[0], "is_country_figure"] = True
+    report = _failures(frame, "export_product_concentration")
+    assert _finding(report, "to_be_null", "unctad_concentration_index").failing_rows == 2
+    assert _finding(report, "in_set", "is_country_figure").failing_rows == 1
+    assert "MAX_EQUAL_SPLIT" in report.message()
+
+
+def test_product_concentration_rules_on_commodity_bounds(good_frames):
+    """export_product_concentration 2.1.0: bounds out of order, a share published above 5% of
+    exports split by equal parts, and a 60% flag where the bounds straddle it are refused."""
+    frame = good_frames["export_product_concentration"].copy()
+    hs = frame.index[frame["commodity_export_share_low"].notna()][:3]
+    assert len(hs) == 3
+    frame.loc[hs[0], ["commodity_export_share_low", "commodity_export_share_high"]] = [0.7, 0.6]
+    frame.loc[hs[1], ["commodity_equal_split_share", "commodity_export_share"]] = [0.42, 0.7]
+    frame.loc[hs[2], ["commodity_export_share_low", "commodity_export_share_high", "commodity_dependent"]] = [
+        0.505, 0.921, True]
+    report = _failures(frame, "export_product_concentration")
+    assert _finding(report, "to_be_null", "commodity_export_share_low").failing_rows == 1
+    assert _finding(report, "to_be_null", "commodity_export_share").failing_rows == 1
+    assert _finding(report, "to_be_null", "commodity_dependent").failing_rows == 1

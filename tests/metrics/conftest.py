@@ -23,3 +23,35 @@ def product_bilateral(shared_datasets) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def membership() -> pd.DataFrame:
     return membership_panel(load_country_groups(), range(2008, 2026))
+
+
+@pytest.fixture(scope="session")
+def totals_bilateral(shared_datasets, product_bilateral) -> pd.DataFrame:
+    """The product rows with the Comtrade/DTA panel's TOTAL rows beside them, as in a bulk run:
+    the panel is partial in 2012 and 2016 and must never be a coverage reference where the Atlas
+    is the declared goods-totals source."""
+    items = [i for i in FilesSource(shared_datasets).discover("bilateral_goods_trade")
+             if i.provenance.dataset_id == "penppml_comtrade_dta"]
+    assert len(items) == 1
+    panel = finalize_bilateral_goods_trade([read_file_input(i) for i in items])
+    return pd.concat([product_bilateral, panel], ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def macro(shared_datasets) -> pd.DataFrame:
+    from pipeline.transform.canonical import finalize_macro_indicators
+    items = FilesSource(shared_datasets).discover("macro_indicators")
+    return finalize_macro_indicators([read_file_input(i) for i in items])
+
+
+@pytest.fixture(scope="session")
+def product_table(shared_datasets, totals_bilateral, macro) -> pd.DataFrame:
+    """out__export_product_concentration as the asset computes it in a bulk run: every product
+    source (Atlas, BACI, Open Trade Statistics), WDI, the shared manifest's goods totals and
+    caveats."""
+    from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
+    from pipeline.metrics.dependency import product_concentration_table
+    from pipeline.sources.country_product_exports import read_country_product_exports
+    source = FilesSource(shared_datasets)
+    return product_concentration_table(totals_bilateral, load_sitc_map(shared_datasets / FLAG_FILE), macro,
+                                       read_country_product_exports(source), caveats=source.caveats())

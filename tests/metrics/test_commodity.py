@@ -135,11 +135,8 @@ def test_published_dependence_status(ots_table):
     assert table.loc["nga", "fuels_export_share"] > 0.85 and table.loc["zmb", "ores_metals_export_share"] > 0.75
 
 
-def test_real_exporters(product_bilateral, sitc_map):
-    from pipeline.metrics.dependency import product_concentration_table
-
-    table = product_concentration_table(product_bilateral, sitc_map).set_index(
-        ["iso3", "year", "product_classification"])
+def test_real_exporters(product_table):
+    table = product_table.set_index(["iso3", "year", "product_classification"])
     share = table["commodity_export_share"]
     assert share.dropna().between(0, 1).all()
     parts = table[["agricultural_export_share", "fuels_export_share", "ores_metals_export_share"]].sum(axis=1)
@@ -152,3 +149,68 @@ def test_real_exporters(product_bilateral, sitc_map):
     sectors = table.xs("ATLAS_SECTION", level="product_classification")
     assert sectors["commodity_export_share"].isna().all()
     assert sectors["commodity_note"].str.contains("not HS").all()
+
+
+def _equal_split_bounds(shared_datasets, ots_2017, iso3):
+    """Plain pandas from the raw files, by the definition: with world weights only at HS4 (OTS),
+    a heading whose HS6 subheadings fall in several UNCTAD groups (primary commodities: the
+    file's ``unctad_primary``; fuels SITC 3; ores and metals SITC 27, 28, 68, 667, 971) is split
+    by equal parts. Low bound: those headings counted wholly out of primary commodities; high:
+    wholly in. Headings with no HS6 subheading (9999) are out of the denominator."""
+    raw = pd.read_csv(shared_datasets / FLAG_FILE, dtype=str)
+    hs07 = raw[raw["hs_version"] == "HS2007"].assign(h4=lambda f: f["hs6"].str[:4])
+    s = hs07["sitc3"]
+    kind = pd.Series("other", index=hs07.index)
+    kind[hs07["unctad_primary"] == "True"] = "agricultural"
+    kind[s.str[:1] == "3"] = "fuels"
+    kind[s.str[:2].isin(["27", "28", "68"]) | s.isin(["667", "971"])] = "ores"
+    heading = hs07.assign(kind=kind).groupby("h4")["kind"].agg(lambda k: (k.nunique() > 1, (k != "other").all()))
+    x = ots_2017[ots_2017["iso3"] == iso3].groupby("product_code")["value_usd"].sum()
+    x = x[x.index.isin(heading.index)]
+    equal = x.index.map(lambda c: heading[c][0]).to_numpy(bool)
+    primary = x.index.map(lambda c: heading[c][1]).to_numpy(bool)
+    total = x.sum()
+    low = x[~equal & primary].sum() / total
+    return low, low + x[equal].sum() / total, x
+
+
+def test_jamaica_2017_equal_split_share_left_empty_with_bounds(ots_table, ots_2017, shared_datasets):
+    """Jamaica 2017 (OTS HS07_4): heading 2818 (aluminium oxide, SITC 285, an ore, with
+    artificial corundum and hydroxide, manufactures) is 41.6 % of its exports and has no finer
+    world weights: the share is unknown between the bounds, so it is left empty with a note and
+    no 60 % flag (the bounds straddle it). WDI TX.VAL.MMTL.ZS.UN (Comtrade SITC, alumina as ore)
+    publishes ores and metals at 50.1 %, below the high bound."""
+    low, high, x = _equal_split_bounds(shared_datasets, ots_2017, "jam")
+    assert x["2818"] / x.sum() == pytest.approx(0.416, abs=5e-4)
+    row = ots_table[1].loc["jam"]
+    assert row["commodity_export_share_low"] == pytest.approx(low, rel=1e-9)
+    assert row["commodity_export_share_high"] == pytest.approx(high, rel=1e-9)
+    assert low < 0.6 < high
+    for column in ["commodity_export_share", "agricultural_export_share", "fuels_export_share",
+                   "ores_metals_export_share"]:
+        assert pd.isna(row[column])
+    assert pd.isna(row["commodity_dependent"])
+    assert row["commodity_equal_split_share"] == pytest.approx(high - low, rel=1e-9) and high - low > 0.05
+    assert "share left empty: 42% of exports" in row["commodity_note"]
+    wdi = pd.read_csv(shared_datasets / "wdi_datahub_extract/wdi_extract_long.csv.gz")
+    ores = wdi[(wdi["indicator"] == "TX.VAL.MMTL.ZS.UN") & (wdi["country_code"] == "JAM")
+               & (wdi["year"] == 2017)]["value"].iloc[0] / 100
+    # Published ores alone exceed heading 2818's share: Comtrade counts alumina as an ore, so the
+    # true total share sits near the high bound, far from an equal-parts point estimate.
+    assert ores == pytest.approx(0.501, abs=5e-4) and x["2818"] / x.sum() < ores <= high
+
+
+def test_trinidad_2017_flag_empty_when_bounds_straddle_sixty(ots_table, ots_2017, shared_datasets):
+    """Trinidad and Tobago 2017: 3.9 % of exports split by equal parts (under 5 %: the share is
+    published) but the bounds 0.576-0.615 lie either side of 60 %: no flag."""
+    low, high, _ = _equal_split_bounds(shared_datasets, ots_2017, "tto")
+    assert (round(low, 3), round(high, 3)) == (0.576, 0.615)
+    row = ots_table[1].loc["tto"]
+    assert row["commodity_export_share_low"] == pytest.approx(low, rel=1e-9)
+    assert row["commodity_export_share_high"] == pytest.approx(high, rel=1e-9)
+    assert low <= row["commodity_export_share"] <= high and row["commodity_note"] == ""
+    assert pd.isna(row["commodity_dependent"])
+    # Where both bounds are above 60 % the flag stands (Zambia), below it is False (India).
+    assert ots_table[1].loc["zmb", "commodity_export_share_low"] > 0.6 and ots_table[1].loc["zmb", "commodity_dependent"]
+    assert ots_table[1].loc["ind", "commodity_export_share_high"] <= 0.6
+    assert ots_table[1].loc["ind", "commodity_dependent"] == False  # noqa: E712 (nullable boolean)

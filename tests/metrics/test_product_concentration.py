@@ -61,16 +61,8 @@ def sitc_map(shared_datasets):
 
 
 @pytest.fixture(scope="module")
-def macro(shared_datasets):
-    from pipeline.sources.files import FilesSource, read_file_input
-    from pipeline.transform.canonical import finalize_macro_indicators
-    return finalize_macro_indicators([read_file_input(i) for i in FilesSource(shared_datasets).discover("macro_indicators")])
-
-
-@pytest.fixture(scope="module")
-def table(product_bilateral, sitc_map, macro):
-    from pipeline.metrics.dependency import product_concentration_table
-    return product_concentration_table(product_bilateral, sitc_map, macro)
+def table(product_table):
+    return product_table
 
 
 def test_real_atlas_sector_indices_within_bounds(table):
@@ -140,14 +132,14 @@ def test_the_56_percent_extract_is_not_south_africas_figure(table, shared_datase
     row = table.set_index(["iso3", "year", "product_classification"]).loc[("ZAF", 2021, "HS92_6")]
     assert row["coverage_share"] == pytest.approx(own / reference) and 0.5 < row["coverage_share"] < 0.6
     assert row["coverage_reference"] == "WDI TX.VAL.MRCH.CD.WT"
-    assert not row["is_country_figure"] and "covers 56% of merchandise exports" in row["coverage_note"]
+    assert not row["is_country_figure"] and "covers 55.6% of merchandise exports" in row["coverage_note"]
     # Angola 2019 in the Atlas HS subset: mirror-reconciled, 86 % of WDI's total, is its figure.
     ago = table.set_index(["iso3", "year", "product_classification"]).loc[("AGO", 2019, "HS92_2_4")]
     assert ago["is_country_figure"] and ago["coverage_note"] == ""
 
 
 def test_product_source_without_reference_total_is_not_published(sitc_map):
-    """Hand-built: HS6 exports of a year with neither bilateral TOTAL nor WDI (2031)."""
+    """Hand-built: HS6 exports of a year with neither WDI nor a declared goods-totals source (2031)."""
     from pipeline.metrics.dependency import product_concentration_table
     bilateral = pd.DataFrame({
         "reporter_iso3": "ZAF", "partner_iso3": ["CHN", "DEU"], "year": 2031, "flow": "export",
@@ -158,3 +150,77 @@ def test_product_source_without_reference_total_is_not_published(sitc_map):
     assert row["coverage_reference"] == "none" and not row["is_country_figure"]
     assert "no reference total" in row["coverage_note"]
     assert row["commodity_export_share"] == pytest.approx(0.6) and not row["commodity_dependent"]
+
+
+# UNCTADstat, "Merchandise: product concentration and diversification indices of exports",
+# Botswana 2017 (the reviewer's reading; a current republication of UNCTAD's series shows 0.900).
+UNCTADSTAT_BWA_2017 = 0.891
+
+
+def _equal_split_index(shared_datasets, iso3: str) -> tuple[float, float]:
+    """From the raw OTS 2017 HS4 file and the raw HS6 -> SITC Rev.3 table: the UNCTAD index when
+    each heading is split over its HS6 subheadings' SITC groups in equal parts, and the share of
+    exports in headings whose subheadings fall in more than one SITC group."""
+    ots = pd.read_csv(shared_datasets / "economiccomplexity_country_product_exports/world_trade_2017.csv.gz",
+                      dtype={"product_code": str}).dropna()
+    own = ots[ots["reporter_iso"] == iso3].groupby("product_code")["export_value_usd"].sum()
+    flags = pd.read_csv(shared_datasets / "concordances/hs6_unctad_primary_commodity_flag_via_sitc3.csv.gz", dtype=str)
+    hs = flags.loc[flags["hs_version"] == "HS2007", ["hs6", "sitc3"]].drop_duplicates()
+    hs = hs.assign(h4=hs["hs6"].str[:4])
+    hs = hs[hs["h4"].isin(own.index)]
+    value = hs["h4"].map(own) / hs["h4"].map(hs["h4"].value_counts())
+    s = value.groupby(hs["sitc3"]).sum()
+    s = s / s.sum()
+    index = (math.sqrt((s ** 2).sum()) - math.sqrt(1 / 261)) / (1 - math.sqrt(1 / 261))
+    spans = hs.groupby("h4")["sitc3"].nunique()
+    covered = own[own.index.isin(spans.index)]
+    return index, covered[covered.index.map(spans) > 1].sum() / covered.sum()
+
+
+def test_unctad_index_left_empty_where_codes_are_split_by_equal_parts(table, shared_datasets):
+    """Defect (d): UNCTAD's N is "the number of products at the three-digit level of SITC Rev.3"
+    (UNCTAD/STAT/IE/2019/2); HS4 headings spanning several SITC groups have no finer weights in
+    OTS and were split by equal parts. Botswana 2017 (diamonds, 7102: SITC 277 and 667) came out
+    0.633 where UNCTADstat publishes 0.891: now the index is empty and the note says why."""
+    from pipeline.metrics.product_concentration import MAX_EQUAL_SPLIT
+    equal_index, split_share = _equal_split_index(shared_datasets, "bwa")
+    assert equal_index == pytest.approx(0.633, abs=5e-4)         # what the old code published
+    assert UNCTADSTAT_BWA_2017 - equal_index > 0.25
+    row = table.set_index(["iso3", "year", "product_classification"]).loc[("BWA", 2017, "HS07_4")]
+    assert row["sitc3_equal_split_share"] == pytest.approx(split_share, rel=1e-9) and split_share > MAX_EQUAL_SPLIT
+    assert math.isnan(row["unctad_concentration_index"])
+    note = row["unctad_concentration_note"]
+    assert f"{split_share:.0%} of exports are in codes split over several SITC Rev.3 groups by equal parts" in note
+    assert "0.891" in note
+    # Where (almost) nothing is split the index stays: Syria 2017 (crude oil), from the same raw files.
+    syr_index, syr_share = _equal_split_index(shared_datasets, "syr")
+    syr = table.set_index(["iso3", "year", "product_classification"]).loc[("SYR", 2017, "HS07_4")]
+    assert syr_share < MAX_EQUAL_SPLIT and syr["unctad_concentration_index"] == pytest.approx(syr_index, rel=1e-9)
+    assert syr["unctad_concentration_note"] == ""
+    # No row anywhere publishes an index built mostly from equal parts.
+    assert table.loc[table["sitc3_equal_split_share"] > MAX_EQUAL_SPLIT, "unctad_concentration_index"].isna().all()
+
+
+def test_atlas_rows_always_keep_hhi_and_theil(table, product_bilateral):
+    """Defect (c): world-complete Atlas rows are never gated by coverage (on main 686 of 2,566
+    lost their indices in the scorecard). Every exporter-year of the raw Atlas rows has a row,
+    and the indices of countries below the coverage band equal a plain computation."""
+    from pipeline.reference.codes import country_codes
+    codes = country_codes()
+    raw = product_bilateral[(product_bilateral["product_classification"] == "ATLAS_SECTION")
+                            & (product_bilateral["flow"] == "export")]
+    # A country's whole basket: every partner but aggregates (ANS and areas n.e.s. included).
+    raw = raw[codes.is_economy(raw["reporter_iso3"]) & ~codes.is_aggregate(raw["partner_iso3"])
+              & (raw["reporter_iso3"] != raw["partner_iso3"]) & (raw["value_usd"] > 0)]
+    sectors = table[table["product_classification"] == "ATLAS_SECTION"]
+    assert len(sectors) == len(raw[["reporter_iso3", "year"]].drop_duplicates()) == 2566
+    assert sectors["product_hhi"].notna().all() and sectors["product_theil"].notna().all()
+    by_key = sectors.set_index(["iso3", "year"])
+    for iso3, year in [("ARE", 2016), ("SGP", 2017), ("TWN", 2016), ("HKG", 2012)]:
+        x = raw[(raw["reporter_iso3"] == iso3) & (raw["year"] == year)].groupby("product_code")["value_usd"].sum()
+        s, ratio = x / x.sum(), x / (x.sum() / 10)
+        assert by_key.loc[(iso3, year), "product_hhi"] == pytest.approx((s ** 2).sum(), rel=1e-12)
+        assert by_key.loc[(iso3, year), "product_theil"] == pytest.approx((ratio * np.log(ratio)).sum() / 10, rel=1e-12)
+    for iso3, year in [("ARE", 2016), ("SGP", 2017), ("HKG", 2012)]:   # below 80% of WDI
+        assert not by_key.loc[(iso3, year), "is_country_figure"]
+        assert "product_hhi and product_theil kept" in by_key.loc[(iso3, year), "coverage_note"]

@@ -63,7 +63,39 @@ def test_scorecard_never_takes_a_product_source_short_of_the_country_exports():
     assert row["commodity_share_classification"] == "HS07_4"
     assert row["commodity_export_share"] == pytest.approx(0.62) and row["ores_metals_export_share"] == pytest.approx(0.42)
     assert bool(row["commodity_dependent"])
-    assert pd.isna(row["export_product_hhi"])   # Atlas sectors short of the total too: not published
+    # Atlas sectors short of the total too, but world-complete: their indices are never gated
+    # (the review of issue 12, defect (c): the old scorecard dropped them).
+    assert row["export_product_hhi"] == pytest.approx(0.3) and row["export_product_theil"] == pytest.approx(1.0)
+
+
+def test_scorecard_on_the_real_product_table(product_table):
+    """Every Atlas row gives its HHI and Theil to the scorecard, country figure or not (ARE 2016
+    at 65% of WDI, SGP 2017, HKG 2012); a product source above twice its reference (Syria 2017 in
+    Open Trade Statistics, 15.2x) or short of it (South Africa's BACI extracts) never gives the
+    commodity share, and a share or flag the table left empty (equal splits) stays empty."""
+    card = country_scorecard(PROFILE.iloc[:0], EXPOSURE.iloc[:0], product_table, FLAGGED.iloc[:0])
+    card = card.set_index(["iso3", "year"])
+    sectors = product_table[product_table["product_classification"] == "ATLAS_SECTION"].set_index(["iso3", "year"])
+    assert card["export_product_hhi"].notna().sum() == len(sectors) == 2566
+    for key in [("ARE", 2016), ("SGP", 2017), ("HKG", 2012)]:
+        assert not sectors.loc[key, "is_country_figure"]
+        assert card.loc[key, "export_product_hhi"] == pytest.approx(sectors.loc[key, "product_hhi"])
+        assert card.loc[key, "export_product_theil"] == pytest.approx(sectors.loc[key, "product_theil"])
+    assert pd.isna(card.loc[("SYR", 2017), "commodity_export_share"])
+    assert pd.isna(card.loc[("ZAF", 2021), "commodity_export_share"]) and pd.isna(card.loc[("ZAF", 2020),
+                                                                                           "commodity_export_share"])
+    # Jamaica 2017 (OTS HS4, 42% in heading 2818 split by equal parts): the table leaves share and
+    # flag empty, so does the scorecard; Trinidad and Tobago 2017: share kept, bounds straddle 60%.
+    rows = product_table.set_index(["iso3", "year", "product_classification"])
+    assert pd.isna(rows.loc[("JAM", 2017, "HS07_4"), "commodity_export_share"])
+    assert pd.isna(card.loc[("JAM", 2017), "commodity_export_share"])
+    assert pd.isna(card.loc[("JAM", 2017), "commodity_dependent"])
+    assert pd.isna(rows.loc[("TTO", 2017, "HS07_4"), "commodity_dependent"])
+    assert card.loc[("TTO", 2017), "commodity_export_share"] == pytest.approx(
+        rows.loc[("TTO", 2017, "HS07_4"), "commodity_export_share"])
+    assert pd.isna(card.loc[("TTO", 2017), "commodity_dependent"])
+    # A figure within the band does give it: Botswana 2017 from OTS HS4 (1.28x WDI, noted).
+    assert card.loc[("BWA", 2017), "commodity_share_classification"] == "HS07_4"
 
 
 def test_scorecard_columns_match_contract_and_each_has_description_and_unit():
