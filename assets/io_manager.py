@@ -47,6 +47,10 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         killed = lock.acquire(root, context.run_id, dagster_home=str(home) if home else None)
     except lock.WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
+    except OSError as exc:
+        raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be written "
+                         f"({type(exc).__name__}: {exc.strerror or exc}): point TRADE_WAREHOUSE_DIR at a "
+                         "directory you can write to; nothing was run") from None
     if killed:
         context.log.warning(mark_killed_run_failed(context.instance, killed, context.run_id))
     for note in Warehouse(root).recover():

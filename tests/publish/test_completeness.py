@@ -75,6 +75,18 @@ def test_a_declared_dataset_without_its_file_stops_the_run(tmp_path, shared_data
     assert digests(warehouse) == before
 
 
+def test_the_atlas_sections_file_deleted_stops_the_raw_asset(tmp_path, shared_datasets):
+    """The issue's probe on the real bulk layout: without the Atlas sections file (1.72 million
+    rows) the run used to publish bilateral_goods_trade without them."""
+    from tests.make_run import BULK_FOLDERS
+
+    bulk = bulk_dir(tmp_path, shared_datasets, [f for f in BULK_FOLDERS if f != "atlas_bilateral_sections_2010_2020"])
+    result = materialize(["raw_files__bilateral_goods_trade"], settings(bulk, tmp_path / "warehouse"))
+    message = step_failure(result)
+    assert "1 dataset(s) with no file" in message and "atlas_sections (pattern atlas_bilateral_sections" in message
+    assert "TRADE_DISABLED_DATASETS=atlas_sections" in message and "TRADE_ACCEPT_COVERAGE_DROP=bilateral_goods_trade" in message
+
+
 def test_a_disabled_dataset_that_was_published_needs_the_override(tmp_path, shared_datasets, two_sources):
     """Disabled, BACI HS92 would leave the table: the coverage check stops the run with the
     figures of the lost source, and TRADE_ACCEPT_COVERAGE_DROP lets the deliberate drop through."""

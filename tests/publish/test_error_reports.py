@@ -157,6 +157,17 @@ def test_the_groups_file_names_file_group_and_member(tmp_path, member, said):
     assert not warehouse.exists() or not list(warehouse.rglob("*.parquet"))
 
 
+def test_an_unwritable_warehouse_stops_a_run_launched_without_make_run(tmp_path):
+    """A run started from the UI or the schedule skips `make run`'s checks: it stops once, at
+    the start, naming TRADE_WAREHOUSE_DIR and the OS error (it used to fail seven steps)."""
+    from assets.run import failure_lines
+
+    result = materialize(["core__country_groups"], {"TRADE_WAREHOUSE_DIR": "/sys/fs/warehouse"})
+    [line] = failure_lines(result.all_events)
+    assert "the warehouse /sys/fs/warehouse (TRADE_WAREHOUSE_DIR) cannot be written (PermissionError" in line
+    assert not any(e.is_step_failure for e in result.all_events)
+
+
 def test_an_iso_date_is_read_as_written(tmp_path):
     from pipeline.reference.groups import load_country_groups
 
@@ -176,6 +187,9 @@ def test_an_iso_date_is_read_as_written(tmp_path):
     ({"TRADE_BULK_DIR": "{tmp}/nowhere"}, "is not a directory"),
     ({"TRADE_API_CACHE_HOURS": "soon"}, "TRADE_API_CACHE_HOURS='soon'"),
     ({"COMTRADE_REPORTERS": "ZAF,KENYA"}, "['KENYA'] are not ISO 3166-1 alpha-3 codes"),
+    ({"TRADE_COVERAGE_TOLERANCE": "5"}, "TRADE_COVERAGE_TOLERANCE='5': must be a fraction between 0 and 1"),
+    ({"TRADE_ACCEPT_COVERAGE_DROP": "bilateral"}, "['bilateral'] are no published tables"),
+    ({"TRADE_BULK_DIR": "{tmp}", "TRADE_DISABLED_DATASETS": "atlas"}, "TRADE_DISABLED_DATASETS: ['atlas'] are not datasets"),
 ])
 def test_make_run_refuses_bad_settings_before_starting(tmp_path, setting, said):
     """`make run` (python -m assets.run) exits 2 with one line naming the setting, no traceback,
