@@ -25,6 +25,9 @@ BULK_FOLDERS = [
     # and the UNCTAD primary-commodity flags.
     "atlas_bilateral_sections_2010_2020", "atlas_bilateral_hs2hs4_subset_2010_2020",
     "baci_hs6_bilateral_zaf_afg", "concordances",
+    # Country-product exports of every economy (issue 12: commodity dependence of the focus
+    # countries): Open Trade Statistics 2017 and the economiccomplexity package's tables.
+    "economiccomplexity_country_product_exports",
     # Services restrictiveness (issue 15): the OECD Digital STRI and the intra-EEA STRI.
     "oecd_stri_digital_2020_2024", "oecd_stri_intra_eea_2014_2018",
 ]

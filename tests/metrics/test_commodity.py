@@ -214,3 +214,33 @@ def test_trinidad_2017_flag_empty_when_bounds_straddle_sixty(ots_table, ots_2017
     assert ots_table[1].loc["zmb", "commodity_export_share_low"] > 0.6 and ots_table[1].loc["zmb", "commodity_dependent"]
     assert ots_table[1].loc["ind", "commodity_export_share_high"] <= 0.6
     assert ots_table[1].loc["ind", "commodity_dependent"] == False  # noqa: E712 (nullable boolean)
+
+
+def test_south_africa_2017_flag_empty_when_the_source_exceeds_wdi(product_table, ots_2017, shared_datasets):
+    """UNCTAD, State of Commodity Dependence 2019 (2013-2017): South Africa is not commodity
+    dependent (commodities 40-60 % of merchandise exports). Open Trade Statistics 2017 holds
+    1.46 times WDI's merchandise exports of South Africa (mirror gold and PGM flows); on that
+    basket the share is 64.6 %. Written out from the raw files: with the excess over WDI counted
+    wholly as commodities or wholly as other goods, the share of WDI's basket lies between
+    about 48 % and 94 %, so the 60 % flag is empty. Nigeria, Ghana, Zambia and Kenya
+    (commodity dependent in the 2019 and 2021 editions) keep their flag at any split of the
+    excess."""
+    wdi = pd.read_csv(shared_datasets / "wdi_datahub_extract/wdi_extract_long.csv.gz")
+    merch = wdi[(wdi["indicator"] == "TX.VAL.MRCH.CD.WT") & (wdi["year"] == 2017)].set_index("country_code")["value"]
+    table = product_table.set_index(["iso3", "year", "product_classification"])
+    for iso3, dependent in [("ZAF", None), ("NGA", True), ("GHA", True), ("ZMB", True), ("KEN", True),
+                            ("IND", False), ("BGD", False)]:
+        row = table.loc[(iso3, 2017, "HS07_4")]
+        low, high, _ = _equal_split_bounds(shared_datasets, ots_2017, iso3.lower())
+        total = ots_2017.loc[ots_2017["iso3"] == iso3.lower(), "value_usd"].sum()
+        ratio = total / merch[iso3]
+        if ratio > 1:
+            low, high = max(0.0, low * ratio - (ratio - 1)), min(1.0, high * ratio)
+        assert row["commodity_export_share_low"] == pytest.approx(low, abs=0.01), iso3
+        assert row["commodity_export_share_high"] == pytest.approx(high, abs=0.01), iso3
+        flag = row["commodity_dependent"]
+        assert (pd.isna(flag) if dependent is None else bool(flag) is dependent), iso3
+    zaf = table.loc[("ZAF", 2017, "HS07_4")]
+    assert zaf["commodity_export_share"] == pytest.approx(0.646, abs=0.005)          # the source's basket
+    assert 0.45 < zaf["commodity_export_share_low"] < 0.52 and zaf["commodity_export_share_high"] > 0.9
+    assert "1.46x the reference (WDI TX.VAL.MRCH.CD.WT)" in zaf["commodity_note"]
