@@ -129,15 +129,6 @@ def sitc3_split(codes: pd.Series, sitc_map: pd.DataFrame, hs_version: str,
     return out.merge(equal.reset_index(), on="product_code")
 
 
-def dependence_flag(low: pd.Series, high: pd.Series) -> pd.Series:
-    """UNCTAD's flag (share above :data:`DEPENDENCE_THRESHOLD`) where both bounds of the share
-    fall on the same side of it; empty where the threshold lies between them."""
-    flag = pd.Series(pd.NA, index=low.index, dtype="boolean")
-    flag[low > DEPENDENCE_THRESHOLD] = True
-    flag[high <= DEPENDENCE_THRESHOLD] = False
-    return flag
-
-
 def commodity_dependence(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
     """UNCTAD commodity shares of each country's exports, their bounds and the 60 % flag.
 
@@ -172,8 +163,11 @@ def commodity_dependence(exports: pd.DataFrame, split: pd.DataFrame) -> pd.DataF
     sums["commodity_export_share"] = sums[list(parts)].sum(axis=1).clip(0.0, 1.0)
     sums["commodity_export_share_high"] = (sums["commodity_export_share_low"]
                                            + sums["commodity_equal_split_share"]).clip(0.0, 1.0)
-    sums["commodity_dependent"] = dependence_flag(sums["commodity_export_share_low"],
-                                                  sums["commodity_export_share_high"])
+    low, high = sums["commodity_export_share_low"], sums["commodity_export_share_high"]
+    flag = pd.Series(pd.NA, index=sums.index, dtype="boolean")
+    flag[low > DEPENDENCE_THRESHOLD] = True
+    flag[high <= DEPENDENCE_THRESHOLD] = False
+    sums["commodity_dependent"] = flag
     sums = withhold_equal_split(
         sums, "commodity_equal_split_share", SHARE_COLUMNS, "commodity_note",
         "share left empty: {share} of exports are in codes split between UNCTAD groups by equal parts (no finer "

@@ -16,7 +16,7 @@ from pipeline.metrics.commodity import commodity_dependence, sitc3_split, world_
 from pipeline.metrics.goods_sources import TotalsSource, declared_exports
 from pipeline.metrics.product_concentration import export_product_concentration, unctad_concentration
 from pipeline.metrics.product_coverage import (
-    MIN_COVERAGE, MIN_PARTNER_COVERAGE, bound_by_reference, export_coverage, partner_coverage, reference_exports,
+    MIN_COVERAGE, MIN_PARTNER_COVERAGE, export_coverage, partner_coverage, reference_exports,
 )
 from pipeline.metrics.product_flows import (
     classifications, coverage_share, exports_by_product, product_classifications_present, product_flows,
@@ -199,8 +199,7 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
         else:
             table["commodity_note"] = table["unctad_concentration_note"] = _no_hs_note(name, sitc_map)
         coverage = export_coverage(table, totals, caveats, world_complete=bool(spec["world_complete"]))
-        table = bound_by_reference(table.merge(coverage, on=["iso3", "year"], how="left"))
-        frames.append(table.assign(product_classification=name))
+        frames.append(table.merge(coverage, on=["iso3", "year"], how="left").assign(product_classification=name))
     if not frames:
         return pd.DataFrame()  # no product detail (TOTAL only): the gate adds the columns
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))

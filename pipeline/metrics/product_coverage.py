@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.metrics.commodity import dependence_flag
-
 # Mirror-reconciled sources (Atlas, BACI) differ from reported totals by 10-15 % either way
 # (Atlas sectors / WDI: median 0.98, quartiles 0.88 and 1.11): 0.8 keeps them and refuses
 # partial extracts (the BACI file holds 56 % of South Africa's 2021 exports).
@@ -147,44 +145,3 @@ def export_coverage(exports: pd.DataFrame, reference: pd.DataFrame, caveats: dic
         notes.append("; ".join(p for p in parts if p))
     out["coverage_note"] = notes
     return out[COVERAGE_COLUMNS]
-
-
-def bound_by_reference(table: pd.DataFrame) -> pd.DataFrame:
-    """Widen the commodity-share bounds by a source's excess over the reference total, and set
-    the UNCTAD flag from the widened bounds.
-
-    A source holding more than the country's merchandise exports (:math:`x = c\,X^{ref}`,
-    :math:`c > 1`: mirror flows, re-exports) says nothing of what its excess
-    :math:`(c - 1) X^{ref}` is made of. Counted wholly as primary commodities, the share of the
-    reference basket is :math:`s_{low} c - (c - 1)`; counted wholly as other goods,
-    :math:`\min(1, s_{high} c)` (``s_low``/``s_high`` the equal-split bounds of
-    :func:`~pipeline.metrics.commodity.commodity_dependence`). ``commodity_dependent`` is kept
-    only where both widened bounds fall on the same side of 60 %, so that the flag holds
-    whatever the excess is (South Africa 2017 in Open Trade Statistics: 1.46 times WDI, 64.6 %
-    on the source's basket, 48 %-94 % on WDI's, no flag; UNCTAD's State of Commodity Dependence
-    2019 does not list South Africa as commodity dependent for 2013-2017). ``commodity_note``
-    says so. Rows at or below the reference are returned unchanged; ``commodity_export_share``
-    stays the share of the source's own basket. ``table``: the rows of
-    :func:`export_coverage` joined to the commodity columns.
-    """
-    if "commodity_export_share_low" not in table.columns:
-        return table
-    out = table.copy()
-    cov = out["coverage_share"]
-    over = (cov > 1) & out["commodity_export_share_low"].notna()
-    if not over.any():
-        return out
-    low = (out["commodity_export_share_low"] * cov - (cov - 1)).clip(0.0, 1.0)
-    high = (out["commodity_export_share_high"] * cov).clip(0.0, 1.0)
-    out.loc[over, "commodity_export_share_low"] = low[over]
-    out.loc[over, "commodity_export_share_high"] = high[over]
-    flag = dependence_flag(out["commodity_export_share_low"], out["commodity_export_share_high"])
-    lost = over & out["commodity_dependent"].notna() & flag.isna()
-    out.loc[over, "commodity_dependent"] = flag[over]
-    for i in out.index[lost]:
-        note = (f"commodity_dependent left empty: the source holds {cov[i]:.2f}x the reference "
-                f"({out.at[i, 'coverage_reference']}); with its excess wholly primary the share of the reference "
-                f"basket is {low[i]:.1%}, with none {high[i]:.1%}: 60% lies between")
-        previous = out.at[i, "commodity_note"]
-        out.at[i, "commodity_note"] = f"{previous}; {note}" if isinstance(previous, str) and previous else note
-    return out
