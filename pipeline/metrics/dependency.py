@@ -24,6 +24,7 @@ from pipeline.metrics.product_flows import (
 from pipeline.metrics.rca import balassa_rca
 from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
 from pipeline.reference.codes import country_codes
+from pipeline.reference.composites import without_covered_composites
 
 __all__ = ["MIN_COVERAGE", "product_concentration_table", "rca_table", "strategic_table", "world_trade_weights"]
 
@@ -205,6 +206,7 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
     # All-empty columns (no commodity share on Atlas sectors) are added back after the concat.
     out = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True).reindex(columns=columns)
+    out = without_covered_composites(out, by=("year", "product_classification"))
     return out.sort_values(["year", "iso3", "product_classification"]).reset_index(drop=True)
 
 
@@ -219,6 +221,7 @@ def rca_table(bilateral: pd.DataFrame) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()  # no world-complete classification: the gate adds the columns
     out = pd.concat(frames, ignore_index=True).rename(columns={"value_usd": "export_value_usd"})
+    out = without_covered_composites(out, by=("year", "product_classification"))
     return out.sort_values(["year", "iso3", "product_classification", "product_code"]).reset_index(drop=True)
 
 
@@ -265,4 +268,7 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
         else:
             table["world_supply_hhi"] = float("nan")
         frames.append(table.assign(product_classification=name))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    return without_covered_composites(pd.concat(frames, ignore_index=True), code="unit",
+                                      by=("year", "product_classification"))

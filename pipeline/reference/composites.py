@@ -31,6 +31,29 @@ def composite_parts() -> dict[str, tuple[str, ...]]:
     return {str(code): tuple(str(p) for p in entry["constituents"]) for code, entry in spec.items()}
 
 
+def without_covered_composites(frame: pd.DataFrame, code: str = "iso3",
+                               by: tuple[str, ...] = ("year",)) -> pd.DataFrame:
+    """``frame`` without the rows of a composite code (:func:`composite_parts`) whose
+    constituents have rows of their own with the same ``by`` values (issue 12: one economy is
+    never published twice; Atlas still reports Netherlands Antilles, ``ANT``, in 2011 and 2018
+    beside Curacao and Sint Maarten). A composite alone in its year (``BLX`` before 1999) stays.
+    Inputs of a metric keep the composite's trade (it is real trade, in world totals); only the
+    published rows of the composite as a unit go."""
+    parts = composite_parts()
+    mask = frame[code].astype(str).isin(list(parts))
+    if not mask.any():
+        return frame
+    keys = list(by)
+    present = frame.loc[~mask, [code, *keys]].astype({code: str}).drop_duplicates()
+    links = pd.DataFrame([(c, part) for c, ps in parts.items() for part in ps], columns=["_composite", code])
+    covered = present.merge(links, on=code)[["_composite", *keys]].drop_duplicates().assign(_covered=True)
+    rows = frame.loc[mask, keys].assign(_composite=frame.loc[mask, code].astype(str))
+    hit = rows.merge(covered, on=["_composite", *keys], how="left")["_covered"].fillna(False).to_numpy(bool)
+    drop = pd.Series(False, index=frame.index)
+    drop[frame.index[mask][hit]] = True
+    return frame[~drop]
+
+
 def read_composites(doc: dict[str, Any], path: Path, check_code, to_date) -> dict[str, dict[str, Any]]:
     """``composites:`` of one group file, validated: ``{code: {parts, start, end}}``.
 

@@ -212,8 +212,10 @@ def test_atlas_rows_always_keep_hhi_and_theil(table, product_bilateral):
     # A country's whole basket: every partner but aggregates (ANS and areas n.e.s. included).
     raw = raw[codes.is_economy(raw["reporter_iso3"]) & ~codes.is_aggregate(raw["partner_iso3"])
               & (raw["reporter_iso3"] != raw["partner_iso3"]) & (raw["value_usd"] > 0)]
+    # Netherlands Antilles 2011 and 2018, reported beside Curacao, is no row (tests/metrics/test_composites.py).
+    raw = raw[~((raw["reporter_iso3"] == "ANT") & raw["year"].isin([2011, 2018]))]
     sectors = table[table["product_classification"] == "ATLAS_SECTION"]
-    assert len(sectors) == len(raw[["reporter_iso3", "year"]].drop_duplicates()) == 2566
+    assert len(sectors) == len(raw[["reporter_iso3", "year"]].drop_duplicates()) == 2564
     assert sectors["product_hhi"].notna().all() and sectors["product_theil"].notna().all()
     by_key = sectors.set_index(["iso3", "year"])
     for iso3, year in [("ARE", 2016), ("SGP", 2017), ("TWN", 2016), ("HKG", 2012)]:
