@@ -87,3 +87,26 @@ def test_interval_columns_are_published(nafta):
     _, _, run = nafta
     assert set(INTERVAL_COLUMNS) <= set(run.results.columns)
     assert run.results[INTERVAL_COLUMNS].notna().all().all()
+
+
+def test_draws_solved_together_equal_the_one_at_a_time_solver(nafta):
+    """pipeline/gravity/ge/batch.py solves the draws in one array: each draw must be what
+    full_endowment_ge (the solver checked against the Advanced Guide's tables) returns alone,
+    including draws far from the estimate that need more iterations than the others."""
+    from pipeline.gravity.ge.batch import full_endowment_batch
+    from pipeline.gravity.ge.solver import full_endowment_ge
+
+    _, _, run = nafta
+    base = run.base
+    # t'_ij(b) = t_ij exp(b (rta'_ij - rta_ij)): the change of the dummy from the point run's costs
+    positive = base.costs > 0
+    change = np.where(positive, np.log(np.where(positive, run.full.costs / np.where(positive, base.costs, 1), 1)),
+                      0.0) / run.coefficient
+    assert set(np.unique(np.round(change, 9))) == {-1.0, 0.0}   # NAFTA removed: -1 between members
+    coefficients = run.coefficient + run.costs.std_error * np.array([-4.0, -1.0, 0.0, 2.5, 6.0])
+    costs = base.costs[None] * np.exp(coefficients[:, None, None] * change[None])
+    real_gdp, exports = full_endowment_batch(base, costs, tol=1e-10)
+    for k, b in enumerate(coefficients):
+        alone = full_endowment_ge(base, base.costs * np.exp(b * change), tol=1e-10)
+        assert real_gdp[k] == pytest.approx(alone.real_gdp(), rel=1e-12)
+        assert exports[k] == pytest.approx(alone.exports(), rel=1e-12)

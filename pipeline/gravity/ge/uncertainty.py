@@ -5,9 +5,9 @@ The method of ``MonteCarloGE`` in USITC's ``gegravity`` (Herman 2021, v0.3): dra
 percentiles of every country's results across the draws. Here each draw keeps the calibrated
 baseline equilibrium (it reproduces the baseline year's fitted flows whatever the draw) and
 changes the scenario's costs, ``t'_ij(b_k) = t_ij exp(b_k (rta'_ij - rta_ij))``, then solves
-the full-endowment GE (:func:`pipeline.gravity.ge.solver.full_endowment_ge`) from the
-baseline. With ``se = 0`` (a given coefficient, or zero variance) every draw is the point
-estimate and the interval collapses onto it.
+the full-endowment GE (:func:`pipeline.gravity.ge.solver.full_endowment_ge`, all draws at once
+in :mod:`pipeline.gravity.ge.batch`) from the baseline. With ``se = 0`` (a given coefficient,
+or zero variance) every draw is the point estimate and the interval collapses onto it.
 
 Output per country: the ``low`` and ``high`` percentiles (5th and 95th by default) of the
 percent change in real GDP ``Y_i / P_i`` and in international exports, in percent.
@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.gravity.ge.solver import Equilibrium, full_endowment_ge
+from pipeline.gravity.ge.batch import full_endowment_batch
+from pipeline.gravity.ge.solver import Equilibrium
 
+CHUNK = 100  # draws solved together: 100 x N x N costs (8 MB at the 69-country panel)
 INTERVAL_COLUMNS = ["pct_change_real_gdp_p05", "pct_change_real_gdp_p95",
                     "pct_change_exports_p05", "pct_change_exports_p95"]
 
@@ -74,8 +76,11 @@ def monte_carlo_ge(base: Equilibrium, t_base: np.ndarray, rta_change: np.ndarray
     gdp0, exports0 = base.real_gdp(), base.exports()
     real_gdp = np.empty((draws, len(gdp0)))
     exports = np.empty_like(real_gdp)
-    for k, b in enumerate(coefficients):
-        full = full_endowment_ge(base, t_base * np.exp(b * rta_change), tol=tol)
-        real_gdp[k] = 100.0 * (full.real_gdp() / gdp0 - 1.0)
-        exports[k] = 100.0 * (full.exports() / exports0 - 1.0)
+    # The draws are solved together (pipeline/gravity/ge/batch.py), CHUNK at a time to bound memory.
+    for start in range(0, draws, CHUNK):
+        chunk = coefficients[start:start + CHUNK]
+        costs = t_base[None, :, :] * np.exp(chunk[:, None, None] * rta_change[None, :, :])
+        gdp, exp = full_endowment_batch(base, costs, tol=tol)
+        real_gdp[start:start + len(chunk)] = 100.0 * (gdp / gdp0 - 1.0)
+        exports[start:start + len(chunk)] = 100.0 * (exp / exports0 - 1.0)
     return MonteCarlo(coefficients, real_gdp, exports)
