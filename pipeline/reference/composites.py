@@ -48,7 +48,7 @@ def without_covered_composites(frame: pd.DataFrame, code: str = "iso3",
     links = pd.DataFrame([(c, part) for c, ps in parts.items() for part in ps], columns=["_composite", code])
     covered = present.merge(links, on=code)[["_composite", *keys]].drop_duplicates().assign(_covered=True)
     rows = frame.loc[mask, keys].assign(_composite=frame.loc[mask, code].astype(str))
-    hit = rows.merge(covered, on=["_composite", *keys], how="left")["_covered"].fillna(False).to_numpy(bool)
+    hit = rows.merge(covered, on=["_composite", *keys], how="left")["_covered"].notna().to_numpy()
     drop = pd.Series(False, index=frame.index)
     drop[frame.index[mask][hit]] = True
     return frame[~drop]
