@@ -37,7 +37,7 @@ import yaml
 
 from pipeline.metrics.product_flows import CLASSIFICATIONS_FILE, classifications
 from pipeline.reference.codes import country_codes
-from pipeline.reference.composites import composite_parts
+from pipeline.reference.composites import composite_parts, inside_own_years
 from pipeline.sources.base import SourceError
 from pipeline.sources.files import DEFAULT_MANIFEST
 
@@ -106,13 +106,16 @@ def _source_flows(rows: pd.DataFrame, spec: TotalsSource) -> pd.DataFrame:
 
 def _without_covered_composites(flows: pd.DataFrame) -> pd.DataFrame:
     """Drop a composite code's rows (as the country) in each year where a constituent has rows
-    from a source ranked as high or higher (``_rank`` <=): one economy, one row a year."""
+    from a source ranked as high or higher (``_rank`` <=) and the code no longer stands for its
+    constituents (:func:`~pipeline.reference.composites.inside_own_years`): one economy, one row a year."""
     links = pd.DataFrame([(code, part) for code, parts in composite_parts().items() for part in parts],
                          columns=["iso3", "part"])
     ranks = flows[["iso3", "year", "_rank"]].drop_duplicates()
     candidates = ranks.merge(links, on="iso3")
     covered = candidates.merge(ranks.rename(columns={"iso3": "part", "_rank": "_part_rank"}), on=["part", "year"])
     covered = covered.loc[covered["_part_rank"] <= covered["_rank"], ["iso3", "year"]].drop_duplicates()
+    # ANT in 2010 stands for its constituents until October: not covered by Curacao's first rows.
+    covered = covered[~inside_own_years(covered["iso3"], covered["year"])]
     if covered.empty:
         return flows
     drop = pd.MultiIndex.from_frame(flows[["iso3", "year"]]).isin(pd.MultiIndex.from_frame(covered))

@@ -11,7 +11,6 @@ import pandas as pd
 from pipeline.metrics.product_flows import classifications
 from pipeline.metrics.restrictiveness import digital_composite
 from pipeline.metrics.trade_profile import OPENNESS_INDICATORS
-from pipeline.reference.composites import without_covered_composites
 
 HEADLINE_GROUPS = ["EU", "TTIP", "TISA", "BRICS"]
 OPENNESS_COLUMNS = ["exports_gdp_pct", "imports_gdp_pct", "trade_openness_pct"]
@@ -147,5 +146,4 @@ def country_scorecard(profile: pd.DataFrame, group_exposure: pd.DataFrame,
     else:
         out["digital_stri"] = float("nan")
     columns = ["iso3", "year", *PROFILE_COLUMNS] + [c for c in out.columns if c not in PROFILE_COLUMNS + ["iso3", "year"]]
-    out = without_covered_composites(out[columns])
-    return out.sort_values(["year", "iso3"]).reset_index(drop=True)
+    return out[columns].sort_values(["year", "iso3"]).reset_index(drop=True)

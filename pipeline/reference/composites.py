@@ -31,24 +31,51 @@ def composite_parts() -> dict[str, tuple[str, ...]]:
     return {str(code): tuple(str(p) for p in entry["constituents"]) for code, entry in spec.items()}
 
 
+@lru_cache(maxsize=1)
+def composite_years() -> dict[str, tuple[int | None, int | None]]:
+    """``{composite code: (first year, last year)}`` the code stands for its constituents, from the
+    ``start``/``end`` dates of the built-in ``composites:`` (``ANT``: (None, 2010), dissolved on
+    2010-10-10; ``BLX``: (None, None), no end)."""
+    spec = (yaml.safe_load(_BUILTIN.read_text()) or {}).get("composites") or {}
+    return {str(code): tuple(pd.Timestamp(entry[k]).year if entry.get(k) else None for k in ("start", "end"))
+            for code, entry in spec.items()}
+
+
+def inside_own_years(codes: pd.Series, years: pd.Series) -> pd.Series:
+    """True where a composite code's year lies within the dates it stands for its constituents
+    (ANT in 2010: it reported until October, beside Curacao's first rows); False elsewhere,
+    and for codes without dates (BLX)."""
+    windows = composite_years()
+    first = codes.map(lambda c: windows.get(c, (None, None))[0]).astype("float64")
+    last = codes.map(lambda c: windows.get(c, (None, None))[1]).astype("float64")
+    years = years.astype("float64")
+    dated = first.notna() | last.notna()
+    after_start = first.isna() | (years >= first)
+    before_end = last.isna() | (years <= last)
+    return dated & after_start & before_end
+
+
 def without_covered_composites(frame: pd.DataFrame, code: str = "iso3",
                                by: tuple[str, ...] = ("year",)) -> pd.DataFrame:
     """``frame`` without the rows of a composite code (:func:`composite_parts`) whose
-    constituents have rows of their own with the same ``by`` values (issue 12: one economy is
-    never published twice; Atlas still reports Netherlands Antilles, ``ANT``, in 2011 and 2018
-    beside Curacao and Sint Maarten). A composite alone in its year (``BLX`` before 1999) stays.
+    constituents have rows of their own with the same ``by`` values, outside the years the code
+    stands for them (issue 12: one economy is never published twice; Atlas still reports
+    Netherlands Antilles, ``ANT``, in 2011 and 2018 beside Curacao and Sint Maarten; ANT 2010,
+    before its dissolution, stays). A composite alone in its year (``BLX`` before 1999) stays.
     Inputs of a metric keep the composite's trade (it is real trade, in world totals); only the
     published rows of the composite as a unit go."""
     parts = composite_parts()
-    mask = frame[code].astype(str).isin(list(parts))
+    codes = frame[code].astype(str)
+    mask = codes.isin(list(parts))
     if not mask.any():
         return frame
     keys = list(by)
     present = frame.loc[~mask, [code, *keys]].astype({code: str}).drop_duplicates()
     links = pd.DataFrame([(c, part) for c, ps in parts.items() for part in ps], columns=["_composite", code])
     covered = present.merge(links, on=code)[["_composite", *keys]].drop_duplicates().assign(_covered=True)
-    rows = frame.loc[mask, keys].assign(_composite=frame.loc[mask, code].astype(str))
+    rows = frame.loc[mask, keys].assign(_composite=codes[mask])
     hit = rows.merge(covered, on=["_composite", *keys], how="left")["_covered"].notna().to_numpy()
+    hit &= ~inside_own_years(codes[mask], frame.loc[mask, "year"]).to_numpy()
     drop = pd.Series(False, index=frame.index)
     drop[frame.index[mask][hit]] = True
     return frame[~drop]
