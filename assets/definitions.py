@@ -136,6 +136,9 @@ defs = dg.Definitions(
     jobs=[_full_job],
     schedules=[_monthly_refresh(_full_job, None, [])],  # None: the whole job
     resources=resources(),
+    # Publishing is run-level state held by the IO managers of one process (issue 14): a
+    # multiprocess executor would commit in each step's process (issue 18 moves it to the run).
+    executor=dg.in_process_executor,
 )
 
 

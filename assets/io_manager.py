@@ -57,6 +57,28 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         context.log.warning(f"warehouse {root}: {note}")
 
 
+def give_back_warehouse(context: dg.InitResourceContext, root: str) -> None:
+    """Release this resource's hold on ``root``; the run's last hold (whichever IO manager tears
+    down last) first publishes everything the run staged, tables and raw provenance together,
+    if no step failed, else discards it."""
+    if not context.run_id or lock.held_by(root) != context.run_id:
+        return
+    try:
+        if not lock.last_hold(root, context.run_id):
+            return
+        warehouse = Warehouse(root)
+        failures = context.instance.all_logs(context.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        if failures:
+            warehouse.discard(context.run_id)
+            context.log.info(f"{len(failures)} step(s) failed: nothing of this run was published; "
+                             f"the warehouse {root} is as the last good run left it")
+        elif snapshot := warehouse.commit(context.run_id):
+            tables = warehouse.catalog().get("tables", {})
+            context.log.info(f"published snapshot {snapshot} of {root}: {len(tables)} tables")
+    finally:
+        lock.release(root, context.run_id)
+
+
 def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any], by: str) -> str:
     """Report run ``killed["run_id"]`` failed when this instance still has it unfinished."""
     run = instance.get_run_by_id(killed.get("run_id", ""))
@@ -87,21 +109,7 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
         take_warehouse(context, self.root)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """Publish the run's staged tables together if no step failed, else discard them."""
-        if not context.run_id or lock.held_by(self.root) != context.run_id:
-            return
-        warehouse = Warehouse(self.root)
-        try:
-            failures = context.instance.all_logs(context.run_id, of_type=DagsterEventType.STEP_FAILURE)
-            if failures:
-                warehouse.discard(context.run_id)
-                context.log.info(f"{len(failures)} step(s) failed: nothing of this run was published; "
-                                 f"the warehouse {self.root} is as the last good run left it")
-            elif snapshot := warehouse.commit(context.run_id):
-                tables = warehouse.catalog().get("tables", {})
-                context.log.info(f"published snapshot {snapshot} of {self.root}: {len(tables)} tables")
-        finally:
-            lock.release(self.root, context.run_id)
+        give_back_warehouse(context, self.root)
 
     def _check_coverage(self, name: str, coverage: dict[str, Any]) -> None:
         """Stop before publishing a table that covers less than its last publish (beyond the
@@ -181,7 +189,8 @@ class RawProvenanceIOManager(dg.ConfigurableIOManager):
     """Stores what a raw asset discovered (provenance and manifest entry) as JSON.
 
     Files live in ``<root>/_raw/``: the leading underscore keeps them out of Parquet readers'
-    way. The JSON is swapped in atomically like every other file in the warehouse.
+    way. In a run they are staged with its tables and moved into ``_raw/`` only when the run
+    publishes (a failed run leaves the last good run's record).
     """
 
     root: str
@@ -190,21 +199,21 @@ class RawProvenanceIOManager(dg.ConfigurableIOManager):
         take_warehouse(context, self.root)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if context.run_id:
-            lock.release(self.root, context.run_id)
-
-    def _path(self, key: dg.AssetKey) -> Path:
-        return Path(self.root) / "_raw" / f"{key.path[-1]}.json"
+        give_back_warehouse(context, self.root)
 
     def handle_output(self, context: dg.OutputContext, obj: list[dict[str, Any]]) -> None:
-        path = self._path(context.asset_key)
+        name, text = context.asset_key.path[-1], json.dumps(obj, indent=2, default=str)
+        if lock.held_by(self.root) == context.run_id:
+            Warehouse(self.root).stage_raw(context.run_id, name, text)  # published with the run
+            return
+        path = Path(self.root) / "_raw" / f"{name}.json"  # outside a run: on its own
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(obj, indent=2, default=str))
+        tmp.write_text(text)
         os.replace(tmp, path)
 
     def load_input(self, context: dg.InputContext) -> list[dict[str, Any]]:
-        path = self._path(context.asset_key)
+        path = Warehouse(self.root).raw_path(context.asset_key.path[-1], lock.held_by(self.root))
         if not path.exists():
             raise dg.Failure(f"raw inputs {path} missing: materialize {context.asset_key.to_user_string()} first")
         return json.loads(path.read_text())

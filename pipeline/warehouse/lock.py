@@ -117,6 +117,12 @@ def release(root: Path | str, run_id: str) -> None:
         del _HELD[_key(Path(root))]
 
 
+def last_hold(root: Path | str, run_id: str) -> bool:
+    """True when run ``run_id`` holds ``root`` once more only (its next release unlocks it)."""
+    held = _HELD.get(_key(Path(root)))
+    return held is not None and held.run_id == run_id and held.count == 1
+
+
 def held_by(root: Path | str) -> str | None:
     """The run id holding ``root`` in this process, if any."""
     held = _HELD.get(_key(Path(root)))

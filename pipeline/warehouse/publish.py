@@ -40,7 +40,8 @@ from pipeline.warehouse.catalog import CATALOG_FILE
 from pipeline.warehouse.parquet import PublishedTable, write_files
 
 PUBLISH_DIR = ".publish"
-KEEP_BEHIND = {"landing", "_raw", PUBLISH_DIR}  # never tables: API answers, raw provenance, this
+KEEP_BEHIND = {"landing", "_raw", PUBLISH_DIR}
+RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)  # never tables: API answers, raw provenance, this
 
 
 def _fsync_dir(path: Path) -> None:
@@ -118,6 +119,31 @@ class Warehouse:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2))
 
+    def stage_raw(self, run_id: str, name: str, text: str) -> Path:
+        """What raw asset ``name`` of run ``run_id`` discovered (provenance JSON), published to
+        ``_raw/`` with the run's tables: a failed run leaves the last good run's record."""
+        path = self.stage_dir(run_id) / RAW_STAGE / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def raw_path(self, name: str, run_id: str | None = None) -> Path:
+        """Raw provenance ``name`` as run ``run_id`` staged it, else as published."""
+        staged = self.stage_dir(run_id) / RAW_STAGE / f"{name}.json" if run_id else None
+        return staged if staged is not None and staged.is_file() else self.root / "_raw" / f"{name}.json"
+
+    def _publish_raw(self, snapshot: Path) -> None:
+        """Move the run's staged raw provenance into ``_raw/`` (after the switch: each file
+        replaced atomically)."""
+        folder = snapshot / RAW_STAGE
+        if not folder.is_dir():
+            return
+        target = self.root / "_raw"
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(folder.glob("*.json")):
+            os.replace(path, target / path.name)
+        shutil.rmtree(folder, ignore_errors=True)
+
     def discard(self, run_id: str) -> None:
         shutil.rmtree(self.stage_dir(run_id), ignore_errors=True)
 
@@ -157,6 +183,7 @@ class Warehouse:
                 _symlink(f"{PUBLISH_DIR}/current/{name}", link)
         _symlink(f"snapshots/{snapshot_id}", self.current_link)  # the switch
         _fsync_dir(self.meta)
+        self._publish_raw(self.snapshots / snapshot_id)
         self._collect(keep=snapshot_id)
         return snapshot_id
 

@@ -75,11 +75,29 @@ def _home(tmp: Path) -> Path:
     return home
 
 
+def _raw_digests(warehouse: Path) -> dict[str, str]:
+    import hashlib
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((warehouse / "_raw").glob("*.json"))}
+
+
+def test_a_run_of_raw_assets_only_publishes_their_provenance(tmp_path, good):
+    """Raw provenance is staged with the run and published by its last IO manager to tear down,
+    also when the run holds no table (the Parquet IO manager is not in it)."""
+    warehouse = _copy(good[0], tmp_path)
+    (warehouse / "_raw" / "raw_files__macro_indicators.json").unlink()
+    result = materialize(["raw_files__macro_indicators"], settings(good[1], warehouse,
+                                                                   TRADE_DISABLED_DATASETS=ONLY_PENPPML))
+    assert result.success, step_failure(result)
+    listing = json.loads((warehouse / "_raw" / "raw_files__macro_indicators.json").read_text())
+    assert listing and "wdi_extract_long" in json.dumps(listing)
+    assert not list((warehouse / ".publish" / "staging").iterdir())
+
+
 def test_a_failed_run_publishes_none_of_its_tables(tmp_path, shared_datasets, good):
     """The issue's probe: bilateral changes (ten rows fewer, within tolerance, passes its check)
     while macro fails (a GDP of 1e300). Bilateral used to be republished; now nothing is."""
     warehouse = _copy(good[0], tmp_path)
-    before, catalog = digests(warehouse), read_catalog(warehouse)
+    before, catalog, raw_before = digests(warehouse), read_catalog(warehouse), _raw_digests(warehouse)
     wdi = csv_lines(shared_datasets, WDI_FILE)
     wdi[1] = ",".join(wdi[1].split(",")[:-1] + ["1e300"]) + "\n"
     penppml = csv_lines(shared_datasets, f"{PENPPML}/penppml_trade.csv.gz")[:-10]
@@ -90,6 +108,8 @@ def test_a_failed_run_publishes_none_of_its_tables(tmp_path, shared_datasets, go
     checks = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {"core__bilateral_goods_trade": True, "core__macro_indicators": False}
     assert digests(warehouse) == before and read_catalog(warehouse) == catalog
+    # The raw provenance too (review of issue 14: a failed run rewrote _raw/*.json, naming the refused files).
+    assert _raw_digests(warehouse) == raw_before and raw_before
     assert not list((warehouse / ".publish" / "staging").glob("*"))
 
 
