@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import BriefsResource
+from pipeline.briefs import every_figure
 from pipeline.briefs.publish import BRIEFS_DIR, publish_briefs, stage_briefs
 from pipeline.briefs.sections_trade import headline_frame
 from pipeline.warehouse import lock
@@ -57,7 +58,7 @@ def out__country_briefs(context) -> dg.MaterializeResult:
     frame = headline_frame(made[first]["sections"])
     metadata[f"preview_{first}"] = dg.MetadataValue.md(frame.head(20).to_markdown(index=False))
     metadata["countries"] = len(made)
-    metadata["figures"] = int(sum(len(headline_frame(b["sections"])) for b in made.values()))
+    metadata["figures"] = sum(len(list(every_figure(b["sections"]))) for b in made.values())
     metadata["published"] = when
     return dg.MaterializeResult(metadata=metadata)
 

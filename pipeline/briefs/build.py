@@ -109,6 +109,8 @@ def build_brief(view: WarehouseView, iso3: str) -> dict[str, Any]:
     brief = {"iso3": iso3, "name": country_name(iso3),
              "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
              "sections": [build(view, iso3) for build in SECTIONS]}
+    for f in every_figure(brief["sections"]):  # a table without a source column: the catalog's source
+        f["source"] = f["source"] or view.entry(f["table"]).get("source", "")
     brief["headline"] = headline(view, brief)
     brief["methods"] = methods(view, brief)
     return brief

@@ -76,6 +76,8 @@ def display(value: Any, unit: str, column: str = "") -> str:
             if abs(value) >= scale:
                 return f"${value / scale:,.1f}{suffix}"
         return f"${value:,.0f}"
+    if "index" in column or column.endswith("hhi"):  # indices on a 0..1 scale read as indices, not shares
+        return f"{value:.3f}"
     if unit in SHARE_UNITS:
         return f"{100 * value:.1f}%"
     if unit in PERCENT_UNITS:

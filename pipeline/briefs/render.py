@@ -21,7 +21,7 @@ th,td{border-bottom:1px solid #dde3ea;padding:3px 6px;text-align:left;vertical-a
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;height:auto;display:block;margin:6px 0}
 p.missing{background:#fff7e6;border-left:3px solid #d68910;padding:6px 8px;margin:6px 0}
-.methods td{font-size:11.5px}.cite{background:#f3f6fa;padding:8px;font-size:12.5px}
+.methods td{font-size:11.5px}.methods td:nth-child(3){width:38%}.cite{background:#f3f6fa;padding:8px;font-size:12.5px}
 footer{margin-top:30px;font-size:11px;color:#7f8c8d}
 @media print{body{max-width:none;padding:0;font-size:11px}nav{display:none}h2{break-after:avoid}
 section,table,img,dl.figs div{break-inside:avoid}a{color:inherit;text-decoration:none}@page{margin:14mm}}
@@ -54,7 +54,7 @@ A dash in a table is a cell the warehouse leaves empty (its definition says when
 {% for t in b.methods.tables %}<tr><td>{{ loop.index }}</td><td>{{ t.table }} ({{ t.contract }})</td><td>{{ t.source }}</td><td>{{ t.retrieved_at }}</td><td>{{ t.materialized_at }}</td><td>{{ t.code_version }}</td></tr>
 {% endfor %}</tbody></table>
 <h3>Definitions</h3><table class="methods"><thead><tr><th>ref</th><th>column</th><th>definition</th><th>years</th><th>source</th><th>caveats</th></tr></thead><tbody>
-{% for d in b.methods.definitions %}<tr><td>{{ tables.index(d.table) + 1 }}</td><td>{{ d.table }}.{{ d.column }}</td><td>{{ d.definition }}</td><td>{{ d.years|join(", ") }}</td><td>{{ d.sources|join(", ") }}</td><td>{{ d.caveats|join("; ") }}</td></tr>
+{% for d in b.methods.definitions %}<tr><td>{{ tables.index(d.table) + 1 }}</td><td>{{ d.table }}.{{ d.column }}</td><td>{{ d.definition }}</td><td>{{ d.years|ranges }}</td><td>{{ d.sources|join(", ") }}</td><td>{{ d.caveats|join("; ") }}</td></tr>
 {% endfor %}</tbody></table>
 <h3>Suggested citation</h3><p class="cite">{{ b.methods.citation }}</p></section>
 <footer>Superscripts refer to the tables read (methods section). Shares are of the values in the table named; group membership is that of each year (1 July rule).</footer>
@@ -70,7 +70,19 @@ INDEX = """<!DOCTYPE html>
 {% endfor %}</tbody></table></body></html>
 """
 
+def year_ranges(years: list[int]) -> str:
+    """1980, 1984, 2010, 2011, 2012 -> "1980, 1984, 2010-2012"."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
 _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["ranges"] = year_ranges
 
 
 def render_brief(brief: dict[str, Any]) -> str:

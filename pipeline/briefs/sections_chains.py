@@ -8,7 +8,7 @@ from pipeline.briefs import charts
 from pipeline.briefs.coverage import not_covered
 from pipeline.briefs.figures import cell, country_name, figure, figures, latest, series
 from pipeline.briefs.reader import WarehouseView
-from pipeline.briefs.sections_trade import ATLAS_SECTORS, HEADLINE_GROUPS, facts, opening, plot, section, table
+from pipeline.briefs.sections_trade import ATLAS_SECTORS, facts, opening, plot, section, table
 
 
 def strategic(view: WarehouseView, iso3: str, n: int = 12) -> dict[str, Any]:
@@ -179,4 +179,4 @@ def scenarios(view: WarehouseView, iso3: str) -> dict[str, Any]:
     return section("scenarios", title, blocks, [])
 
 
-__all__ = ["strategic", "value_chains", "services", "scenarios", "HEADLINE_GROUPS"]
+__all__ = ["strategic", "value_chains", "services", "scenarios"]

@@ -61,8 +61,7 @@ def trade_profile(view: WarehouseView, iso3: str) -> dict[str, Any]:
     row = now.iloc[0]
     caveat = "; ".join(filter(None, [
         "imports are partners' reported exports (mirror data)" if plain(row["imports_mirror"]) is True else "",
-        "exports are partners' reported imports (mirror data)" if plain(row["exports_mirror"]) is True else "",
-        f"source {row['source']}" if isinstance(row["source"], str) else ""]))
+        "exports are partners' reported imports (mirror data)" if plain(row["exports_mirror"]) is True else ""]))
     key = ["iso3", "year"]
     headline = figures(t, row, key, {
         "exports_usd": "Goods exports", "imports_usd": "Goods imports",
