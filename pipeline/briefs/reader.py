@@ -70,11 +70,14 @@ class WarehouseView:
 
     @property
     def snapshot_id(self) -> str:
-        return str(self._catalog.get("snapshot") or (self.snapshot.name if self.snapshot else "unpublished"))
+        """The published snapshot read; inside a run, the snapshot that run's switch will publish."""
+        if self.staged is not None:
+            return f"of run {self.run_id} (published with it)"
+        return str(self._catalog.get("snapshot") or self.snapshot.name)
 
     @property
     def published_at(self) -> str:
-        return str(self._catalog.get("published_at") or "")
+        return "" if self.staged is not None else str(self._catalog.get("published_at") or "")
 
     # -- rows ------------------------------------------------------------------------------
     def dataset(self, name: str) -> ds.Dataset | None:

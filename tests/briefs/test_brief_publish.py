@@ -39,6 +39,8 @@ def test_make_brief_publishes_in_one_switch_and_a_failed_run_publishes_nothing(w
     assert f"{root}/briefs/SSD.html (South Sudan: Goods exports $" in proc.stdout
     after = Warehouse(root).current()
     assert after != before and (after / "briefs" / "SSD.html").is_file()  # a new snapshot, switched to
+    assert f"from warehouse snapshot {before.name}." in (root / "briefs" / "SSD.html").read_text()  # the one read
+    assert "from warehouse snapshot of run " in (root / "briefs" / "BGD.html").read_text()  # written by the run
     assert _digest(root / "briefs" / "BGD.html") == bgd  # the other briefs kept as they were
     index = (root / "briefs" / "index.html").read_text()
     assert 'href="SSD.html"' in index and 'href="BGD.html"' in index
