@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast system-packages ui bench install clean
+.PHONY: run brief test test-fast system-packages ui bench install clean
 
 # Settings (see .env.example): a .env file or the environment overrides them; `assets.run` and
 # `assets.ui` fill in the defaults of the rest (assets/settings.py).
@@ -27,6 +27,11 @@ install: $(STAMP)
 ## Materialize the whole graph once and publish the warehouse.
 run: $(STAMP)
 	$(BIN)/python -m assets.run
+
+## Country briefs from the published warehouse, no refresh: `make brief C=BGD` (or C="BGD IND");
+## without C, the countries of TRADE_BRIEF_COUNTRIES.
+brief: $(STAMP)
+	$(BIN)/python -m assets.brief $(C)
 
 ## What pip cannot install: Debian's chromium for the browser tests (apt-get as root, else the
 ## command to run). .ci/system-packages says which.

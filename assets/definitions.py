@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from assets.agreement_impacts import out__agreement_impacts
+from assets.briefs import BRIEF_ASSETS
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
 from assets.end_use import out__end_use_trade
@@ -21,7 +22,7 @@ from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
 from assets.reference_tables import core__country_groups
 from assets.live_sources import LIVE_SOURCE_ASSETS
-from assets.resources import (BulkFilesResource, ComtradeResource, CountryGroupsResource, OecdResource,
+from assets.resources import (BriefsResource, BulkFilesResource, ComtradeResource, CountryGroupsResource, OecdResource,
                               SourceModeResource, WorldBankResource)
 from assets.selection import left_out_keys
 from assets.restrictiveness import RESTRICTIVENESS_ASSETS
@@ -36,6 +37,7 @@ ALL_ASSETS += DEPENDENCY_ASSETS  # issue 4: dependency, strategic dependencies, 
 ALL_ASSETS += SERVICES_ASSETS  # issue 4 part 3: services in TiSA-style sectors
 ALL_ASSETS += [out__end_use_trade]  # issue 12 part 7: trade by end use (BEC Rev.4 -> SNA)
 ALL_ASSETS += RESTRICTIVENESS_ASSETS  # issue 15: OECD STRI ranks and group averages
+ALL_ASSETS += BRIEF_ASSETS  # issue 19: country briefs (HTML + JSON) from the published tables
 
 
 def resources() -> dict[str, object]:
@@ -70,6 +72,7 @@ def resources() -> dict[str, object]:
             accept_coverage_drop=dg.EnvVar("TRADE_ACCEPT_COVERAGE_DROP"),
         ),
         "raw_io_manager": RawProvenanceIOManager(root=warehouse),
+        "briefs": BriefsResource(countries=dg.EnvVar("TRADE_BRIEF_COUNTRIES")),
     }
 
 

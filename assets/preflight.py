@@ -67,6 +67,13 @@ def _codes(value: str) -> None:
         raise ValueError(f"{bad} are not ISO 3166-1 alpha-3 codes")
 
 
+def _brief_countries(value: str) -> None:
+    from assets.settings import default
+    from pipeline.briefs import parse_countries
+
+    parse_countries(value or default("TRADE_BRIEF_COUNTRIES"))
+
+
 def _fraction(value: str) -> None:
     if not 0 <= float(value) <= 1:
         raise ValueError("must be a fraction between 0 and 1")
@@ -97,6 +104,7 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     if env.get("OECD_YEARS", "").strip():
         _check(problems, "OECD_YEARS", env["OECD_YEARS"], parse_years, "or leave it empty for all published years")
     _check(problems, "COMTRADE_REPORTERS", env.get("COMTRADE_REPORTERS", ""), _codes, "")
+    _check(problems, "TRADE_BRIEF_COUNTRIES", env.get("TRADE_BRIEF_COUNTRIES", ""), _brief_countries, "")
     _check(problems, "OECD_INCREMENTAL", env.get("OECD_INCREMENTAL", "true"), _true_false, "")
     _check(problems, "TRADE_COVERAGE_TOLERANCE", env.get("TRADE_COVERAGE_TOLERANCE", "0.01"), _fraction,
            "e.g. 0.01 for 1%")

@@ -39,6 +39,21 @@ class CountryGroupsResource(dg.ConfigurableResource):
         return Path(self.extra_groups_file) if self.extra_groups_file else None
 
 
+class BriefsResource(dg.ConfigurableResource):
+    """Which countries get a brief (TRADE_BRIEF_COUNTRIES, ISO3 codes, comma-separated)."""
+
+    countries: str = ""
+
+    def codes(self) -> list[str]:
+        from assets.settings import default
+        from pipeline.briefs import UnknownCountry, parse_countries
+
+        try:
+            return parse_countries(self.countries or default("TRADE_BRIEF_COUNTRIES"))
+        except UnknownCountry as exc:
+            raise dg.Failure(description=str(exc)) from None
+
+
 class SourceModeResource(dg.ConfigurableResource):
     """Which sources feed the tables: ``live`` APIs, ``bulk`` files, or ``auto`` (bulk when a
     bulk directory is set, else live). Also where API answers land (``<warehouse>/landing``)

@@ -34,8 +34,16 @@ PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparati
 WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies", "out__end_use_trade")
 
 
+BRIEFS = "out__country_briefs"  # reads whatever is published: never left out with a branch
+
+
 def left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
-    """Each branch the settings ``env`` cannot feed, with the reason said in the run log and the UI."""
+    """Each branch the settings ``env`` cannot feed, with the reason said in the run log and the UI
+    (the country briefs run whatever is left out: a missing table is a line in each brief)."""
+    return [(branch - dg.AssetSelection.assets(BRIEFS), reason) for branch, reason in _left_out(env)]
+
+
+def _left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
     if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
         branches = [(dg.AssetSelection.assets(*API_ONLY),
                      "bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")]

@@ -51,8 +51,16 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
     ("TRADE_COUNTRY_GROUPS_FILE", "", "Optional YAML of extra country groups (same format as pipeline/reference/country_groups.yaml)."),
+    ("TRADE_BRIEF_COUNTRIES", "IND,BGD,ZAF,NGA,KEN,ETH,GHA,ZMB,BRA,CHN,IDN,EGY",
+     "Countries (ISO3, comma-separated) that get a brief, warehouse/briefs/<ISO3>.html and .json "
+     "(`make brief C=...` writes others from the published warehouse)."),
     ("DAGSTER_HOME", ".dagster_home", "Dagster instance directory (run history the UI shows)."),
 ]
+
+
+def default(name: str) -> str:
+    """The default of setting ``name``."""
+    return next(d or "" for n, d, _ in SETTINGS if n == name)
 
 
 PATH_SETTINGS = {"TRADE_WAREHOUSE_DIR", "TRADE_MANIFEST", "DAGSTER_HOME"}

@@ -20,7 +20,9 @@ staging directory; a killed one leaves it behind, invisible, and the next writer
 Polars globs read through the symlinks with nothing more than before. The previous snapshot is
 kept (readers in flight), older ones are removed. A reader wanting one consistent snapshot
 across several tables resolves ``.publish/current`` once (:func:`pipeline.warehouse.read_table`
-resolves each table's path once).
+resolves each table's path once). A directory of the snapshot that is no table (``briefs/``, the
+country briefs of :mod:`pipeline.briefs.publish`) rides the same switch: staged by the run that
+writes it, hard-linked into the next snapshot otherwise, never in the catalog.
 """
 from __future__ import annotations
 
