@@ -166,7 +166,8 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             return None
         contract = load_contract(name)
         if asked.get("by_partition"):
-            return PartitionedTable(table_dataset(where, name, contract.arrow_schema()), contract.partition_column)
+            labels = [c.name for c in contract.columns if c.physical_type == "string"]
+            return PartitionedTable(table_dataset(where, name, contract.arrow_schema(), labels), contract.partition_column)
         return read_table(where, name, contract.arrow_schema())
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,14 @@ def materialize(keys: list[str]) -> dict:
     wall time of the run's steps (STEP_START to STEP_SUCCESS, from the event log: Dagster's own
     start-up left out), the process's CPU time and peak RSS, and how often the run loaded
     ``core__input_output``."""
+    import importlib.util
+
     from assets.settings import apply_defaults, prepare_dagster_home
+
+    # this script's timing helpers, whatever code PYTHONPATH points at
+    spec = importlib.util.spec_from_file_location("bench_timing", Path(__file__).with_name("timing.py"))
+    timing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(timing)
 
     apply_defaults()
     prepare_dagster_home(Path(os.environ["DAGSTER_HOME"]))
@@ -66,7 +72,7 @@ def materialize(keys: list[str]) -> dict:
                 elif event.event_type_value == "LOADED_INPUT" and "core__input_output" in (entry.message or ""):
                     loads += 1
     return {"keys": keys, "seconds": steps, "cpu_seconds": time.process_time() - cpu, "input_loads": loads,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": timing.peak_rss_mb()}
 
 
 def in_child(warehouse: Path, keys: list[str], code: Path = ROOT) -> dict:

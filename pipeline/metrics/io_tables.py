@@ -65,8 +65,11 @@ class IOTable:
 
 def io_table_from_long(frame: pd.DataFrame | pa.Table) -> IOTable:
     """Pivot one year of the canonical ``input_output`` table (a pandas frame, or an Arrow table
-    as :class:`pipeline.warehouse.parquet.PartitionedTable` reads it) back to Z, F and x."""
-    years = np.unique(frame["year"].to_numpy())
+    as :class:`pipeline.warehouse.parquet.PartitionedTable` reads it) back to Z, F and x.
+
+    One pass: each row's cell in the N x (N + R + 1) block ``[Z F x]`` is looked up from its
+    label codes, and one weighted ``bincount`` sums the values into it (duplicates add up)."""
+    years = pd.unique(frame["year"].to_numpy())
     if len(years) != 1:
         raise ValueError(f"input_output: expected one year, got {sorted(years.tolist())}")
     row_region, regions = _codes(frame, "row_iso3")  # regions in order of first appearance
@@ -80,18 +83,17 @@ def io_table_from_long(frame: pd.DataFrame | pa.Table) -> IOTable:
         raise ValueError(f"input_output {years[0]}: using regions {missing[:5]} never supply; "
                          "the table must be square in regions")
     n_ind, r = len(industries), len(regions)
-    n = r * n_ind
-    row = np.array([r_index[c] for c in regions])[row_region] * n_ind + \
-        np.array([s_index[c] for c in sectors])[row_sector]
-    col_region = np.array([r_index[c] for c in using], dtype=np.int64)[col_region]
-    kind = np.array([_column_kind(c, s_index) for c in columns], dtype=np.int64)[col_sector]
-    values = np.asarray(frame["value_usd"].to_numpy(), dtype=float)
-    inter, final, is_go = kind >= 0, kind == FINAL, kind == GROSS
-    col = col_region[inter] * n_ind + kind[inter]
-    z = np.bincount(row[inter] * n + col, weights=values[inter], minlength=n * n).reshape(n, n)
-    f = np.bincount(row[final] * r + col_region[final], weights=values[final], minlength=n * r).reshape(n, r)
-    x = np.bincount(row[is_go], weights=values[is_go], minlength=n)
-    return IOTable(int(years[0]), list(regions), industries, z, f, x)
+    n, width = r * n_ind, r * n_ind + r + 1
+    # row of each (region code, sector code); column of each (using region code, column code)
+    rows = np.array([r_index[c] for c in regions])[:, None] * n_ind + np.array([s_index[c] for c in sectors])[None, :]
+    used = np.array([r_index[c] for c in using])[:, None]
+    kind = np.array([_column_kind(c, s_index) for c in columns])[None, :]
+    cols = np.where(kind >= 0, used * n_ind + kind, np.where(kind == FINAL, n + used, n + r))
+    flat = rows[row_region, row_sector].astype(np.int64) * width + cols[col_region, col_sector]
+    block = np.bincount(flat, weights=np.asarray(frame["value_usd"].to_numpy(), dtype=float), minlength=n * width)
+    block = block.reshape(n, width)
+    return IOTable(int(years[0]), list(regions), industries, np.ascontiguousarray(block[:, :n]),
+                   np.ascontiguousarray(block[:, n:n + r]), block[:, n + r].copy())
 
 
 FINAL, GROSS = -1, -2  # column kinds besides an industry's index
@@ -103,12 +105,25 @@ def _column_kind(code: str, industry_index: dict[str, int]) -> int:
 
 
 def _codes(frame: pd.DataFrame | pa.Table, name: str) -> tuple[np.ndarray, list[str]]:
-    """Integer codes of a label column and its labels in order of first appearance."""
+    """Integer codes of a label column and its labels in order of first appearance (whatever
+    order a Parquet dictionary holds them in)."""
     if isinstance(frame, pd.DataFrame):
         codes, labels = pd.factorize(frame[name], sort=False)
         return codes, list(labels)
-    encoded = pc.dictionary_encode(frame[name].combine_chunks())
-    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+    column = frame[name]
+    if not pa.types.is_dictionary(column.type):  # read as strings: encode here
+        column = pa.chunked_array([pc.dictionary_encode(column.combine_chunks())])
+    column = column.unify_dictionaries()  # row groups read with dictionaries of their own
+    if not column.num_chunks:
+        return np.zeros(0, np.int64), []
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])
+    labels = column.chunk(0).dictionary.to_pylist()
+    first = np.full(len(labels), len(codes))
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    present = np.argsort(first, kind="stable")[: int((first < len(codes)).sum())]
+    renumber = np.zeros(len(labels), np.int32)
+    renumber[present] = np.arange(len(present))
+    return renumber[codes], [labels[i] for i in present]
 
 
 def _industry_order(code: str):

@@ -106,9 +106,11 @@ def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> 
     return table_dataset(root, name, schema).to_table().to_pandas()
 
 
-def table_dataset(root: Path | str, name: str, schema: pa.Schema | None = None) -> ds.Dataset:
+def table_dataset(root: Path | str, name: str, schema: pa.Schema | None = None,
+                  dictionary_columns: list[str] | None = None) -> ds.Dataset:
     """The published table as an Arrow dataset (nothing read yet), its Hive partition column
-    typed as ``schema`` says (int32 without one)."""
+    typed as ``schema`` says (int32 without one); ``dictionary_columns`` are read dictionary-
+    encoded (codes and labels, no string per row: the label columns of a large long table)."""
     path = Path(root) / name
     if not path.exists():
         raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
@@ -119,7 +121,8 @@ def table_dataset(root: Path | str, name: str, schema: pa.Schema | None = None) 
     if parts:
         part_type = schema.field(parts[0]).type if schema is not None else pa.int32()
         partitioning = ds.partitioning(pa.schema([(parts[0], part_type)]), flavor="hive")
-    return ds.dataset(path, format="parquet", partitioning=partitioning)
+    file_format = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns or []))
+    return ds.dataset(path, format=file_format, partitioning=partitioning)
 
 
 @dataclass(frozen=True)
