@@ -3,7 +3,8 @@
 Part 1, all 17 WIOD 2013 years (the real tables in ../shared/datasets/wiod2013_bquast), same run:
 
 - ours: ``calc_value_added_flows`` (one LU factorisation of I - A per year, solved for the
-  2R right-hand sides of exports and final demand; L is never formed);
+  2R right-hand sides of exports and final demand and, transposed, the R of the industry
+  detail, :func:`pipeline.metrics.leontief.solve_year`; L is never formed);
 - pymrio: ``IOSystem.calc_all()`` (A, L = (I - A)^-1, x, ...) plus the same indicators from
   its L (``v L E`` and ``v L F``), as a user of pymrio would compute them;
 - floor: one LU factorisation of ``I - A`` per year, nothing else.

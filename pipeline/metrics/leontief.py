@@ -15,7 +15,7 @@ about three times the factorisation and is less accurate).
 
 Dense, not sparse: on WIOD 2013 (2011) ``A`` has 20% non-zero cells, and SuperLU's factors
 fill in to 82% of the dense matrix, so ``splu`` is no faster than ``lu_factor`` (0.21 s against
-0.20 s on this machine); OECD ICIO tables are denser still.
+0.20 s on this machine). Not measured on a real OECD ICIO table (none in ../shared).
 """
 from __future__ import annotations
 
