@@ -129,3 +129,18 @@ def published_asset(table: str, layer: str, **kwargs: Any):
         kinds={"pandas", "parquet"},
         **kwargs,
     )
+
+
+def published_multi_asset(name: str, tables: dict[str, str], layer: str, **kwargs: Any):
+    """``@dg.multi_asset`` publishing several tables from one computation, each behind its own
+    blocking contract check and named by its contract's ``physicalName``; ``tables`` maps each
+    table to its description. Subsettable: the body yields the selected outputs only."""
+    names = {table: load_contract(table).physical_name for table in tables}
+    if bad := [t for t, n in names.items() if not n.startswith(f"{layer}__")]:
+        raise ValueError(f"contracts {bad}: physicalName is not a {layer}__ asset")
+    outs = {names[t]: dg.AssetOut(description=description, group_name=layer, io_manager_key="warehouse_io_manager",
+                                  is_required=False,  # a subset yields only the selected tables
+                                  metadata=table_metadata(t), kinds={"pandas", "parquet"})
+            for t, description in tables.items()}
+    return dg.multi_asset(name=name, outs=outs, can_subset=True,
+                          check_specs=[contract_check_spec(t, names[t]) for t in tables], **kwargs)

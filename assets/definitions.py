@@ -123,7 +123,9 @@ def build_defs(settings: Mapping[str, str]) -> dg.Definitions:
     process, as ``make run`` does."""
     left_out = left_out_keys(defs.resolve_asset_graph(), settings)
     runnable = [a for a in ALL_ASSETS if not left_out.keys() & set(a.keys)]
-    shown = [s for a in ALL_ASSETS if left_out.keys() & set(a.keys) for s in _shown_not_run(a, left_out[a.key])]
+    # a multi-asset (the value chains) is left out whole, with the reason of its first key left out
+    shown = [s for a in ALL_ASSETS if left_out.keys() & set(a.keys)
+             for s in _shown_not_run(a, next(left_out[k] for k in a.keys if k in left_out))]
     reasons = list(dict.fromkeys(left_out.values()))
     job = _refresh_job(reasons)
     keys = sorted((k for a in runnable for k in a.keys), key=lambda k: k.to_user_string())

@@ -23,6 +23,7 @@ from pipeline.sources.base import utc_now
 from pipeline.warehouse import Warehouse, lock, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, table_coverage
+from pipeline.warehouse.parquet import PartitionedTable, table_dataset
 
 LAYER_PREFIXES = ("core__", "out__")
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -160,19 +161,26 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
              "published": "with the run's other tables when the whole run has passed" if staged else "now"}
         )
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame | None:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | PartitionedTable | None:
         """The table as this run staged it, else as published; for an input marked ``optional``
         (``OPTIONAL_INPUT``), None when it is neither (a branch the settings cannot feed was left
-        out of the run)."""
+        out of the run); for one marked ``BY_PARTITION``, a reader of one partition at a time
+        (:class:`pipeline.warehouse.parquet.PartitionedTable`), bound to that same snapshot."""
         name = table_name(context.asset_key)
         where = Warehouse(self.root).location(name, lock.held_by(self.root))  # this run's, in this process
-        if (context.definition_metadata or {}).get("optional") and not (where / name).exists():
+        asked = context.definition_metadata or {}
+        if asked.get("optional") and not (where / name).exists():
             context.log.info(f"optional input {name} is not published under {self.root}: going without it")
             return None
-        return read_table(where, name, load_contract(name).arrow_schema())
+        contract = load_contract(name)
+        if asked.get("by_partition"):
+            labels = [c.name for c in contract.columns if c.physical_type == "string"]
+            return PartitionedTable(table_dataset(where, name, contract.arrow_schema(), labels), contract.partition_column)
+        return read_table(where, name, contract.arrow_schema())
 
 
 OPTIONAL_INPUT = {"optional": True}  # AssetIn metadata: load None when the table is not published
+BY_PARTITION = {"by_partition": True}  # AssetIn metadata: read the table one partition at a time
 
 
 def _plain_metadata(context: dg.OutputContext) -> dict[str, Any]:

@@ -14,6 +14,16 @@ def best_of(fn, repeats: int = 3):
     return result, min(times)
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM, in MB). Not ``ru_maxrss``: on Linux that
+    keeps the high-water mark of the parent a child was forked from, across ``exec``."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _limited_child(queue, fn, args, memory_bytes):
     import resource
 

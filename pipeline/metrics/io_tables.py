@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.linalg
 
 GROSS_OUTPUT = "GO"
@@ -61,37 +63,67 @@ class IOTable:
         return np.repeat(np.arange(len(self.regions)), len(self.industries))
 
 
-def io_table_from_long(frame: pd.DataFrame) -> IOTable:
-    """Pivot one year of the canonical ``input_output`` table back to Z, F and x."""
-    years = frame["year"].unique()
+def io_table_from_long(frame: pd.DataFrame | pa.Table) -> IOTable:
+    """Pivot one year of the canonical ``input_output`` table (a pandas frame, or an Arrow table
+    as :class:`pipeline.warehouse.parquet.PartitionedTable` reads it) back to Z, F and x.
+
+    One pass: each row's cell in the N x (N + R + 1) block ``[Z F x]`` is looked up from its
+    label codes, and one weighted ``bincount`` sums the values into it (duplicates add up)."""
+    years = pd.unique(frame["year"].to_numpy())
     if len(years) != 1:
-        raise ValueError(f"input_output: expected one year, got {sorted(years)}")
-    regions = list(dict.fromkeys(frame["row_iso3"]))
-    industries = sorted(frame["row_sector"].unique(), key=_industry_order)
+        raise ValueError(f"input_output: expected one year, got {sorted(years.tolist())}")
+    row_region, regions = _codes(frame, "row_iso3")  # regions in order of first appearance
+    row_sector, sectors = _codes(frame, "row_sector")
+    col_region, using = _codes(frame, "col_iso3")
+    col_sector, columns = _codes(frame, "col_sector")
+    industries = sorted(sectors, key=_industry_order)
     r_index = {r: i for i, r in enumerate(regions)}
     s_index = {s: i for i, s in enumerate(industries)}
-    n_ind = len(industries)
-    row = frame["row_iso3"].map(r_index).to_numpy() * n_ind + frame["row_sector"].map(s_index).to_numpy()
-    is_go = (frame["col_sector"] == GROSS_OUTPUT).to_numpy()
-    is_inter = frame["col_sector"].isin(s_index).to_numpy()
-    col_region = frame["col_iso3"].map(r_index)
-    if col_region.isna().any():
-        bad = frame.loc[col_region.isna(), "col_iso3"].unique()[:5]
-        raise ValueError(f"input_output {years[0]}: using regions {list(bad)} never supply; "
+    if missing := [c for c in using if c not in r_index]:
+        raise ValueError(f"input_output {years[0]}: using regions {missing[:5]} never supply; "
                          "the table must be square in regions")
-    col_region = col_region.to_numpy().astype(int)
-    values = frame["value_usd"].to_numpy(float)
-    n = len(regions) * n_ind
-    z = np.zeros((n, n))
-    inter = is_inter & ~is_go
-    col = col_region[inter] * n_ind + frame.loc[inter, "col_sector"].map(s_index).to_numpy()
-    np.add.at(z, (row[inter], col), values[inter])
-    f = np.zeros((n, len(regions)))
-    final = ~is_inter & ~is_go
-    np.add.at(f, (row[final], col_region[final]), values[final])
-    x = np.zeros(n)
-    np.add.at(x, row[is_go], values[is_go])
-    return IOTable(int(years[0]), regions, industries, z, f, x)
+    n_ind, r = len(industries), len(regions)
+    n, width = r * n_ind, r * n_ind + r + 1
+    # row of each (region code, sector code); column of each (using region code, column code)
+    rows = np.array([r_index[c] for c in regions])[:, None] * n_ind + np.array([s_index[c] for c in sectors])[None, :]
+    used = np.array([r_index[c] for c in using])[:, None]
+    kind = np.array([_column_kind(c, s_index) for c in columns])[None, :]
+    cols = np.where(kind >= 0, used * n_ind + kind, np.where(kind == FINAL, n + used, n + r))
+    flat = rows[row_region, row_sector].astype(np.int64) * width + cols[col_region, col_sector]
+    block = np.bincount(flat, weights=np.asarray(frame["value_usd"].to_numpy(), dtype=float), minlength=n * width)
+    block = block.reshape(n, width)
+    return IOTable(int(years[0]), list(regions), industries, np.ascontiguousarray(block[:, :n]),
+                   np.ascontiguousarray(block[:, n:n + r]), block[:, n + r].copy())
+
+
+FINAL, GROSS = -1, -2  # column kinds besides an industry's index
+
+
+def _column_kind(code: str, industry_index: dict[str, int]) -> int:
+    """An industry's index for intermediate use; FINAL for a final-demand category; GROSS for GO."""
+    return GROSS if code == GROSS_OUTPUT else industry_index.get(code, FINAL)
+
+
+def _codes(frame: pd.DataFrame | pa.Table, name: str) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a label column and its labels in order of first appearance (whatever
+    order a Parquet dictionary holds them in)."""
+    if isinstance(frame, pd.DataFrame):
+        codes, labels = pd.factorize(frame[name], sort=False)
+        return codes, list(labels)
+    column = frame[name]
+    if not pa.types.is_dictionary(column.type):  # read as strings: encode here
+        column = pa.chunked_array([pc.dictionary_encode(column.combine_chunks())])
+    column = column.unify_dictionaries()  # row groups read with dictionaries of their own
+    if not column.num_chunks:
+        return np.zeros(0, np.int64), []
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])
+    labels = column.chunk(0).dictionary.to_pylist()
+    first = np.full(len(labels), len(codes))
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    present = np.argsort(first, kind="stable")[: int((first < len(codes)).sum())]
+    renumber = np.zeros(len(labels), np.int32)
+    renumber[present] = np.arange(len(present))
+    return renumber[codes], [labels[i] for i in present]
 
 
 def _industry_order(code: str):
@@ -102,8 +134,9 @@ def _industry_order(code: str):
 
 def calc_a(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Technical coefficients ``A = Z diag(x)^-1`` (columns of zero output stay zero)."""
-    safe = np.where(x > 0, x, 1.0)
-    return np.where(x[None, :] > 0, z / safe[None, :], 0.0)
+    a = z / np.where(x > 0, x, 1.0)[None, :]
+    a[:, ~(x > 0)] = 0.0
+    return a
 
 
 def calc_v(a: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ industry's own exports instead, upstream industries with little direct exports r
 
 The column sums ``sum_{k in c} v_k L_k.`` come from one transposed solve
 ``(I - A)' Y = V_R`` (``V_R`` holds ``v`` masked to each region), sharing the LU
-factorisation with ``L E``; summing over a region's industries gives the country DVA, FVA and
+factorisation with ``L E`` and the country tables (:func:`pipeline.metrics.leontief.solve_year`); summing over a region's industries gives the country DVA, FVA and
 DVX of :func:`pipeline.metrics.value_chains.value_chain_year` (OECD TiVA EXGR_DVA and EXGR_FVA by
 exporting industry; dvx_i is the industry's value added in foreign exports, the forward side
 FEXDVAP / EXGR_DVAFXSH of OECD 2021, Guide to OECD's TiVA Indicators, 5.12-5.13). ``v`` is
@@ -30,24 +30,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 
-from pipeline.metrics.io_tables import IOTable, calc_a, calc_v
-from pipeline.metrics.value_chains import calc_exports
+from pipeline.metrics.io_tables import IOTable
+from pipeline.metrics.leontief import SolvedYear, as_solved
 
 
-def industry_value_chains(table: IOTable) -> pd.DataFrame:
+def industry_value_chains(year: IOTable | SolvedYear) -> pd.DataFrame:
     """``iso3, sector, year, exgr_usd, dva_usd, fva_usd, dvx_usd`` and participation (%)."""
-    a = calc_a(table.z, table.x)
-    v = calc_v(a)
+    system = as_solved(year)
+    table, v, exports_by_region = system.table, system.v, system.exports
     region = table.region_of_row
     r = len(table.regions)
-    exports_by_region = calc_exports(table)
-    lu = scipy.linalg.lu_factor(np.eye(len(a)) - a, check_finite=False)
-    through = scipy.linalg.lu_solve(lu, exports_by_region, check_finite=False)
-    masked_v = np.zeros((len(v), r))
-    masked_v[np.arange(len(v)), region] = v
-    domestic_share = scipy.linalg.lu_solve(lu, masked_v, trans=1, check_finite=False)
+    through, domestic_share = system.through_exports, system.domestic_share
     rows = np.arange(len(v))
     exgr = exports_by_region[rows, region]
     dva = exgr * domestic_share[rows, region]

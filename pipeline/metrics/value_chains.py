@@ -29,55 +29,41 @@ that residual, close to but wider than TiVA's VALU:
   which OECD's FD_VA cube also labels source "DXD: Domestic". ``DXD_DVA`` is exvatools' name,
   not a TiVA code); ``sum_d VAD[s, d]`` is s's value added (in the sense above).
 
-One LU factorisation of ``I - A`` per year serves both ``L E`` and ``L F`` (2R right-hand
-sides): the inverse itself is never formed.
+One LU factorisation of ``I - A`` per year (:func:`pipeline.metrics.leontief.solve_year`) serves
+``L E`` and ``L F`` here and the industry detail of :mod:`pipeline.metrics.value_chain_industries`:
+the inverse itself is never formed.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from pipeline.metrics.io_tables import IOTable
+from pipeline.metrics.leontief import SolvedYear, as_solved, calc_exports
 from pipeline.reference.codes import country_codes
-from pipeline.metrics.io_tables import IOTable, calc_a, calc_v, leontief_solve
+
+__all__ = ["absorption_by_group", "calc_exports", "calc_value_added_flows", "value_chain_year"]
 
 
-def calc_exports(table: IOTable) -> np.ndarray:
-    """``E`` (N x R): column c holds the gross exports of c's industries, zero elsewhere."""
-    region = table.region_of_row
-    r = len(table.regions)
-    col_region = region  # Z columns are ordered like rows
-    foreign_inter = np.zeros((len(region), r))
-    for c in range(r):
-        rows = region == c
-        foreign_inter[rows, c] = table.z[np.ix_(rows, col_region != c)].sum(axis=1)
-        foreign_inter[rows, c] += np.delete(table.f[rows], c, axis=1).sum(axis=1)
-    return foreign_inter
+def _by_region(matrix: np.ndarray, r: int) -> np.ndarray:
+    """Sum the rows of ``matrix`` within each region (region-major rows): (N x K) -> (R x K)."""
+    return matrix.reshape(r, -1, matrix.shape[1]).sum(axis=1)
 
 
-def _by_region(matrix: np.ndarray, region: np.ndarray, r: int) -> np.ndarray:
-    """Sum the rows of ``matrix`` within each region: (N x K) -> (R x K)."""
-    out = np.zeros((r, matrix.shape[1]))
-    np.add.at(out, region, matrix)
-    return out
-
-
-def calc_value_added_flows(table: IOTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def calc_value_added_flows(year: IOTable | SolvedYear) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``VAS`` (source x exporter), ``VAD`` (source x final user) and ``EXGR`` (R), in USD."""
-    a = calc_a(table.z, table.x)
-    v = calc_v(a)
-    exports = calc_exports(table)
-    solved = leontief_solve(a, np.hstack([exports, table.f]))
-    r = len(table.regions)
-    weighted = v[:, None] * solved
-    region = table.region_of_row
-    vas = _by_region(weighted[:, :r], region, r)
-    vad = _by_region(weighted[:, r:], region, r)
-    return vas, vad, exports.sum(axis=0)
+    system = as_solved(year)
+    r = len(system.table.regions)
+    vas = _by_region(system.v[:, None] * system.through_exports, r)
+    vad = _by_region(system.v[:, None] * system.through_final, r)
+    return vas, vad, system.exports.sum(axis=0)
 
 
-def value_chain_year(table: IOTable) -> dict[str, pd.DataFrame]:
+def value_chain_year(year: IOTable | SolvedYear) -> dict[str, pd.DataFrame]:
     """Country totals, partner detail and final-demand absorption for one table year."""
-    vas, vad, exgr = calc_value_added_flows(table)
+    system = as_solved(year)
+    vas, vad, exgr = calc_value_added_flows(system)
+    table = system.table
     regions = table.regions
     dva = np.diag(vas).copy()
     fva = vas.sum(axis=0) - dva

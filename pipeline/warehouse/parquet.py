@@ -103,6 +103,14 @@ def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> 
 
     Plain ``pd.read_parquet`` works too but returns the partition column as a category.
     """
+    return table_dataset(root, name, schema).to_table().to_pandas()
+
+
+def table_dataset(root: Path | str, name: str, schema: pa.Schema | None = None,
+                  dictionary_columns: list[str] | None = None) -> ds.Dataset:
+    """The published table as an Arrow dataset (nothing read yet), its Hive partition column
+    typed as ``schema`` says (int32 without one); ``dictionary_columns`` are read dictionary-
+    encoded (codes and labels, no string per row: the label columns of a large long table)."""
     path = Path(root) / name
     if not path.exists():
         raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
@@ -113,8 +121,29 @@ def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> 
     if parts:
         part_type = schema.field(parts[0]).type if schema is not None else pa.int32()
         partitioning = ds.partitioning(pa.schema([(parts[0], part_type)]), flavor="hive")
-    dataset = ds.dataset(path, format="parquet", partitioning=partitioning)
-    return dataset.to_table().to_pandas()
+    file_format = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns or []))
+    return ds.dataset(path, format=file_format, partitioning=partitioning)
+
+
+@dataclass(frozen=True)
+class PartitionedTable:
+    """A published table read one partition at a time (an input too large to load whole: the
+    long input-output table of an ICIO release is some 13 million rows a year).
+
+    ``dataset`` is bound to one snapshot (:func:`table_dataset`); ``read`` yields
+    ``(value, pyarrow.Table)`` per value of ``column`` in ascending order, with the partition
+    column and the ``columns`` asked for (all when None)."""
+
+    dataset: ds.Dataset
+    column: str
+
+    def values(self) -> list:
+        return sorted(ds.get_partition_keys(f.partition_expression)[self.column] for f in self.dataset.get_fragments())
+
+    def read(self, columns: list[str] | None = None):
+        wanted = None if columns is None else list(dict.fromkeys([self.column, *columns]))
+        for value in self.values():
+            yield value, self.dataset.to_table(columns=wanted, filter=ds.field(self.column) == value)
 
 
 def file_metadata(path: Path) -> dict[str, str]:

@@ -43,6 +43,25 @@ def table_2011(wiod, shared_datasets):
     return table
 
 
+def test_a_year_read_from_parquet_pivots_to_the_raw_table(wiod, shared_datasets):
+    """The Arrow table one warehouse partition yields (what the value-chain asset pivots) gives
+    back the raw npz: Z, x, and F summed over each region's 5 final-demand categories."""
+    import pyarrow as pa
+
+    table = io_table_from_long(pa.Table.from_pandas(wiod[wiod["year"] == 2004], preserve_index=False))
+    raw = np.load(shared_datasets / "wiod2013_bquast/wiot_2004.npz")
+    np.testing.assert_allclose(table.z, raw["inter"] * 1e6)
+    np.testing.assert_allclose(table.x, raw["output"] * 1e6)
+    np.testing.assert_allclose(table.f, raw["final"].reshape(len(table.x), 41, 5).sum(axis=2) * 1e6)
+
+
+def test_a_table_not_square_in_regions_is_refused_naming_the_region(wiod):
+    """A using region that never supplies (an ICIO file cut short of its last rows, say)."""
+    year = wiod[wiod["year"] == 2011]
+    with pytest.raises(ValueError, match=r"input_output 2011: using regions \['USA'\] never supply"):
+        io_table_from_long(year[year["row_iso3"] != "USA"])
+
+
 def test_dva_plus_fva_is_gross_exports(table_2011):
     """Exact because v L = 1' (v = 1 - 1'A); not a rounding-level approximation."""
     vas, _, exgr = calc_value_added_flows(table_2011)

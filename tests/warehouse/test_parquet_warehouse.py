@@ -90,3 +90,31 @@ def test_republishing_the_same_data_leaves_files_byte_identical(tmp_path, bilate
     # The unchanged partitions are the very files published before (hard links, same inode).
     inode = (tmp_path / "bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino
     assert inode == (tmp_path / ".publish/current/bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino
+
+
+def test_a_partitioned_table_is_read_one_year_at_a_time_from_one_snapshot(tmp_path, bilateral):
+    """PartitionedTable (the value chains' reader of the input-output table): every year in
+    ascending order, each with the real panel's rows of that year and only the columns asked
+    for; bound to the snapshot it was opened on, so a publish meanwhile does not mix versions."""
+    from pipeline.warehouse import Warehouse
+    from pipeline.warehouse.parquet import PartitionedTable, table_dataset
+
+    warehouse = Warehouse(tmp_path)
+    warehouse.stage_table("run1", bilateral, "bilateral_goods_trade", CONTRACT.arrow_schema(), "year", {})
+    warehouse.commit("run1")
+    reader = PartitionedTable(table_dataset(tmp_path, "bilateral_goods_trade", CONTRACT.arrow_schema()), "year")
+    changed = bilateral.assign(value_usd=bilateral["value_usd"] * 2)
+    warehouse.stage_table("run2", changed, "bilateral_goods_trade", CONTRACT.arrow_schema(), "year", {})
+    warehouse.commit("run2")
+    years = sorted(bilateral["year"].unique())
+    assert reader.values() == years
+    seen = []
+    for year, table in reader.read(["reporter_iso3", "value_usd"]):
+        assert table.column_names == ["year", "reporter_iso3", "value_usd"]
+        assert set(table["year"].to_pylist()) == {year}
+        expected = bilateral.loc[bilateral["year"] == year, "value_usd"]
+        assert table.num_rows == len(expected) and sum(table["value_usd"].to_pylist()) == pytest.approx(expected.sum())
+        seen.append(year)
+    assert seen == years
+    with pytest.raises(FileNotFoundError, match="input_output is not published"):
+        table_dataset(tmp_path, "input_output")
