@@ -108,9 +108,9 @@ def figure(table: str, row: pd.Series | dict, column: str, key: list[str], label
 
 
 def figures(table: str, row: pd.Series | dict, key: list[str], columns: dict[str, str],
-            caveat: str = "") -> list[dict[str, Any]]:
+            caveat: str = "", source: str | None = None) -> list[dict[str, Any]]:
     """Figures of several columns of one row (``columns``: column -> label), empty cells left out."""
-    found = (figure(table, row, column, key, label, caveat) for column, label in columns.items())
+    found = (figure(table, row, column, key, label, caveat, source) for column, label in columns.items())
     return [f for f in found if f is not None]
 
 

@@ -59,22 +59,29 @@ def trade_profile(view: WarehouseView, iso3: str) -> dict[str, Any]:
     if now.empty:
         now, year = latest(rows)
     row = now.iloc[0]
-    caveat = "; ".join(filter(None, [
-        "imports are partners' reported exports (mirror data)" if plain(row["imports_mirror"]) is True else "",
-        "exports are partners' reported imports (mirror data)" if plain(row["exports_mirror"]) is True else ""]))
+    imports_mirror = plain(row["imports_mirror"]) is True
+    exports_mirror = plain(row["exports_mirror"]) is True
+    import_caveat = "imports are partners' reported exports (mirror data)" if imports_mirror else ""
+    export_caveat = "exports are partners' reported imports (mirror data)" if exports_mirror else ""
     key = ["iso3", "year"]
-    headline = figures(t, row, key, {
-        "exports_usd": "Goods exports", "imports_usd": "Goods imports",
-        "trade_openness_pct": "Trade openness (goods and services, % of GDP)",
-        "exports_gdp_pct": "Exports of goods and services, % of GDP",
-        "imports_gdp_pct": "Imports of goods and services, % of GDP"}, caveat)
-    partners = figures(t, row, key, {
+    headline = (figures(t, row, key, {"exports_usd": "Goods exports (mirror)" if exports_mirror else "Goods exports"},
+                        export_caveat)
+                + figures(t, row, key, {"imports_usd": "Goods imports (mirror)" if imports_mirror else "Goods imports"},
+                          import_caveat)
+                + figures(t, row, key, {
+                    "trade_openness_pct": "Trade openness (goods and services, % of GDP)",
+                    "exports_gdp_pct": "Exports of goods and services, % of GDP",
+                    "imports_gdp_pct": "Imports of goods and services, % of GDP"},
+                    "World Bank WDI national accounts (NE.EXP.GNFS.ZS, NE.IMP.GNFS.ZS), not the goods source",
+                    source="World Bank WDI"))
+    partners = (figures(t, row, key, {
         "top_export_partner_iso3": "Largest export market", "top_export_partner_share": "its share of exports",
         "top3_export_partner_share": "Three largest markets' share of exports",
-        "export_partner_hhi": "Export partner concentration (HHI)",
-        "top_import_partner_iso3": "Largest supplier", "top_import_partner_share": "its share of imports",
-        "top3_import_partner_share": "Three largest suppliers' share of imports",
-        "import_partner_hhi": "Import partner concentration (HHI)"}, caveat)
+        "export_partner_hhi": "Export partner concentration (HHI)"}, export_caveat)
+        + figures(t, row, key, {
+            "top_import_partner_iso3": "Largest supplier", "top_import_partner_share": "its share of imports",
+            "top3_import_partner_share": "Three largest suppliers' share of imports",
+            "import_partner_hhi": "Import partner concentration (HHI)"}, import_caveat))
     lines = [series(t, rows, "exports_usd", key, "Goods exports"), series(t, rows, "imports_usd", key, "Goods imports")]
     openness = [series(t, rows, "trade_openness_pct", key, "Trade openness")]
     blocks = [facts(headline, f"{name}, {year}"), facts(partners, f"Partners, {year}"),
@@ -104,8 +111,15 @@ def group_exposure(view: WarehouseView, iso3: str) -> dict[str, Any]:
                          f"Imports from {group}") if "imports" in part.index else None
         table_rows.append([cell(group), cell("member" if member else "outside"), exports, imports])
         bars.append((f"{group} (member)" if member else group, exports))
-    lines = [series(t, rows[(rows["group_id"] == g) & (rows["direction"] == "exports")], "share", key,
-                    f"to {g}") for g in HEADLINE_GROUPS]
+    # Years before a group had members (TTIP before 2013, BRICS before 2006) have no share to plot.
+    # A member counts in a year when it is one on 1 July (country_group_exposure's rule).
+    spells = view.rows("country_groups", {"group_id": list(HEADLINE_GROUPS)}, ["group_id", "start_date"])
+    start = pd.to_datetime(spells["start_date"])
+    first_year = start.dt.year + (start > pd.to_datetime(start.dt.year.astype(str) + "-07-01")).astype(int)
+    formed = rows["group_id"].astype(str).map(first_year.groupby(spells["group_id"].astype(str)).min())
+    with_members = rows[formed.isna() | (rows["year"].astype(int) >= formed.fillna(0))]
+    lines = [series(t, with_members[(with_members["group_id"] == g) & (with_members["direction"] == "exports")],
+                    "share", key, f"to {g}") for g in HEADLINE_GROUPS]
     blocks = [table(f"Share of {name}'s goods trade with each group's members, {year} (membership of that year)",
                     ["group", f"{name} is", "exports to members", "imports from members"], table_rows),
               plot("Export shares over time", charts.line_chart(lines, f"{name}: share of exports to each group"),
@@ -154,10 +168,13 @@ def commodities(view: WarehouseView, iso3: str) -> dict[str, Any]:
             "product_hhi": "Product concentration (HHI over the 10 Atlas sectors)",
             "product_theil": "Theil index over the 10 Atlas sectors", "n_products": "Sectors exported"}),
             f"Product concentration, {year} (Atlas sectors)"))
-    unctad, u_year = latest(rows, "unctad_concentration_index")
+    # Only a row that is the country's figure (coverage 0.8-2x its merchandise exports) stands for it.
+    figure_rows = rows[rows["is_country_figure"].fillna(False).astype(bool)] if "is_country_figure" in rows else rows
+    unctad, u_year = latest(figure_rows, "unctad_concentration_index")
     if u_year is not None:
         blocks.append(facts(figures(t, unctad.iloc[0], key, {
-            "unctad_concentration_index": "UNCTAD concentration index (SITC Rev.3, 3-digit)"}),
+            "unctad_concentration_index": "UNCTAD concentration index (SITC Rev.3, 3-digit)"},
+            caveat=str(unctad.iloc[0].get("coverage_note") or "")),
             f"UNCTAD concentration index, {u_year} ({unctad.iloc[0]['product_classification']})"))
     hs, hs_year = latest(rows[rows["product_classification"] != "ATLAS_SECTION"])
     if hs_year is not None and hs_year != u_year:

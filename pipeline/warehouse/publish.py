@@ -22,7 +22,8 @@ kept (readers in flight), older ones are removed. A reader wanting one consisten
 across several tables resolves ``.publish/current`` once (:func:`pipeline.warehouse.read_table`
 resolves each table's path once). A directory of the snapshot that is no table (``briefs/``, the
 country briefs of :mod:`pipeline.briefs.publish`) rides the same switch: staged by the run that
-writes it, hard-linked into the next snapshot otherwise, never in the catalog.
+writes it, hard-linked into a next snapshot that restages no table, dropped by one that restages
+tables without it (its figures would no longer equal their cells), never in the catalog.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from pipeline.warehouse.parquet import PublishedTable, write_files
 
 PUBLISH_DIR = ".publish"
 KEEP_BEHIND = {"landing", "_raw", PUBLISH_DIR}
+BRIEFS_DIR = "briefs"  # pipeline/briefs/publish.py: country briefs, no table
 RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)  # never tables: API answers, raw provenance, this
 
 
@@ -159,7 +161,9 @@ class Warehouse:
         current = self.current()
         staged = set(self.tables(stage))
         for name in self.tables(current):
-            if name not in staged:
+            # Briefs quote the tables of their snapshot: a run that restages tables without
+            # briefs drops them rather than publish briefs that no longer equal their cells.
+            if name not in staged and not (name == BRIEFS_DIR and staged):
                 _link_tree(current / name, stage / name)
         catalog = self.catalog()
         entries = stage / ".entries"

@@ -223,3 +223,31 @@ def test_a_plain_copy_of_the_warehouse_is_adopted_unchanged(published, tmp_path)
     assert any("brought 4 plain table directories and files under snapshot" in n for n in notes), notes
     assert state(copy) == before and (copy / "bilateral_goods_trade").is_symlink()
     assert os.path.realpath(copy / "catalog.json").startswith(os.path.realpath(copy / ".publish" / "snapshots"))
+
+
+def test_briefs_are_dropped_by_a_publish_that_restages_their_tables(published, versions, tmp_path):
+    """Issue 19 review: a brief quotes the cells of its snapshot. A later run that restages a
+    table without briefs drops them (they would cite figures the table no longer holds); a run
+    that restages no table (raw provenance only) keeps them."""
+    _, old, _, _ = published
+    root = tmp_path / "w"
+    shutil.copytree(old, root, symlinks=True)
+    warehouse = Warehouse(root)
+    lock.acquire(root, "b")
+    (warehouse.stage_dir("b") / "briefs").mkdir(parents=True)
+    (warehouse.stage_dir("b") / "briefs" / "BGD.json").write_text("{}")
+    warehouse.commit("b")
+    lock.release(root, "b")
+    assert (root / "briefs" / "BGD.json").is_file()
+    lock.acquire(root, "raw")
+    warehouse.stage_raw("raw", "raw_files__macro_indicators", "[]")
+    warehouse.commit("raw")
+    lock.release(root, "raw")
+    assert (root / "briefs" / "BGD.json").is_file() and (root / "_raw" / "raw_files__macro_indicators.json").is_file()
+    lock.acquire(root, "t")
+    contract = load_contract("macro_indicators")
+    warehouse.stage_table("t", versions[1]["macro_indicators"], "macro_indicators", contract.arrow_schema(),
+                          contract.partition_column, {"source": "test"})
+    warehouse.commit("t")
+    lock.release(root, "t")
+    assert not (root / "briefs").exists() and read_table(root, "macro_indicators").shape[0] > 0
