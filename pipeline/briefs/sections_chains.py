@@ -36,7 +36,8 @@ def strategic(view: WarehouseView, iso3: str, n: int = 12) -> dict[str, Any]:
                   for _, r in in_sector.nlargest(n, "imports_usd").iterrows()]
     if table_rows:
         blocks.append(table(f"Flagged products in strategic sectors (chips, batteries, medicines, ...), {year}",
-                            ["HS code", "strategic sector", "imports", "largest supplier", "its share",
+                            ["product (HS code or Atlas sector)", "strategic sector", "imports", "largest supplier",
+                             "its share",
                              "supplier concentration (HHI)"], table_rows))
     elif len(flagged):
         missing.append(f"Strategic sectors: none of {name}'s {len(flagged)} flagged products of {year} lies in a "
@@ -47,7 +48,8 @@ def strategic(view: WarehouseView, iso3: str, n: int = 12) -> dict[str, Any]:
                        f"{klasses}). HS detail (the Atlas HS2/HS4 file, 31 countries here, or a full BACI HS6 "
                        "download) would evaluate its chapters and headings.")
     other = flagged[flagged["strategic_sector"].isna()].nlargest(n, "imports_usd")
-    blocks.append(table(f"Largest other flagged products, {year}", ["HS code", "classification", "imports",
+    blocks.append(table(f"Largest other flagged products, {year}", ["product (HS code or Atlas sector)",
+                                                                     "classification", "imports",
                                                                      "largest supplier", "its share"],
                         [[cell(product_label(r)), cell(r["product_classification"]),
                           figure(t, r, "imports_usd", key, f"imports of {r['product_code']}"),
@@ -164,7 +166,10 @@ def scenarios(view: WarehouseView, iso3: str) -> dict[str, Any]:
     for _, r in rows.sort_values("scenario").iterrows():
         role = "member" if bool(r["member"]) else "outsider"
         gdp = figure(t, r, "pct_change_real_gdp", key, f"{r['scenario']}: real GDP")
-        table_rows.append([cell(r["scenario"]), cell(role), cell(f"{r['panel_id']}, {int(r['baseline_year'])}"), gdp,
+        absent = str(r.get("members_absent_from_panel") or "")
+        panel = f"{r['panel_id']}, {int(r['baseline_year'])}, sector {r.get('sector') or 'all'}" + (
+            f"; members not in the panel: {absent}" if absent else "")
+        table_rows.append([cell(r["scenario"]), cell(role), cell(panel), gdp,
                            figure(t, r, "pct_change_real_gdp_p05", key, f"{r['scenario']}: real GDP p05"),
                            figure(t, r, "pct_change_real_gdp_p95", key, f"{r['scenario']}: real GDP p95"),
                            figure(t, r, "pct_change_exports", key, f"{r['scenario']}: exports"),
@@ -173,7 +178,7 @@ def scenarios(view: WarehouseView, iso3: str) -> dict[str, Any]:
         chart_rows.append((f"{r['scenario']} ({role})", gdp, table_rows[-1][4], table_rows[-1][5]))
     blocks = [table(f"{name}'s effects under each shipped scenario (% change from the baseline; 5th-95th "
                     "percentile over Monte Carlo draws of the agreement coefficient)",
-                    ["scenario", f"{name} is", "panel, baseline year", "real GDP", "p05", "p95", "exports", "p05",
+                    ["scenario", f"{name} is", "panel, baseline year, sector (exports are of that sector)", "real GDP", "p05", "p95", "exports", "p05",
                      "p95"], table_rows),
               plot("Real GDP effects", charts.interval_chart(chart_rows, f"{name}: real GDP, % change"))]
     return section("scenarios", title, blocks, [])
