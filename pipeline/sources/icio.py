@@ -108,8 +108,9 @@ def _labels(path: Path, spec: dict[str, Any], table: pd.DataFrame) -> tuple[list
         raise SourceError(f"{path} (dataset {spec['id']}): no {OUTPUT} column (output of each row). {fix}")
     fd_cols = [c for c in table.columns if _LABEL.match(c) and c.rsplit("_", 1)[1] in FINAL_DEMAND]
     cols = [c for c in table.columns if _LABEL.match(c) and c not in fd_cols]
-    only_rows = [r for r in rows if r not in set(cols)]
-    only_cols = [c for c in cols if c not in set(rows)]
+    row_set, col_set = set(rows), set(cols)
+    only_rows = [r for r in rows if r not in col_set]
+    only_cols = [c for c in cols if c not in row_set]
     if only_rows or only_cols:
         raise SourceError(
             f"{path} (dataset {spec['id']}): the row and column labels do not form a square table: "
