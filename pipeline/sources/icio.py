@@ -71,9 +71,11 @@ def read_oecd_icio(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     z = values.loc[rows, rows].to_numpy()
     f = values.loc[rows, fd_cols].to_numpy()
     x = values.loc[rows, OUTPUT].to_numpy()
+    # the extended version's CN1/CN2 and MX1/MX2 summed into CHN and MEX, rows and columns
+    rows, z, f, x = _merge_split(rows, z, f, x)
+    fd_cols, f = _merge_columns(fd_cols, f)
     r_region, r_sector = _split(rows)
-    f_region = [_region(c.rsplit("_", 1)[0]) for c in fd_cols]
-    f_sector = [c.rsplit("_", 1)[1] for c in fd_cols]
+    f_region, f_sector = _split(fd_cols)
     labels = np.array(r_region + r_sector + f_region + f_sector + [GROSS_OUTPUT], dtype=object)
     n, m = len(rows), len(fd_cols)
     reg, sec = np.arange(n), np.arange(n, 2 * n)  # positions in `labels`
@@ -87,8 +89,6 @@ def read_oecd_icio(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame({name: labels[idx] for name, idx in zip(
         ("row_iso3", "row_sector", "col_iso3", "col_sector"), columns[:4])})
     frame["value_usd"] = columns[4].astype("float64") * float(spec.get("unit_multiplier", 1))
-    if any(_region(c.split("_", 1)[0]) != c.split("_", 1)[0] for c in rows + fd_cols):
-        frame = _sum_split(frame)
     frame.insert(0, "year", year)
     frame["source"] = spec["id"]
     return frame
@@ -143,12 +143,41 @@ def _region(code: str) -> str:
     return next((whole for part, whole in SPLIT_REGIONS.items() if re.fullmatch(part, code)), code)
 
 
+def _merged(label: str) -> str:
+    region, rest = label.split("_", 1)
+    return f"{_region(region)}_{rest}"
+
+
+def _positions(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The merged labels in order of first appearance, and each label's position among them."""
+    merged = [_merged(label) for label in labels]
+    order = list(dict.fromkeys(merged))
+    at = {label: i for i, label in enumerate(order)}
+    return order, np.array([at[label] for label in merged], dtype=np.int64)
+
+
+def _sum_rows(matrix: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros((size, *matrix.shape[1:]))
+    np.add.at(out, index, matrix)
+    return out
+
+
+def _merge_split(rows: list[str], z: np.ndarray, f: np.ndarray, x: np.ndarray):
+    order, index = _positions(rows)
+    if len(order) == len(rows):
+        return rows, z, f, x
+    size = len(order)
+    z = _sum_rows(_sum_rows(z, index, size).T, index, size).T
+    return order, z, _sum_rows(f, index, size), _sum_rows(x, index, size)
+
+
+def _merge_columns(columns: list[str], matrix: np.ndarray):
+    order, index = _positions(columns)
+    if len(order) == len(columns):
+        return columns, matrix
+    return order, _sum_rows(matrix.T, index, len(order)).T
+
+
 def _split(labels: list[str]) -> tuple[list[str], list[str]]:
-    pairs = [label.split("_", 1) for label in labels]
+    pairs = [label.split("_", 1) for label in labels]  # economy codes hold no underscore
     return [_region(p[0]) for p in pairs], [p[1] for p in pairs]
-
-
-def _sum_split(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell once CN1/CN2 are CHN and MX1/MX2 MEX (their values summed)."""
-    key = ["row_iso3", "row_sector", "col_iso3", "col_sector"]
-    return frame.groupby(key, sort=False, as_index=False)["value_usd"].sum()

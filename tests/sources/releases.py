@@ -80,8 +80,10 @@ def icio_regions(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.replace({"row_iso3": {"RoW": "ROW"}, "col_iso3": {"RoW": "ROW"}})
 
 
-def write_icio_from_wiod(shared: Path, folder: Path, year: int, name: str | None = None) -> Path:
-    """WIOD ``year`` as an ICIO 2023 extended year file ``folder/<year>.csv`` (module docstring)."""
+def write_icio_from_wiod(shared: Path, folder: Path, year: int, name: str | None = None,
+                         split_final: bool = False) -> Path:
+    """WIOD ``year`` as an ICIO 2023 extended year file ``folder/<year>.csv`` (module docstring);
+    with ``split_final`` China's and Mexico's final-demand columns are split too (CN1_HFCE ...)."""
     cells = icio_regions(wiod_long(shared, year))
     industries = list(dict.fromkeys(cells.loc[cells["col_sector"] == "GO", "row_sector"]))
     regions = list(dict.fromkeys(cells["row_iso3"]))
@@ -97,11 +99,12 @@ def write_icio_from_wiod(shared: Path, folder: Path, year: int, name: str | None
 
     row_region = part(cells["row_iso3"], cells["col_sector"]).where(~go, cells["row_iso3"].map(
         lambda r: SPLIT.get(r, (r,))[0]))
-    col_region = part(cells["col_iso3"], cells["row_sector"]).where(~final, cells["col_iso3"])
+    col_region = part(cells["col_iso3"], cells["row_sector"]).where(~final | split_final, cells["col_iso3"])
     row_label = row_region + "_" + cells["row_sector"]
     col_label = (col_region + "_" + cells["col_sector"].map(lambda s: ICIO_FD.get(s, s))).where(~go, "OUT")
     labels = [f"{p}_{s}" for r in regions for p in SPLIT.get(r, (r,)) for s in industries]
-    fd = [f"{r}_{c}" for r in regions for c in [*ICIO_FD.values(), "DPABR"]]
+    fd = [f"{p}_{c}" for r in regions for p in (SPLIT.get(r, (r,)) if split_final else (r,))
+          for c in [*ICIO_FD.values(), "DPABR"]]
     table = pd.DataFrame(0.0, index=labels, columns=labels + fd + ["OUT"])
     rows, cols = table.index.get_indexer(row_label), table.columns.get_indexer(col_label)
     assert (rows >= 0).all() and (cols >= 0).all()

@@ -140,8 +140,15 @@ def wiod(shared_datasets) -> pd.DataFrame:
 
 
 def test_the_split_regions_are_written_and_summed(icio_root, icio):
-    header = pd.read_csv(next(icio_root.rglob("*.csv")), nrows=0).columns
-    assert {"CN1_c1", "CN2_c1", "MX1_c1", "MX2_c1", "CHN_HFCE", "ROW_DPABR", "OUT"} <= set(header)
+    """Both parts of China and Mexico hold WIOD cells in the file; none is left in the table. (Cells
+    are dealt whole to one part, so two non-zero parts of one cell meet only in OUT: CN1 and CN2
+    both list every industry's output row, CN2's zero.)"""
+    written = pd.read_csv(next(icio_root.rglob("*.csv")), index_col=0)
+    assert {"CN1_c1", "CN2_c1", "MX1_c1", "MX2_c1", "CHN_HFCE", "ROW_DPABR", "OUT"} <= set(written.columns)
+    cells = written[written.index.str.match(r"^[A-Z0-9]{3}_c")]  # the intermediate and final-use rows
+    for part in ("CN1", "CN2", "MX1", "MX2"):
+        assert cells.filter(regex=f"^{part}_", axis=0).to_numpy().sum() > 0
+        assert cells.filter(regex=f"^{part}_c", axis=1).to_numpy().sum() > 0
     assert not {"CN1", "CN2", "MX1", "MX2"} & (set(icio["row_iso3"]) | set(icio["col_iso3"]))
     assert {"CHN", "MEX", "ROW"} <= set(icio["row_iso3"])
 
@@ -154,6 +161,18 @@ def test_an_icio_year_gives_the_wiod_input_output_table(icio, wiod):
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
     np.testing.assert_allclose(merged["value_usd"], merged["value_usd_wiod"] * 1e6, rtol=1e-12)
     assert list(icio.columns) == list(wiod.columns)
+
+
+def test_split_final_demand_columns_are_summed_too(tmp_path, shared_datasets, wiod):
+    """Should a version split China's and Mexico's final demand as well (CN1_HFCE ...)."""
+    path = write_icio_from_wiod(shared_datasets, tmp_path / "icio", YEAR, split_final=True)
+    assert {"CN1_HFCE", "CN2_HFCE", "MX2_GFCF"} <= set(pd.read_csv(path, nrows=0).columns)
+    got = finalize_input_output([read_table(tmp_path, "input_output")])
+    key = ["year", "row_iso3", "row_sector", "col_iso3", "col_sector"]
+    expected = wiod.assign(col_sector=wiod["col_sector"].replace(ICIO_FD))
+    merged = expected.merge(got, on=key, how="outer", indicator=True, suffixes=("_wiod", ""))
+    assert (merged["_merge"] == "both").all()
+    np.testing.assert_allclose(merged["value_usd"], merged["value_usd_wiod"] * 1e6, rtol=1e-12)
 
 
 def test_the_icio_table_pivots_to_the_raw_wiod_arrays(icio, shared_datasets):
