@@ -7,6 +7,7 @@ through the contract gate.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -91,3 +92,27 @@ def require_columns(path: Path, spec: dict[str, Any], header, required=None) -> 
             f"{path} (dataset {spec['id']}) lacks column(s) {missing}; header is {list(header)}. "
             "Use the original file, or map its columns in the manifest"
         )
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
+
+
+def refuse_cut_record(path: Path, spec: dict[str, Any], fields: int) -> None:
+    """Refuse a plain CSV that ends mid-record: no final newline, or a last line with fewer
+    fields than the header. (A cut compressed file fails its checksum when it is read.)"""
+    if path.suffix.lower() in _COMPRESSED or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - (1 << 16)))
+        tail = handle.read()
+    fix = ("Re-download the file (or copy it again): a cut file would publish a part of the data as if "
+           "it were all of it")
+    if not tail.endswith(b"\n"):
+        raise SourceError(f"{path} (dataset {spec['id']}) does not end with a newline: its last record "
+                          f"({tail[-60:].decode(errors='replace')!r}) may be cut. {fix}; if the file is "
+                          "complete, add the final newline")
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode(spec.get("encoding", "utf-8"), errors="replace")
+    found = len(next(csv.reader([last], delimiter=spec.get("delimiter", ",")), []))
+    if found < fields:
+        raise SourceError(f"{path} (dataset {spec['id']}) ends mid-record: its last line has {found} of the "
+                          f"header's {fields} fields ({last[:80]!r}). {fix}")

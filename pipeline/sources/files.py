@@ -7,7 +7,6 @@ so a file that changed between discovery and reading is reported rather than mix
 """
 from __future__ import annotations
 
-import csv
 import json
 import zlib
 from pathlib import Path
@@ -17,7 +16,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.sources.base import RawInput, SourceError, file_provenance, sha256_of
+from pipeline.sources.base import RawInput, SourceError, file_provenance, refuse_cut_record, sha256_of
+from pipeline.sources.code_lists import apply_code_lists, claimed_lists, code_list_files
+from pipeline.sources.icio import read_oecd_icio
 from pipeline.sources.itpde import read_itpd_e
 from pipeline.sources.wiod import read_wiod_npz
 
@@ -74,7 +75,7 @@ class FilesSource:
             for path in sorted(self.root.glob(entry["pattern"])):
                 if path.is_file():
                     prov = file_provenance(path, self.name, entry["id"], table, entry.get("licence", ""))
-                    found.append(RawInput(prov, self._with_companions(entry)))
+                    found.append(RawInput(prov, code_list_files(self._with_companions(entry), path)))
         return found
 
     def _with_companions(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +98,7 @@ class FilesSource:
         patterns = [e["pattern"] for e in self.entries]
         patterns += [e["covariates"]["pattern"] for e in self.entries if e.get("covariates")]
         claimed = {p for pattern in patterns for p in self.root.glob(pattern)}
+        claimed |= {p for e in self.entries for p in claimed_lists(e, list(self.root.glob(e["pattern"])))}
         return sorted(
             str(p.relative_to(self.root))
             for p in self.root.rglob("*")
@@ -122,13 +124,15 @@ def read_file_input(item: RawInput) -> pd.DataFrame:
     spec = item.spec
     try:
         if spec["format"] == "csv":
-            return map_columns(_read_csv(path, spec), spec, path)
+            return map_columns(apply_code_lists(_read_csv(path, spec), spec, path), spec, path)
         if spec["format"] == "json_records":
             return map_columns(_read_json_records(path, spec), spec, path)
         if spec["format"] == "wiod_npz":
             return read_wiod_npz(path, spec)
         if spec["format"] == "itpd_e":
             return read_itpd_e(path, spec)
+        if spec["format"] == "oecd_icio":
+            return read_oecd_icio(path, spec)
     except (EOFError, zlib.error, OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         raise SourceError(
             f"{path} (dataset {spec['id']}) is unreadable as {spec['format']}: {exc}. "
@@ -159,7 +163,7 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             f"{path} (dataset {spec['id']}) is not {encoding} text (byte {exc.object[exc.start:exc.start + 1]!r} "
             f"at offset {exc.start} of the header): save it as {encoding}, or set `encoding:` (e.g. latin-1) "
             "in its manifest entry") from None
-    _refuse_cut_record(path, spec, len(header))
+    refuse_cut_record(path, spec, len(header))
     missing = [c for c in spec.get("required_columns", []) if c not in header]
     if missing:
         raise SourceError(
@@ -178,30 +182,6 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
             f"{path} (dataset {spec['id']}) is not {encoding} text ({exc.reason} at byte offset {exc.start} "
             f"of the data): save it as {encoding}, or set `encoding:` (e.g. latin-1) in its manifest entry"
         ) from None
-
-
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
-
-
-def _refuse_cut_record(path: Path, spec: dict[str, Any], fields: int) -> None:
-    """Refuse a plain CSV that ends mid-record: no final newline, or a last line with fewer
-    fields than the header. (A cut compressed file fails its checksum when it is read.)"""
-    if path.suffix.lower() in _COMPRESSED or path.stat().st_size == 0:
-        return
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - (1 << 16)))
-        tail = handle.read()
-    fix = ("Re-download the file (or copy it again): a cut file would publish a part of the data as if "
-           "it were all of it")
-    if not tail.endswith(b"\n"):
-        raise SourceError(f"{path} (dataset {spec['id']}) does not end with a newline: its last record "
-                          f"({tail[-60:].decode(errors='replace')!r}) may be cut. {fix}; if the file is "
-                          "complete, add the final newline")
-    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode(spec.get("encoding", "utf-8"), errors="replace")
-    found = len(next(csv.reader([last], delimiter=spec.get("delimiter", ",")), []))
-    if found < fields:
-        raise SourceError(f"{path} (dataset {spec['id']}) ends mid-record: its last line has {found} of the "
-                          f"header's {fields} fields ({last[:80]!r}). {fix}")
 
 
 def _delimiter_hint(header: pd.Index, sep: str) -> str:
