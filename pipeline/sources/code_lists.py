@@ -88,6 +88,9 @@ def apply_code_lists(frame: pd.DataFrame, spec: dict[str, Any], path: Path) -> p
     return frame
 
 
+PLACEHOLDERS = {"N/A", "NA", "N.A.", "NAN", "NULL", "-", "..."}
+
+
 def _read_list(listing: dict[str, Any], spec: dict[str, Any]) -> pd.Series:
     path = Path(listing["location"])
     if sha256_of(path) != listing["sha256"]:
@@ -101,6 +104,11 @@ def _read_list(listing: dict[str, Any], spec: dict[str, Any]) -> pd.Series:
                           f"any of {values}; header is {list(table.columns)}. Use the list of the release, "
                           "or name its columns under `code_lists` in the manifest entry")
     keys, labels = _normalized(table[listing["key"]]), table[value].str.strip()
+    # A placeholder ("N/A": CEPII's older lists for areas without an ISO code, 490 Taiwan among
+    # them) is no code: only an override gives one, else the read stops naming the code.
+    labels = labels.mask(labels.str.upper().isin(PLACEHOLDERS), "")
+    for code, label in (listing.get("overrides") or {}).items():
+        labels = labels.mask(keys == _normalized(pd.Series([str(code)])).iloc[0], str(label))
     keep = labels != ""
     twice = keys[keep][keys[keep].duplicated()].unique().tolist()
     if twice:

@@ -7,6 +7,7 @@ so a file that changed between discovery and reading is reported rather than mix
 """
 from __future__ import annotations
 
+import glob as _glob_module
 import json
 import zlib
 from pathlib import Path
@@ -39,6 +40,13 @@ def load_manifest(path: Path | str = DEFAULT_MANIFEST) -> list[dict[str, Any]]:
     return entries
 
 
+def _glob(root: Path, pattern: str) -> list[Path]:
+    """``pattern`` under ``root``, following symlinked folders (``**`` of pathlib in Python
+    3.11 does not enter them: a release folder linked into TRADE_BULK_DIR would be skipped
+    without a word). Hidden files match as with pathlib."""
+    return [Path(p) for p in _glob_module.glob(str(root / pattern), recursive=True, include_hidden=True)]
+
+
 class FilesSource:
     """Bulk files under ``root`` described by ``manifest``."""
 
@@ -67,12 +75,12 @@ class FilesSource:
         not an error; once published, its rows are guarded by the coverage check against the
         last publish like any other source's."""
         return [e for e in self.entries if e["table"] == table and not e.get("optional")
-                and not any(p.is_file() for p in self.root.glob(e["pattern"]))]
+                and not any(p.is_file() for p in _glob(self.root, e["pattern"]))]
 
     def discover(self, table: str) -> list[RawInput]:
         found = []
         for entry in (e for e in self.entries if e["table"] == table):
-            for path in sorted(self.root.glob(entry["pattern"])):
+            for path in sorted(_glob(self.root, entry["pattern"])):
                 if path.is_file():
                     prov = file_provenance(path, self.name, entry["id"], table, entry.get("licence", ""))
                     found.append(RawInput(prov, code_list_files(self._with_companions(entry), path)))
@@ -84,7 +92,7 @@ class FilesSource:
         covariates = entry.get("covariates")
         if not covariates:
             return entry
-        files = [p for p in sorted(self.root.glob(covariates["pattern"])) if p.is_file()]
+        files = [p for p in sorted(_glob(self.root, covariates["pattern"])) if p.is_file()]
         if not files:
             raise SourceError(
                 f"manifest entry {entry['id']}: its covariates pattern {covariates['pattern']!r} "
@@ -97,11 +105,11 @@ class FilesSource:
         """Files under root that no manifest pattern claims (reported, not read)."""
         patterns = [e["pattern"] for e in self.entries]
         patterns += [e["covariates"]["pattern"] for e in self.entries if e.get("covariates")]
-        claimed = {p for pattern in patterns for p in self.root.glob(pattern)}
-        claimed |= {p for e in self.entries for p in claimed_lists(e, list(self.root.glob(e["pattern"])))}
+        claimed = {p for pattern in patterns for p in _glob(self.root, pattern)}
+        claimed |= {p for e in self.entries for p in claimed_lists(e, list(_glob(self.root, e["pattern"])))}
         return sorted(
             str(p.relative_to(self.root))
-            for p in self.root.rglob("*")
+            for p in _glob(self.root, "**/*")
             if p.is_file() and p not in claimed
         )
 

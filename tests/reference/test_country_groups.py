@@ -23,7 +23,7 @@ def groups() -> pd.DataFrame:
 
 # Composite reporting codes (BLX ...) are members through their constituents (issue 12 part 1),
 # but they are not member states: counts of members leave them out.
-COMPOSITES = {"BLX", "SCG", "CSK", "YUG", "SUN", "SVR", "SVU", "ANT"}
+COMPOSITES = {"BLX", "SCG", "CSK", "YUG", "SUN", "SVR", "SVU", "ANT", "SCU"}
 
 
 def members(groups: pd.DataFrame, group_id: str, year: int) -> set[str]:

@@ -222,3 +222,38 @@ def test_the_icio_year_and_names(tmp_path):
     assert [icio_year(Path(n)) for n in ("2020.csv", "2020_SML.csv", "ICIO2023_1995.csv")] == [2020, 2020, 1995]
     with pytest.raises(SourceError, match="cannot tell the year"):
         icio_year(Path("table.csv"))
+
+
+def test_cepii_real_code_list_with_the_manifest_overrides(shared_datasets):
+    """The real CEPII list shipped with the BACI extract (country_codes_V202201.csv, older header)
+    read with the shipped manifest's overrides (review of issue 17 part 3): 490 "Other Asia, nes"
+    is Taiwan (CEPII BACI FAQ), written N/A in the list like 697 and 849; 58 Belgium-Luxembourg
+    and 711 the Southern African Customs Union are unions the list labels BEL and ZAF. Checked
+    against the list's own rows, read here with pandas."""
+    import hashlib
+
+    from pipeline.sources.code_lists import _read_list
+    from pipeline.sources.files import load_manifest, DEFAULT_MANIFEST
+
+    path = shared_datasets / "baci_hs6_bilateral_zaf_afg/country_codes_V202201.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="latin-1").set_index("country_code")
+    assert raw.loc["490", "iso_3digit_alpha"] == raw.loc["697", "iso_3digit_alpha"] == "N/A"
+    assert raw.loc["58", "iso_3digit_alpha"] == "BEL" and raw.loc["711", "iso_3digit_alpha"] == "ZAF"
+    entry = next(e for e in load_manifest(DEFAULT_MANIFEST) if e["id"] == "baci_hs92")
+    listing = {**entry["code_lists"][0], "location": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    codes = _read_list(listing, entry)
+    assert codes["490"] == "S19" and country_codes().canonical(pd.Series(["S19"])).iloc[0] == "TWN"
+    assert codes["58"] == "BLX" and codes["56"] == "BEL" and codes["711"] == "SCU" and codes["710"] == "ZAF"
+    assert codes["697"] == "EFN" and codes["849"] == "USP"
+    assert codes["251"] == "FRA" and codes["699"] == "IND" and codes["842"] == "USA" and codes["757"] == "CHE"
+    assert "N/A" not in set(codes)
+    assert not country_codes().is_economy(pd.Series(["EFN"])).iloc[0]
+
+
+def test_a_symlinked_release_folder_is_read(baci_root, tmp_path):
+    """A release folder linked into TRADE_BULK_DIR (ln -s) is found like a copied one."""
+    linked = tmp_path / "bulk"
+    linked.mkdir()
+    (linked / "BACI_HS92_V202401b").symlink_to(baci_root / "BACI_HS92_V202401b", target_is_directory=True)
+    items = FilesSource(linked).discover("bilateral_goods_trade")
+    assert [i.provenance.dataset_id for i in items] == ["baci_hs92"]
