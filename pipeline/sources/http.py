@@ -74,6 +74,13 @@ class _HostLimiter:
             cls._next[host] = start + interval
         if start > now:
             sleep(start - now)
+            # An injected sleep (tests, a caller's own scheduler) may return at once: the shared
+            # schedule must follow the clock, not run ahead of it, or a later client with a real
+            # sleep waits for requests that never took time (the suite stalled on it).
+            with cls._lock:
+                after = time.monotonic()
+                if after < start:
+                    cls._next[host] = min(cls._next[host], after + interval)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -95,3 +95,20 @@ def test_expired_cache_is_fetched_again(api_server, tmp_path):
     again, _ = _client(api_server, tmp_path, ttl_seconds=0)
     fetch_all_pages(again, PATH, {"per_page": 20000})
     assert again.stats.cache_hits == 0 and again.stats.requests == 1
+
+
+def test_an_injected_sleep_does_not_push_the_shared_schedule_ahead():
+    """The suite stalled for minutes: a client with a no-op sleep made 300 requests to one
+    host at 30 a minute, so the process-wide schedule ran 10 minutes ahead of the clock and the
+    next client with a real sleep waited for it. The schedule now follows the clock."""
+    import time
+
+    from pipeline.sources.http import _HostLimiter
+
+    host = "127.0.0.1:9"   # a host no other test uses
+    for _ in range(300):
+        _HostLimiter.wait(host, 30.0, lambda seconds: None)
+    waited = []
+    _HostLimiter.wait(host, 30.0, waited.append)
+    assert not waited or waited[0] <= 2.0 + 1e-6   # at most one interval (60 / 30 s)
+    assert _HostLimiter._next[host] <= time.monotonic() + 2.0 + 1e-6
