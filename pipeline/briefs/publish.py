@@ -18,9 +18,7 @@ from typing import Any
 from pipeline.briefs.build import existing_headlines, write_briefs
 from pipeline.briefs.reader import WarehouseNotPublished, WarehouseView
 from pipeline.warehouse import lock
-from pipeline.warehouse.publish import Warehouse
-
-BRIEFS_DIR = "briefs"
+from pipeline.warehouse.publish import BRIEFS_DIR, Warehouse
 
 
 def stage_briefs(root: Path | str, run_id: str, countries: list[str]) -> tuple[Path, dict[str, dict[str, Any]]]:

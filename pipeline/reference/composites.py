@@ -23,12 +23,18 @@ _BUILTIN = Path(__file__).with_name("country_groups.yaml")
 
 
 @lru_cache(maxsize=1)
+def _builtin_composites() -> dict[str, Any]:
+    """The ``composites:`` section of the built-in groups file, read once."""
+    return (yaml.safe_load(_BUILTIN.read_text()) or {}).get("composites") or {}
+
+
+@lru_cache(maxsize=1)
 def composite_parts() -> dict[str, tuple[str, ...]]:
     """``{composite code: constituents}`` of the built-in ``composites:`` (``BLX: (BEL, LUX)``):
     :func:`pipeline.metrics.goods_sources.selected_flows` uses it so that one economy is never
     published twice in a year (as ``BLX`` from one source and as ``BEL``/``LUX`` from another)."""
-    spec = (yaml.safe_load(_BUILTIN.read_text()) or {}).get("composites") or {}
-    return {str(code): tuple(str(p) for p in entry["constituents"]) for code, entry in spec.items()}
+    return {str(code): tuple(str(p) for p in entry["constituents"])
+            for code, entry in _builtin_composites().items()}
 
 
 @lru_cache(maxsize=1)
@@ -36,9 +42,8 @@ def composite_years() -> dict[str, tuple[int | None, int | None]]:
     """``{composite code: (first year, last year)}`` the code stands for its constituents, from the
     ``start``/``end`` dates of the built-in ``composites:`` (``ANT``: (None, 2010), dissolved on
     2010-10-10; ``BLX``: (None, None), no end)."""
-    spec = (yaml.safe_load(_BUILTIN.read_text()) or {}).get("composites") or {}
     return {str(code): tuple(pd.Timestamp(entry[k]).year if entry.get(k) else None for k in ("start", "end"))
-            for code, entry in spec.items()}
+            for code, entry in _builtin_composites().items()}
 
 
 def inside_own_years(codes: pd.Series, years: pd.Series) -> pd.Series:
