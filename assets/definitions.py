@@ -50,6 +50,7 @@ def resources() -> dict[str, object]:
         "sources": SourceModeResource(
             mode=dg.EnvVar("TRADE_SOURCES"), bulk_dir=dg.EnvVar("TRADE_BULK_DIR"),
             warehouse_dir=warehouse, cache_hours=dg.EnvVar("TRADE_API_CACHE_HOURS"),
+            rate_limits=dg.EnvVar("TRADE_RATE_LIMITS"),
         ),
         "worldbank": WorldBankResource(
             base_url=dg.EnvVar("WORLD_BANK_API_URL"), indicators=dg.EnvVar("WORLD_BANK_INDICATORS")

@@ -15,7 +15,7 @@ from pipeline.sources.api_parsing import ApiFormatError
 from pipeline.sources.base import SourceError
 from pipeline.sources.http import HttpClient
 from pipeline.sources.landing import LandingZone
-from pipeline.sources.live import RATE_LIMITS, fetch_frame, landing_provenance, published_since
+from pipeline.sources.live import fetch_frame, landing_provenance, published_since
 
 LIVE_RAW_ASSETS: dict[str, str] = {  # canonical table -> raw asset fed by its API
     "macro_indicators": "raw_worldbank__indicators",
@@ -36,7 +36,7 @@ def _fetch(context, sources: SourceModeResource, api, spec: dict | None = None) 
     source = spec["source"]
     landing = LandingZone(sources.landing_root, source)
     client = HttpClient(source, spec["base_url"], landing, secrets=api.secrets(), headers=api.headers(),
-                        per_minute=RATE_LIMITS[source], ttl_seconds=sources.cache_seconds(),
+                        per_minute=sources.per_minute(source, spec["base_url"]), ttl_seconds=sources.cache_seconds(),
                         log=context.log.warning)
     context.log.info(f"{source}: refreshing {spec['table']} from {spec['base_url']} "
                      f"(answers younger than {sources.cache_hours} h are reused from {landing.dir})")
@@ -57,6 +57,7 @@ def _fetch(context, sources: SourceModeResource, api, spec: dict | None = None) 
         [{"provenance": provenance.as_dict(), "spec": spec}],
         metadata={
             "mode": mode, **client.stats.as_dict(), "scope": spec.get("scope", source),
+            "requests_per_minute": client.per_minute or "no limit (TRADE_RATE_LIMITS)",
             "updated_after": spec.get("updated_after") or "none (full refresh)", "responses": len(set(client.used)),
             "dagster/row_count": len(frame), "landing_dir": str(landing.dir),
             "preview": dg.MetadataValue.md(frame.head(10).to_markdown(index=False)),

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
+from pipeline.sources.rate_limits import parse_rate_limits
 
 URL_SETTINGS = ("WORLD_BANK_API_URL", "COMTRADE_API_URL", "OECD_SDMX_API_URL")
 DIRECTORY_SETTINGS = ("TRADE_WAREHOUSE_DIR", "DAGSTER_HOME")
@@ -79,6 +80,15 @@ def _fraction(value: str) -> None:
         raise ValueError("must be a fraction between 0 and 1")
 
 
+def _selection(value: str) -> None:
+    import dagster as dg
+
+    try:
+        dg.AssetSelection.from_string(value)
+    except Exception as exc:  # DagsterInvalidAssetSelectionError, not a ValueError
+        raise ValueError(str(exc).split("\n")[0]) from None
+
+
 def _tables(value: str) -> None:
     from pipeline.contracts import all_contracts
 
@@ -97,6 +107,10 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
                         "(e.g. ../shared/datasets), or leave it empty for the live APIs")
     _check(problems, "TRADE_API_CACHE_HOURS", env.get("TRADE_API_CACHE_HOURS", "24"), _hours,
            "give a number of hours (0 fetches everything again)")
+    if env.get("TRADE_ASSETS", "").strip():
+        _check(problems, "TRADE_ASSETS", env["TRADE_ASSETS"], _selection,
+               "write a Dagster asset selection, e.g. key:core__bilateral_goods_trade+")
+    _check(problems, "TRADE_RATE_LIMITS", env.get("TRADE_RATE_LIMITS", ""), parse_rate_limits, "")
     for name in URL_SETTINGS:
         if env.get(name):
             _check(problems, name, env[name], _url, "write e.g. https://host/path or http://127.0.0.1:8080")

@@ -8,6 +8,7 @@ import dagster as dg
 from pipeline.sources.base import SourceError
 from pipeline.sources.files import DEFAULT_MANIFEST, FilesSource
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
+from pipeline.sources.rate_limits import parse_rate_limits, per_minute_for
 
 
 class BulkFilesResource(dg.ConfigurableResource):
@@ -63,6 +64,15 @@ class SourceModeResource(dg.ConfigurableResource):
     bulk_dir: str | None = None
     warehouse_dir: str
     cache_hours: str = "24"
+    rate_limits: str = ""  # TRADE_RATE_LIMITS: host=per_minute overrides (a mirror, a local server)
+
+    def per_minute(self, source: str, base_url: str) -> float | None:
+        """Requests per minute to ``base_url``: its host's TRADE_RATE_LIMITS entry, else the
+        source's published limit (:func:`pipeline.sources.rate_limits.per_minute_for`)."""
+        try:
+            return per_minute_for(source, base_url, parse_rate_limits(self.rate_limits))
+        except ValueError as exc:
+            raise dg.Failure(description=str(exc)) from None
 
     def resolved(self) -> str:
         try:

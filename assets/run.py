@@ -66,15 +66,24 @@ def main() -> int:
     import dagster as dg
 
     from assets.definitions import build_defs
-    from assets.selection import refresh_selection
+    from assets.selection import asked_keys, refresh_selection
 
     for reason in refresh_selection(os.environ)[1]:
         print(f"left out of this run: {reason}", file=sys.stderr)
+    defs = build_defs(os.environ)
+    try:
+        keys = asked_keys(defs, os.environ)
+    except ValueError as exc:
+        print(report([str(exc)]), file=sys.stderr)
+        return 2
+    if keys is not None:
+        print(f"TRADE_ASSETS: running {len(keys)} assets ({', '.join(k.to_user_string() for k in keys)}); "
+              "every other table stays as published", file=sys.stderr)
     # The refresh job of the definitions the UI shows under these settings: the same assets as
-    # "Materialize all" there.
+    # "Materialize all" there (or those of TRADE_ASSETS among them).
     with dg.DagsterInstance.get() as instance:
-        result = build_defs(os.environ).resolve_job_def("refresh").execute_in_process(
-            instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=keys)
     warehouse = os.environ["TRADE_WAREHOUSE_DIR"]
     from pipeline.warehouse import Warehouse
 

@@ -107,3 +107,19 @@ def left_out_keys(graph, env: Mapping[str, str]) -> dict[dg.AssetKey, str]:
 
 def selected_keys(defs: dg.Definitions, selection: dg.AssetSelection) -> list[dg.AssetKey]:
     return sorted(selection.resolve(defs.resolve_asset_graph()), key=lambda k: k.to_user_string())
+
+
+def asked_keys(defs: dg.Definitions, env: Mapping[str, str]) -> list[dg.AssetKey] | None:
+    """The assets ``TRADE_ASSETS`` asks a run for (a Dagster selection string, e.g.
+    ``key:raw_files__bilateral_goods_trade+`` = that raw input and everything downstream), among
+    those the settings can run; None when unset (the whole refresh). Unselected tables stay as
+    published: the run reads them as inputs and the switch carries them over unchanged."""
+    text = (env.get("TRADE_ASSETS") or "").strip()
+    if not text:
+        return None
+    keys = selected_keys(defs, refresh_selection(env)[0] & dg.AssetSelection.from_string(text))
+    if not keys:
+        raise ValueError(f"TRADE_ASSETS={text!r} selects none of the assets these settings can run; "
+                         "name assets as in the UI, e.g. key:core__bilateral_goods_trade+")
+    return keys
+

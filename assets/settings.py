@@ -17,6 +17,9 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("TRADE_BULK_DIR", "", "Directory of bulk downloads (e.g. ../shared/datasets): works offline."),
     ("TRADE_API_CACHE_HOURS", "24", "A landed API answer younger than this is reused without a request; "
      "older ones are revalidated (ETag / Last-Modified)."),
+    ("TRADE_RATE_LIMITS", "", "Requests per minute for named API hosts, overriding the APIs' own limits "
+     "(World Bank 60, Comtrade 30, OECD 20) for a mirror or a local server: host=per_minute, comma-separated, "
+     "0 = no limit (e.g. 127.0.0.1=0). Hosts not named keep their API's limit."),
     ("WORLD_BANK_API_URL", "https://api.worldbank.org/v2", "World Bank Indicators API v2 (or a mirror)."),
     ("WORLD_BANK_INDICATORS", "NY.GDP.MKTP.CD,NE.EXP.GNFS.ZS,NE.IMP.GNFS.ZS,TX.VAL.MRCH.CD.WT,"
      "TM.VAL.MRCH.CD.WT,SP.POP.TOTL,TX.VAL.FUEL.ZS.UN,TX.VAL.MMTL.ZS.UN",
@@ -48,6 +51,9 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("TRADE_ACCEPT_COVERAGE_DROP", "", "Tables (comma-separated, or `all`) this run may publish with a larger "
      "coverage drop than TRADE_COVERAGE_TOLERANCE: for a deliberate change of scope (a dataset "
      "disabled, fewer Comtrade reporters or years)."),
+    ("TRADE_ASSETS", "", "`make run` only: a Dagster asset selection to run instead of the whole refresh, e.g. "
+     "key:core__bilateral_goods_trade+ (that table and everything downstream); the other tables stay as "
+     "published. Empty = every asset the settings can run."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
     ("TRADE_COUNTRY_GROUPS_FILE", "", "Optional YAML of extra country groups (same format as pipeline/reference/country_groups.yaml)."),

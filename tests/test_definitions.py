@@ -89,6 +89,28 @@ def test_definitions_offer_only_what_the_settings_can_run():
         assert built.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
 
 
+def test_trade_assets_narrows_a_run_to_a_selection_the_settings_can_run():
+    """TRADE_ASSETS (`make run` only) selects among what the settings can run: a raw input and
+    everything downstream of it, never a branch they leave out; unset, the whole refresh."""
+    import pytest
+
+    from assets.preflight import setting_problems
+    from assets.selection import asked_keys
+
+    bulk = {"TRADE_SOURCES": "bulk", "TRADE_BULK_DIR": str(SHARED_DATASETS)}
+    built = build_defs(bulk)
+    assert asked_keys(built, bulk) is None
+    keys = {k.to_user_string() for k in asked_keys(built, {**bulk, "TRADE_ASSETS": "key:raw_files__bilateral_goods_trade+"})}
+    downstream = dg.AssetSelection.assets("raw_files__bilateral_goods_trade").downstream()
+    assert keys == {k.to_user_string() for k in selected_keys(defs, downstream & refresh_selection(bulk)[0])}
+    assert {"raw_files__bilateral_goods_trade", "core__bilateral_goods_trade", "out__country_trade_profile"} <= keys
+    assert "core__input_output" not in keys
+    with pytest.raises(ValueError, match="TRADE_ASSETS='key:raw_oecd__batis' selects none"):
+        asked_keys(built, {**bulk, "TRADE_ASSETS": "key:raw_oecd__batis"})  # API only: left out in bulk mode
+    [problem] = [p for p in setting_problems({**bulk, "TRADE_ASSETS": "key:(core"}) if "TRADE_ASSETS" in p]
+    assert problem.startswith("TRADE_ASSETS='key:(core': ") and "key:core__bilateral_goods_trade+" in problem
+
+
 def test_the_code_location_is_built_from_the_environment():
     from tests.env import environment
 

@@ -169,9 +169,13 @@ def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
     warehouse = tmp_path / "warehouse"  # a copy: the session's warehouse stays as `make run` left it
     shutil.copytree(first_run[1], warehouse)
     before = digests(warehouse)
-    rerun = make_run(bulk_settings(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse),
-                     tmp_path / "dagster_home")
+    # Only what the corrupted file feeds runs (TRADE_ASSETS): the raw input, its core table behind
+    # the gate and everything downstream; the rest of the graph would redo the first run.
+    settings = bulk_settings(corrupted_bulk(tmp_path, bulk_dir, shared_datasets), warehouse)
+    rerun = make_run({**settings, "TRADE_ASSETS": "key:raw_files__bilateral_goods_trade+"}, tmp_path / "dagster_home")
     assert rerun.returncode == 1 and "tables published by the last good run are untouched" in rerun.stderr
+    [said] = [line for line in rerun.stderr.splitlines() if line.startswith("TRADE_ASSETS: running")]
+    assert "core__bilateral_goods_trade" in said and "raw_files__input_output" not in said
     result = rerun.run
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -185,6 +189,7 @@ def test_corrupted_input_stops_at_the_gate_and_keeps_published_files(
     assert "penppml_trade.csv.gz" in message and "value_usd" in message and f"7 of {BILATERAL_ROWS}" in message
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "core__bilateral_goods_trade" not in materialized
+    assert materialized == {"raw_files__bilateral_goods_trade"}  # nothing outside the selection ran
     assert not materialized & {"out__country_trade_profile", "out__country_group_exposure",
                                "out__strategic_dependencies", "out__country_scorecard"}
     assert digests(warehouse) == before

@@ -50,9 +50,6 @@ LICENCES = {
     "oecd": "OECD Terms and Conditions (free reuse with attribution; BaTIS and TiVA are joint OECD-WTO "
             "datasets: cite both; STRI: cite the OECD Services Trade Restrictiveness Index)",
 }
-# Requests per minute per host: the World Bank publishes no limit (be polite); the Comtrade
-# preview allows about one call a second; the OECD about 20 queries a minute.
-RATE_LIMITS = {"worldbank": 60.0, "comtrade": 30.0, "oecd": 20.0}
 
 
 def resolve_mode(mode: str | None, bulk_dir: str | None) -> str:

@@ -41,6 +41,9 @@ def live_refresh(server, warehouse: Path, **overrides: str) -> dg.ExecuteInProce
         COMTRADE_COMMODITIES="TOTAL",
         OECD_SDMX_API_URL=server.url + "/sdmx/public/rest", OECD_PARTNERS="W", OECD_YEARS="",
         OECD_TIVA_INDICATORS="EXGR_FVA", OECD_INCREMENTAL="true",
+        # The local server has no rate limit: the APIs' own (20 to 60 a minute) slept ~4 minutes
+        # of the suite away. The limiter itself is tested in tests/sources/test_rate_limits.py.
+        TRADE_RATE_LIMITS="127.0.0.1=0",
     )
     settings.update(overrides)
     selection, _ = refresh_selection(settings)  # what `make run` runs with these settings
@@ -99,6 +102,7 @@ def test_raw_assets_record_what_the_refresh_cost(first_run, live_server):
     ct = materialization(result, "raw_comtrade__goods_trade")
     assert wb["requests"] >= 1 + len(INDICATORS) and wb["bytes"] > 100_000 and wb["cache_hits"] == 0
     assert ct["requests"] == 2 + len(REPORTERS) * len(YEARS) * 2  # reference lists + (X, M) queries
+    assert wb["requests_per_minute"] == ct["requests_per_minute"] == "no limit (TRADE_RATE_LIMITS)"
     landed = json.loads(next((warehouse / "_raw").glob("raw_comtrade__goods_trade.json")).read_text())
     assert landed[0]["provenance"]["location"] == str(warehouse / "landing" / "comtrade")
     sidecars = list((warehouse / "landing" / "comtrade").glob("*.meta.json"))
