@@ -22,7 +22,9 @@ ORIGIN_COLUMNS = (ORIGIN_FILE, ORIGIN_ROW)
 
 def tag_origin(frame: pd.DataFrame, location: str) -> pd.DataFrame:
     """``frame`` with the origin columns: ``location`` for every row, rows numbered 1..n."""
-    return frame.assign(**{ORIGIN_FILE: pd.Categorical([location] * len(frame)),
+    # from codes: one category, no list of n strings to factorize (6.5M rows of WIOD: ~5 s)
+    file_column = pd.Categorical.from_codes(np.zeros(len(frame), dtype="int8"), categories=[location])
+    return frame.assign(**{ORIGIN_FILE: file_column,
                            ORIGIN_ROW: np.arange(1, len(frame) + 1, dtype="int32")})
 
 
