@@ -1,7 +1,7 @@
 """Read one country's rows of the published warehouse, never a whole table.
 
 A brief is built from one consistent view of the warehouse: the published snapshot resolved
-once (``.publish/current``), or, inside a run, the tables that run staged laid over it
+once (the root, a link to it), or, inside a run, the tables that run staged laid over it
 (:meth:`pipeline.warehouse.Warehouse.location`). Rows are read with a pyarrow dataset filter on
 the country column, so the 10-million-row tables are scanned, not loaded.
 """
