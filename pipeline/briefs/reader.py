@@ -34,7 +34,7 @@ class WarehouseView:
         self.root = Path(root)
         self.warehouse = Warehouse(self.root)
         self.run_id = run_id
-        self.snapshot = self.warehouse.current()
+        self.snapshot = self.warehouse.visible()  # a plain copy too, before a writer adopts it
         staged = self.warehouse.stage_dir(run_id) if run_id else None
         self.staged = staged if staged is not None and staged.is_dir() else None
         if self.snapshot is None and self.staged is None:

@@ -160,13 +160,15 @@ class Warehouse:
         shutil.rmtree(self.stage_dir(run_id), ignore_errors=True)
 
     # -- the switch ------------------------------------------------------------------------
-    def commit(self, run_id: str, adopt: bool = False) -> str | None:
+    def commit(self, run_id: str) -> str | None:
         """Publish every table run ``run_id`` staged, together; return the snapshot id (None when
-        the run staged nothing). The caller holds the warehouse lock. ``adopt``: the snapshot is
-        what readers see now (a plain root), its ``catalog.json`` kept byte for byte."""
+        the run staged nothing). The caller holds the warehouse lock."""
+        return self._publish(run_id) if self.stage_dir(run_id).is_dir() else None
+
+    def _publish(self, run_id: str, adopt: bool = False) -> str:
+        """:meth:`commit`; ``adopt``: the snapshot is what readers see now (a plain root), its
+        ``catalog.json`` kept byte for byte."""
         stage = self.stage_dir(run_id)
-        if not stage.is_dir():
-            return None
         seen = self.visible()
         staged = set(self.tables(stage))
         for name in self.tables(seen):
@@ -255,7 +257,7 @@ class Warehouse:
         count = len(self.tables(self.link)) + (self.link / CATALOG_FILE).is_file()
         run_id = f"adopted-{uuid.uuid4().hex[:8]}"
         self.stage_dir(run_id).mkdir(parents=True)
-        snapshot_id = self.commit(run_id, adopt=True)
+        snapshot_id = self._publish(run_id, adopt=True)
         return f"brought {count} plain table directories and files under snapshot {snapshot_id}"
 
 
