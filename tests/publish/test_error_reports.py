@@ -209,3 +209,17 @@ def test_make_run_refuses_bad_settings_before_starting(tmp_path, setting, said):
     assert proc.returncode == 2, proc.stderr
     assert said in proc.stderr and "Traceback" not in proc.stderr and "nothing was run" in proc.stderr
     assert not (tmp_path / "home" / "history").exists()
+
+
+def test_a_row_is_located_as_an_editor_shows_it_or_as_a_record_of_an_api_answer(shared_datasets):
+    """A text file's header is line 1: data row n is on line n + 1. An API answer (its landing
+    directory) has no lines: its rows are records."""
+    from pipeline.contracts.report import _located
+
+    wdi = shared_datasets / WDI_FILE
+    header, first = csv_lines(shared_datasets, WDI_FILE)[:2]
+    assert _located({"indicator": first.split(",")[0], "file": str(wdi), "row": 1}).endswith(
+        f"{wdi} line 2 (data row 1)")
+    assert _located({"iso3": "KEN", "file": "warehouse/landing/worldbank", "row": 3}).endswith(
+        "warehouse/landing/worldbank record 3")
+    assert header.split(",")[0] != first.split(",")[0]  # line 1 is the header, line 2 the first record
