@@ -38,6 +38,21 @@ def usable_directory(value: str, name: str) -> str | None:
     return None
 
 
+def warehouse_place(value: str) -> str | None:
+    """None when the warehouse can be the switched link of :mod:`pipeline.warehouse.switch`:
+    not a mount point (a mount cannot be replaced by a link), in a parent directory this process
+    can write (the link and the snapshot store ``<name>.publish`` live there)."""
+    path = Path(value).absolute()
+    if os.path.ismount(path):
+        return (f"TRADE_WAREHOUSE_DIR={value} is a mount point; the warehouse directory is replaced by a link "
+                f"to its current snapshot, which a mount cannot be: point TRADE_WAREHOUSE_DIR at a directory "
+                f"inside it (e.g. {path / 'warehouse'})")
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        return (f"TRADE_WAREHOUSE_DIR={value}: its parent {path.parent} cannot be written, and the snapshot store "
+                f"{path.name}.publish lives there: fix its permissions or choose another directory")
+    return None
+
+
 def _check(problems: list[str], name: str, value: str, test: Callable[[str], object], fix: str) -> None:
     try:
         test(value)
@@ -125,6 +140,8 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     _check(problems, "TRADE_ACCEPT_COVERAGE_DROP", env.get("TRADE_ACCEPT_COVERAGE_DROP", ""), _tables, "")
     for name in DIRECTORY_SETTINGS:
         if env.get(name) and (problem := usable_directory(env[name], name)):
+            problems.append(problem)
+        elif name == "TRADE_WAREHOUSE_DIR" and env.get(name) and (problem := warehouse_place(env[name])):
             problems.append(problem)
     problems += _file_problems(env)
     return problems

@@ -143,7 +143,8 @@ def main() -> None:
     times = {}
     for name, (publish, table_dir, together) in FORMATS.items():
         def cycle(publish=publish):
-            root = Path(tempfile.mkdtemp(prefix="bench_publish_"))
+            root = Path(tempfile.mkdtemp(prefix="bench_publish_")) / "warehouse"  # ours: the store beside it
+            root.mkdir()
             publish(root, v1, "run-1")
             before = {t: live_files(root, table_dir(root, t)) for t in TABLES}
             return root, before, best_of(lambda: publish(root, v2, "run-2"), repeats=1)[1]
@@ -170,7 +171,7 @@ def main() -> None:
               f"{'old or new rows only' if midway_ok else 'WRONG: replaced and new files read together'}"
               f"{'; bilateral already new while macro is old (not together)' if mixed and midway_ok else ''}")
         for r in runs:
-            shutil.rmtree(r[0], ignore_errors=True)
+            shutil.rmtree(r[0].parent, ignore_errors=True)
     base = times["ours (snapshots + symlink switch)"]
     for name, seconds in times.items():
         if seconds != base:

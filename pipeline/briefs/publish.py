@@ -38,7 +38,7 @@ def publish_briefs(root: Path | str, countries: list[str]) -> dict[str, dict[str
     a refresh holds the warehouse."""
     root = Path(root)
     warehouse = Warehouse(root)
-    if warehouse.current() is None:
+    if warehouse.visible() is None:
         WarehouseView(root)  # raises WarehouseNotPublished with the fix
     run_id = f"brief-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     lock.acquire(root, run_id)

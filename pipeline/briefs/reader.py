@@ -1,7 +1,7 @@
 """Read one country's rows of the published warehouse, never a whole table.
 
 A brief is built from one consistent view of the warehouse: the published snapshot resolved
-once (``.publish/current``), or, inside a run, the tables that run staged laid over it
+once (the root, a link to it), or, inside a run, the tables that run staged laid over it
 (:meth:`pipeline.warehouse.Warehouse.location`). Rows are read with a pyarrow dataset filter on
 the country column, so the 10-million-row tables are scanned, not loaded.
 """
@@ -34,7 +34,7 @@ class WarehouseView:
         self.root = Path(root)
         self.warehouse = Warehouse(self.root)
         self.run_id = run_id
-        self.snapshot = self.warehouse.current()
+        self.snapshot = self.warehouse.visible()  # a plain copy too, before a writer adopts it
         staged = self.warehouse.stage_dir(run_id) if run_id else None
         self.staged = staged if staged is not None and staged.is_dir() else None
         if self.snapshot is None and self.staged is None:

@@ -32,10 +32,21 @@ class Finding:
         )
 
 
+TEXT_FILES = (".csv", ".tsv", ".txt")  # a header line, then one line per record
+
+
 def _located(row: dict[str, Any]) -> str:
-    """``{key...} in <file> row <n>``: the row's key values, then where it was read."""
+    """``{key...} in <file> line <n + 1> (data row <n>)``: the row's key values, then where it was
+    read. ``row`` counts data records (1 = the first after the header, :mod:`origin`); an editor
+    shows a text file's header as line 1, so the record is on line ``row + 1`` (unless a quoted
+    field spans lines: the data row is exact). Other sources (API answers) say "record <n>"."""
     values = {k: v for k, v in row.items() if k not in ("file", "row")}
-    return f"{values} in {row['file']} row {row['row']}" if row.get("file") else str(values)
+    if not row.get("file"):
+        return str(values)
+    name = str(row["file"]).lower().removesuffix(".gz")
+    if isinstance(row.get("row"), int) and name.endswith(TEXT_FILES):
+        return f"{values} in {row['file']} line {row['row'] + 1} (data row {row['row']})"
+    return f"{values} in {row['file']} record {row['row']}"
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """One writer at a time per warehouse: an exclusive lock that names its holder.
 
-``<root>/.publish/lock`` is locked with ``flock`` for as long as a run writes to the warehouse,
+``<root>.publish/lock`` (in the snapshot store beside the root, :mod:`pipeline.warehouse.switch`) is locked with ``flock`` for as long as a run writes to the warehouse,
 and holds a JSON record of that run (run id, process id, host, start time, Dagster instance,
 state). A second writer is refused at once with that record in the message. The kernel releases
 the lock when its process dies, however it dies; the record then still says ``running``, which
@@ -21,8 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.sources.base import utc_now
+from pipeline.warehouse.switch import store_dir
 
-LOCK_FILE = Path(".publish") / "lock"
+LOCK_FILE = "lock"  # in the store
+
+
+def lock_path(root: Path | str) -> Path:
+    return store_dir(root) / LOCK_FILE
 
 
 class WarehouseBusy(RuntimeError):
@@ -49,12 +54,12 @@ _GUARD = threading.Lock()
 
 
 def _key(root: Path) -> str:
-    return os.path.realpath(root)
+    return str(lock_path(root))  # not realpath(root): the root is a link that each publish moves
 
 
 def holder(root: Path | str) -> dict[str, Any]:
     """The record of the last run that took the lock (``{}`` when none ever did)."""
-    path = Path(root) / LOCK_FILE
+    path = lock_path(root)
     try:
         return json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
@@ -83,8 +88,8 @@ def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> d
                 raise WarehouseBusy(root, holder(root))
             held.count += 1
             return None
-        (root / LOCK_FILE).parent.mkdir(parents=True, exist_ok=True)
-        handle = open(root / LOCK_FILE, "a+")  # noqa: SIM115 (held until release)
+        lock_path(root).parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path(root), "a+")  # noqa: SIM115 (held until release)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,7 +1,13 @@
 """Parquet files of one table: Hive partitions, the contract's schema, provenance metadata.
 
-Layout of a table directory: ``<table>/year=<y>/part-0.parquet`` for tables with a partition
-column, ``<table>/data.parquet`` otherwise. The contract's Arrow schema is enforced on write;
+Layout of a table directory: ``<table>/year=<y>/part-<h>.parquet`` for tables with a partition
+column, ``<table>/part-<h>.parquet`` otherwise, ``<h>`` the first 16 hex digits of the file's
+``data_sha256``. A file is named after its data so that a plain reader that listed a table's
+files before a publish switched and opens them after it cannot mix two snapshots: an unchanged
+file keeps its name (and inode), a changed one gets a new name and the old name is gone from
+the new snapshot, so the open fails loudly (older layouts named every file ``part-0.parquet``
+or ``data.parquet``; such files are still read, and linked under the new name when unchanged).
+The contract's Arrow schema is enforced on write;
 key-value metadata records the contract, source, provenance, retrieval time, code version and
 ``data_sha256``, a digest of the data alone. :func:`write_files` writes a table into a fresh
 directory that nobody reads yet (a run's staging area, :mod:`pipeline.warehouse.publish`): a
@@ -43,8 +49,16 @@ def data_fingerprint(table: pa.Table) -> str:
     return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
-def _same_data(previous: Path | None, fingerprint: str) -> bool:
-    if previous is None or not previous.is_file():
+HASH_DIGITS = 16  # of data_sha256 in a file's name: 64 bits, no clash among a table's files
+LEGACY_NAMES = ("part-0.parquet", "data.parquet")  # the names before content naming
+
+
+def file_name(fingerprint: str) -> str:
+    return f"part-{fingerprint[:HASH_DIGITS]}.parquet"
+
+
+def _same_data(previous: Path, fingerprint: str) -> bool:
+    if not previous.is_file():
         return False
     try:
         return file_metadata(previous).get("data_sha256") == fingerprint
@@ -52,15 +66,27 @@ def _same_data(previous: Path | None, fingerprint: str) -> bool:
         return False
 
 
-def _write_file(table: pa.Table, target: Path, previous: Path | None) -> None:
-    """Write ``table`` to ``target`` (a path nobody reads yet), or hard-link ``previous`` there
-    when it holds the same data (``data_sha256``): a refresh that brings nothing new rewrites
-    nothing, and the published files of a good run stay byte-identical."""
+def _unchanged(previous: Path | None, fingerprint: str) -> Path | None:
+    """The published file of ``previous`` (a partition's directory) holding this data, if any."""
+    if previous is None:
+        return None
+    for name in (file_name(fingerprint), *LEGACY_NAMES):
+        if _same_data(previous / name, fingerprint):
+            return previous / name
+    return None
+
+
+def _write_file(table: pa.Table, folder: Path, previous: Path | None) -> Path:
+    """Write ``table`` into ``folder`` (where nobody reads yet) under its content name, or hard-
+    link the file of ``previous`` (the published folder) that holds the same data
+    (``data_sha256``): a refresh that brings nothing new rewrites nothing, and the published files
+    of a good run stay byte-identical. Returns the file's path."""
     fingerprint = data_fingerprint(table)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if _same_data(previous, fingerprint):
-        os.link(previous, target)
-        return
+    target = folder / file_name(fingerprint)
+    folder.mkdir(parents=True, exist_ok=True)
+    if (same := _unchanged(previous, fingerprint)) is not None:
+        os.link(same, target)
+        return target
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), f"{METADATA_PREFIX}data_sha256".encode(): fingerprint.encode()}
     )
@@ -68,6 +94,7 @@ def _write_file(table: pa.Table, target: Path, previous: Path | None) -> None:
         pq.write_table(table, handle, compression="zstd")
         handle.flush()
         os.fsync(handle.fileno())
+    return target
 
 
 def _to_arrow(frame: pd.DataFrame, schema: pa.Schema, metadata: dict[str, Any]) -> pa.Table:
@@ -84,15 +111,13 @@ def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_co
         raise FileExistsError(f"{base} exists: a table is staged once per run")
     written: list[Path] = []
     if partition_column is None:
-        target = base / "data.parquet"
-        _write_file(_to_arrow(frame, schema, metadata), target, previous and previous / "data.parquet")
-        return [target]
+        return [_write_file(_to_arrow(frame, schema, metadata), base, previous)]
     value_schema = pa.schema([f for f in schema if f.name != partition_column])
     for value, part in frame.groupby(partition_column, sort=True):
-        relative = Path(f"{partition_column}={value}") / "part-0.parquet"
+        folder = Path(f"{partition_column}={value}")
         data = part.drop(columns=[partition_column])
-        _write_file(_to_arrow(data, value_schema, metadata), base / relative, previous and previous / relative)
-        written.append(base / relative)
+        written.append(_write_file(_to_arrow(data, value_schema, metadata), base / folder,
+                                   previous and previous / folder))
     if not written:
         base.mkdir(parents=True)
     return written

@@ -63,7 +63,10 @@ def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(
     assert [(r["file"].endswith("penppml_trade.csv"), r["row"]) for r in year["first_rows"]] == [(True, 1000), (True, 5000)]
     assert year["files"] == [str(bulk / PENPPML / "penppml_trade.csv")]
     message = step_failure(result)
-    assert "penppml_trade.csv row 1000" in message and "penppml_trade.csv row 5000" in message
+    # As an editor numbers lines (the header is line 1): lines[1000] is line 1001, the repeated
+    # header inserted at lines[5000] line 5001.
+    assert "penppml_trade.csv line 1001 (data row 1000)" in message
+    assert "penppml_trade.csv line 5001 (data row 5000)" in message
     assert "column year" in message and "Fix:" in message
     assert digests(warehouse) == before
 
@@ -81,7 +84,7 @@ def test_a_failure_names_the_file_of_the_bad_row_not_every_input(tmp_path, share
                     files={baci: gzip.compress("".join(lines).encode())})
     result = materialize(BILATERAL, settings(bulk, tmp_path / "warehouse", TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92))
     message = step_failure(result)
-    assert "value_usd" in message and "baci_hs92_2021_v202301_exports_zaf_afg.csv.gz row 7" in message
+    assert "value_usd" in message and "baci_hs92_2021_v202301_exports_zaf_afg.csv.gz line 8 (data row 7)" in message
     assert "penppml_trade.csv" not in message
     assert not (tmp_path / "warehouse" / "bilateral_goods_trade").exists()
 
@@ -184,6 +187,8 @@ def test_an_iso_date_is_read_as_written(tmp_path):
     ({"OECD_YEARS": "1850-1860"}, "between 1900 and 2100"),
     ({"TRADE_WAREHOUSE_DIR": "/sys/fs/warehouse"}, "TRADE_WAREHOUSE_DIR=/sys/fs/warehouse cannot be written"),
     ({"TRADE_WAREHOUSE_DIR": "{file}"}, "is a file, not a directory"),
+    pytest.param({"TRADE_WAREHOUSE_DIR": "/dev/shm"}, "TRADE_WAREHOUSE_DIR=/dev/shm is a mount point",
+                 marks=pytest.mark.skipif(not os.path.ismount("/dev/shm"), reason="no mount at /dev/shm")),
     ({"TRADE_BULK_DIR": "{tmp}/nowhere"}, "is not a directory"),
     ({"TRADE_API_CACHE_HOURS": "soon"}, "TRADE_API_CACHE_HOURS='soon'"),
     ({"COMTRADE_REPORTERS": "ZAF,KENYA"}, "['KENYA'] are not ISO 3166-1 alpha-3 codes"),
@@ -204,3 +209,17 @@ def test_make_run_refuses_bad_settings_before_starting(tmp_path, setting, said):
     assert proc.returncode == 2, proc.stderr
     assert said in proc.stderr and "Traceback" not in proc.stderr and "nothing was run" in proc.stderr
     assert not (tmp_path / "home" / "history").exists()
+
+
+def test_a_row_is_located_as_an_editor_shows_it_or_as_a_record_of_an_api_answer(shared_datasets):
+    """A text file's header is line 1: data row n is on line n + 1. An API answer (its landing
+    directory) has no lines: its rows are records."""
+    from pipeline.contracts.report import _located
+
+    wdi = shared_datasets / WDI_FILE
+    header, first = csv_lines(shared_datasets, WDI_FILE)[:2]
+    assert _located({"indicator": first.split(",")[0], "file": str(wdi), "row": 1}).endswith(
+        f"{wdi} line 2 (data row 1)")
+    assert _located({"iso3": "KEN", "file": "warehouse/landing/worldbank", "row": 3}).endswith(
+        "warehouse/landing/worldbank record 3")
+    assert header.split(",")[0] != first.split(",")[0]  # line 1 is the header, line 2 the first record

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from assets.run import failure_lines
-from pipeline.warehouse import lock, read_catalog
+from pipeline.warehouse import Warehouse, lock, read_catalog
 from tests.conftest import REPO_ROOT
 from tests.env import digests
 from tests.publish.probes import (BILATERAL, MACRO, ONLY_PENPPML, PENPPML, WDI, WDI_FILE, bulk_dir, csv_lines,
@@ -90,7 +90,7 @@ def test_a_run_of_raw_assets_only_publishes_their_provenance(tmp_path, good):
     assert result.success, step_failure(result)
     listing = json.loads((warehouse / "_raw" / "raw_files__macro_indicators.json").read_text())
     assert listing and "wdi_extract_long" in json.dumps(listing)
-    assert not list((warehouse / ".publish" / "staging").iterdir())
+    assert not list(Warehouse(warehouse).staging.iterdir())
 
 
 def test_a_failed_run_publishes_none_of_its_tables(tmp_path, shared_datasets, good):
@@ -110,7 +110,7 @@ def test_a_failed_run_publishes_none_of_its_tables(tmp_path, shared_datasets, go
     assert digests(warehouse) == before and read_catalog(warehouse) == catalog
     # The raw provenance too (review of issue 14: a failed run rewrote _raw/*.json, naming the refused files).
     assert _raw_digests(warehouse) == raw_before and raw_before
-    assert not list((warehouse / ".publish" / "staging").glob("*"))
+    assert not list(Warehouse(warehouse).staging.glob("*"))
 
 
 def test_a_run_killed_while_publishing_is_marked_failed_by_the_next(tmp_path, good):
@@ -123,7 +123,7 @@ def test_a_run_killed_while_publishing_is_marked_failed_by_the_next(tmp_path, go
     assert killed.returncode == -9 and "committing" in killed.stdout, killed.stderr[-2000:]
     killed_run = killed.stdout.split()[1]
     assert digests(warehouse) == before
-    assert list((warehouse / ".publish" / "staging").iterdir())  # staged, never published
+    assert list(Warehouse(warehouse).staging.iterdir())  # staged, never published
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_run_by_id(killed_run).status == dg.DagsterRunStatus.STARTED  # forever, before
         result = materialize(BOTH, env, instance=instance)
@@ -133,7 +133,7 @@ def test_a_run_killed_while_publishing_is_marked_failed_by_the_next(tmp_path, go
         [failure] = [e for e in instance.all_logs(killed_run) if e.dagster_event
                      and e.dagster_event.event_type_value == "PIPELINE_FAILURE"]
         assert f"marked failed by run {result.run_id}" in failure.dagster_event.message
-    assert not list((warehouse / ".publish" / "staging").iterdir())
+    assert not list(Warehouse(warehouse).staging.iterdir())
     assert digests(warehouse) == before  # the same data published again: the same bytes
     assert read_catalog(warehouse)["run_id"] == result.run_id
 
@@ -150,14 +150,14 @@ def test_a_second_run_is_refused_while_the_first_writes(tmp_path, good):
         line = first.stdout.readline()
         assert line.startswith("committing"), line
         run_a = line.split()[1]
-        staged = sorted(p.relative_to(warehouse) for p in (warehouse / ".publish" / "staging").rglob("*"))
+        staged = sorted(p.relative_to(Warehouse(warehouse).staging) for p in Warehouse(warehouse).staging.rglob("*"))
         assert staged
         started = time.monotonic()
         second = materialize(BOTH, env)
         assert time.monotonic() - started < 60  # refused at once, not queued behind A
         [message] = failure_lines(second.all_events)  # what `make run` prints
         assert not second.success and f"being written by run {run_a} (pid {first.pid}" in message
-        assert sorted(p.relative_to(warehouse) for p in (warehouse / ".publish" / "staging").rglob("*")) == staged
+        assert sorted(p.relative_to(Warehouse(warehouse).staging) for p in Warehouse(warehouse).staging.rglob("*")) == staged
         (home / "release").touch()
         assert first.stdout.readline().strip() == "success"
     finally:

@@ -59,7 +59,7 @@ def test_a_gdp_of_1e300_and_a_negative_population_are_refused(tmp_path, shared_d
     persons = next(f for f in failures if "population" in f["fix"])
     assert persons["failing_rows"] == 1 and persons["sample"] == [-5000.0] and persons["first_rows"][0]["row"] == pop_row
     message = step_failure(result)
-    assert f"wdi_extract_long.csv row {gdp_row}" in message and "expect_column_values_to_be_between" in message
+    assert f"wdi_extract_long.csv line {gdp_row + 1} (data row {gdp_row})" in message and "expect_column_values_to_be_between" in message
     assert digests(warehouse) == before
 
 

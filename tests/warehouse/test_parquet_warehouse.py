@@ -12,7 +12,7 @@ import pytest
 from pipeline.contracts import load_contract
 from pipeline.sources.files import FilesSource
 from pipeline.transform.canonical import finalize_bilateral_goods_trade
-from pipeline.warehouse import read_catalog, read_table, update_catalog, write_table
+from pipeline.warehouse import Warehouse, read_catalog, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.parquet import file_metadata
 from tests.env import digests
@@ -86,10 +86,14 @@ def test_republishing_the_same_data_leaves_files_byte_identical(tmp_path, bilate
     changed.loc[changed["year"] == 2016, "value_usd"] += 1.0
     _publish(changed, tmp_path, {"retrieved_at": "2026-03-01"})
     after = digests(tmp_path)
-    assert [k for k in before if before[k] != after[k]] == ["bilateral_goods_trade/year=2016/part-0.parquet"]
-    # The unchanged partitions are the very files published before (hard links, same inode).
-    inode = (tmp_path / "bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino
-    assert inode == (tmp_path / ".publish/current/bilateral_goods_trade/year=2008/part-0.parquet").stat().st_ino
+    # Files are named after their data: the changed partition's file has a new name, the others
+    # keep theirs, and they are the very files published before (hard links, same inode).
+    assert sorted(set(before) ^ set(after)) == sorted(
+        k for k in (*before, *after) if k.startswith("bilateral_goods_trade/year=2016/"))
+    assert len(after) == len(before) and all(before[k] == after[k] for k in set(before) & set(after))
+    [previous] = [p for p in Warehouse(tmp_path).snapshots.iterdir() if p != Warehouse(tmp_path).current()]
+    [kept] = [k for k in after if k.startswith("bilateral_goods_trade/year=2008/")]
+    assert (tmp_path / kept).stat().st_ino == (previous / kept).stat().st_ino
 
 
 def test_a_partitioned_table_is_read_one_year_at_a_time_from_one_snapshot(tmp_path, bilateral):

@@ -20,9 +20,6 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.contracts import load_contract
-from pipeline.reference.groups import load_country_groups
-from pipeline.sources.files import FilesSource
-from pipeline.transform import canonical
 from pipeline.warehouse import Warehouse, lock, read_catalog, read_table
 from pipeline.warehouse.catalog import catalog_entry
 from tests.conftest import REPO_ROOT
@@ -75,28 +72,6 @@ PUBLISHER = textwrap.dedent('''
     lock.release(root, run)
     print(calls["n"])
 ''')
-
-
-@pytest.fixture(scope="module")
-def versions(shared_datasets) -> tuple[dict, dict]:
-    """Version 1 (bilateral, macro) and version 2: bilateral 2016 doubled, macro 2000 + 1, and
-    country groups published for the first time."""
-    source = FilesSource(shared_datasets)
-
-    def read(table, finalize, dataset):
-        items = [i for i in source.discover(table) if i.provenance.dataset_id == dataset]
-        return finalize([source.read(i) for i in items])
-
-    bilateral = read("bilateral_goods_trade", canonical.finalize_bilateral_goods_trade, "penppml_comtrade_dta")
-    macro = read("macro_indicators", canonical.finalize_macro_indicators, "wdi_extract")
-    groups = load_country_groups()
-    groups = groups.assign(start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date)
-    v1 = {"bilateral_goods_trade": bilateral, "macro_indicators": macro}
-    v2 = {"bilateral_goods_trade": bilateral.assign(value_usd=bilateral["value_usd"].where(
-              bilateral["year"] != 2016, bilateral["value_usd"] * 2)),
-          "macro_indicators": macro.assign(value=macro["value"].where(macro["year"] != 2000, macro["value"] + 1)),
-          "country_groups": groups}
-    return v1, v2
 
 
 def publish(root: Path, frames: dict, tmp: Path, kill: int = 0, run: str = "run") -> subprocess.CompletedProcess:
@@ -152,13 +127,17 @@ def test_unchanged_partitions_are_the_published_files(published):
     """Only bilateral 2016 and macro 2000 changed: every other file is the same file (inode)."""
     tmp, old, new, _ = published
     before, after = state(old), state(new)
-    changed = sorted(k for k in before if before[k] != after.get(k))
-    assert changed == ["bilateral_goods_trade/year=2016/part-0.parquet", "macro_indicators/year=2000/part-0.parquet"]
-    current = Path(os.path.realpath(new / ".publish" / "current"))
-    [previous] = [p for p in (new / ".publish" / "snapshots").iterdir() if p != current]  # version 1, kept
-    for relative in ("bilateral_goods_trade/year=2008/part-0.parquet", "macro_indicators/year=2001/part-0.parquet"):
+    # Named after their data: a changed file has a new name, an unchanged one keeps its name.
+    gone, added = sorted(set(before) - set(after)), sorted(set(after) - set(before))
+    assert [str(Path(k).parent) for k in gone] == ["bilateral_goods_trade/year=2016", "macro_indicators/year=2000"]
+    assert [str(Path(k).parent) for k in added] == ["bilateral_goods_trade/year=2016", "country_groups",
+                                                   "macro_indicators/year=2000"]
+    assert all(before[k] == after[k] for k in set(before) & set(after))
+    warehouse = Warehouse(new)
+    [previous] = [p for p in warehouse.snapshots.iterdir() if p != warehouse.current()]  # version 1, kept
+    for relative in [k for k in after if "year=2008" in k or "year=2001" in k]:
         assert (new / relative).stat().st_ino == (previous / relative).stat().st_ino, relative
-    assert (new / changed[0]).stat().st_ino != (previous / changed[0]).stat().st_ino
+    assert not (new / gone[0]).exists() and (previous / gone[0]).is_file()
 
 
 def test_a_kill_at_any_point_leaves_the_old_or_the_new_warehouse(published, versions):
@@ -181,9 +160,9 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_warehouse(published, vers
         Warehouse(root).recover()
         lock.release(root, "next")
         assert state(root) == now
-        assert not list((root / ".publish" / "staging").glob("*"))
-        assert len(list((root / ".publish" / "snapshots").iterdir())) <= 2
-        assert not [p for p in root.iterdir() if p.is_symlink() and not p.exists()]
+        assert not list(Warehouse(root).staging.glob("*"))
+        assert len(list(Warehouse(root).snapshots.iterdir())) <= 2
+        assert root.is_symlink() and not list(root.parent.glob(f".{root.name}.*"))
     assert seen[-calls] == "new" and seen[1] == "old" and seen[calls] == "old", seen
 
 
@@ -215,14 +194,14 @@ def test_a_plain_copy_of_the_warehouse_is_adopted_unchanged(published, tmp_path)
     snapshot again, every visible byte the same."""
     _, _, new, _ = published
     copy = tmp_path / "copy"
-    shutil.copytree(new, copy)  # symlinks followed: plain directories, .publish/current a directory
+    shutil.copytree(new, copy)  # the root's link followed: a plain directory
     before = state(copy)
     lock.acquire(copy, "adopter")
     notes = Warehouse(copy).recover()
     lock.release(copy, "adopter")
     assert any("brought 4 plain table directories and files under snapshot" in n for n in notes), notes
-    assert state(copy) == before and (copy / "bilateral_goods_trade").is_symlink()
-    assert os.path.realpath(copy / "catalog.json").startswith(os.path.realpath(copy / ".publish" / "snapshots"))
+    assert state(copy) == before and copy.is_symlink()
+    assert os.path.realpath(copy / "catalog.json").startswith(str(Warehouse(copy).snapshots))
 
 
 def test_briefs_are_dropped_by_a_publish_that_restages_their_tables(published, versions, tmp_path):

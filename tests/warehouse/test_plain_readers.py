@@ -1,0 +1,149 @@
+"""Plain readers of the published warehouse (issue 14 review, D3 and D4), on the real
+Comtrade/DTA panel, WDI extract and country groups: a recursive glob over the root counts each
+published table once (the previous snapshot and a run's staged tables are beside the root, out
+of reach), and a reader that listed a table's files before a publish and opens them after it
+reads the old snapshot entire or fails, never a mix (files are named after their data)."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow.dataset as ds
+import pytest
+
+from pipeline.warehouse import Warehouse, lock, read_catalog
+from tests.env import digests
+from tests.warehouse.conftest import publish_here
+
+BILATERAL = "bilateral_goods_trade"
+
+
+@pytest.fixture(scope="module")
+def busy_root(tmp_path_factory, versions) -> Path:
+    """Version 1 then version 2 published (two snapshots kept), and a third run's tables staged
+    but never committed (a run still going)."""
+    root = tmp_path_factory.mktemp("glob") / "warehouse"
+    publish_here(root, versions[0], "run-one")
+    publish_here(root, versions[1], "run-two")
+    publish_here(root, versions[0], "run-staged", commit=False)
+    warehouse = Warehouse(root)
+    assert len(list(warehouse.snapshots.iterdir())) == 2 and list(warehouse.staging.iterdir())
+    return root
+
+
+def _table_of(path: str, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).parts[0]
+
+
+def _per_table(pairs) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for table, rows in pairs:
+        out[table] = out.get(table, 0) + int(rows)
+    return out
+
+
+def test_a_recursive_glob_over_the_root_counts_each_table_once(busy_root, versions):
+    root = busy_root
+    catalog = {name: entry["row_count"] for name, entry in read_catalog(root)["tables"].items()}
+    assert catalog == {name: len(frame) for name, frame in versions[1].items()}  # independent of the readers
+    pattern = f"{root}/**/*.parquet"
+    by_duck = _per_table((_table_of(f, root), n) for f, n in duckdb.sql(
+        f"select filename, count(*) from read_parquet('{pattern}', filename=true, union_by_name=true, "
+        "hive_partitioning=false) group by filename").fetchall())
+    by_polars = _per_table((_table_of(f, root), n) for f, n in pl.scan_parquet(
+        pattern, include_file_paths="path", hive_partitioning=False, missing_columns="insert",
+        extra_columns="ignore").group_by("path").len().collect().rows())
+    dataset = ds.dataset(root, format="parquet", exclude_invalid_files=True)
+    by_arrow = _per_table((_table_of(f.path, root), f.count_rows()) for f in dataset.get_fragments())
+    by_pandas = _per_table((_table_of(f, root), len(pd.read_parquet(f)))
+                           for f in glob.glob(pattern, recursive=True))
+    assert by_duck == by_polars == by_arrow == by_pandas == catalog
+
+
+def _sums(frame: pd.DataFrame) -> tuple[int, float]:
+    return len(frame), float(frame["value_usd"].sum())
+
+
+READERS = {
+    # name: (the reader's own listing of a table's files, that reader opening some of them)
+    "pandas": (lambda t: sorted(glob.glob(f"{t}/**/*.parquet", recursive=True)),
+               lambda files: _sums(pd.concat([pd.read_parquet(p) for p in files]))),
+    "pyarrow": (lambda t: sorted(ds.dataset(t, partitioning="hive").files),
+                lambda files: _sums(ds.dataset(files).to_table(columns=["value_usd"]).to_pandas())),
+    "duckdb": (lambda t: sorted(r[0] for r in duckdb.sql(f"select file from glob('{t}/**/*.parquet')").fetchall()),
+               lambda files: tuple(duckdb.sql(f"select count(*), sum(value_usd) from read_parquet({files!r})")
+                                   .fetchall()[0])),
+    "polars": (lambda t: sorted(pl.scan_parquet(f"{t}/**/*.parquet", include_file_paths="path").select("path")
+                                .unique().collect()["path"].to_list()),
+               lambda files: pl.scan_parquet(files).select(pl.len(), pl.col("value_usd").sum()).collect().row(0)),
+}
+FAILED_OPEN = (FileNotFoundError, OSError, duckdb.IOException, pl.exceptions.ComputeError)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_reader_caught_by_a_switch_reads_one_snapshot_or_fails(reader, versions, tmp_path):
+    """List the table's files and open the first half of them; publish; open the rest. A switch
+    that left the table unchanged gives the old snapshot exactly; one that changed the first
+    year and 2016 (one in each half) fails on the 2016 file, whose name is gone, never a mix.
+    With every file named part-0.parquet (the layout before) this read old and new data: a mix."""
+    v1, v2 = versions
+    years = sorted(v1[BILATERAL]["year"].unique())
+    changed = v1[BILATERAL].assign(value_usd=v1[BILATERAL]["value_usd"].where(
+        ~v1[BILATERAL]["year"].isin([years[0], 2016]), v1[BILATERAL]["value_usd"] * 3))  # a year in each half
+    truth = {"v1": _sums(v1[BILATERAL]), "v2": _sums(changed)}
+    assert truth["v1"][1] != pytest.approx(truth["v2"][1])  # the change shows in the sum
+    listing, opening = READERS[reader]
+    root = tmp_path / "warehouse"
+    publish_here(root, v1, "run-one")
+
+    def caught(frames: dict, run: str) -> str:
+        files = listing(root / BILATERAL)
+        half = len(files) // 2
+        assert f"year={years[0]}/" in " ".join(files[:half]) and "year=2016/" in " ".join(files[half:])
+        first = opening(files[:half])
+        publish_here(root, frames, run)
+        try:
+            second = opening(files[half:])
+        except FAILED_OPEN as exc:
+            assert "year=2016/part-" in str(exc), exc  # the error names the file gone
+            return "error"
+        rows, total = first[0] + second[0], first[1] + second[1]
+        return next((k for k, (n, s) in truth.items() if rows == n and total == pytest.approx(s)),
+                    f"a mix: {rows} rows, sum {total}")
+
+    assert caught({"macro_indicators": v2["macro_indicators"]}, "run-macro") == "v1"  # bilateral untouched
+    assert caught({BILATERAL: changed}, "run-bilateral") == "error"  # its 2016 file renamed
+
+
+def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path):
+    """A warehouse of the layout before (``<root>/.publish/`` inside the root, every file
+    ``part-0.parquet``/``data.parquet``): adopted unchanged, and the next publish of the same
+    data links each file under its content name (same inode), leaving nothing of the old store."""
+    built = tmp_path / "built"
+    publish_here(built, {**versions[0], "country_groups": versions[1]["country_groups"]}, "run-one")
+    legacy = tmp_path / "legacy"
+    snapshot = legacy / ".publish" / "snapshots" / "20260101T000000000000Z-old"
+    shutil.copytree(built, snapshot)
+    for path in snapshot.rglob("*.parquet"):
+        path.rename(path.with_name("part-0.parquet" if "=" in path.parent.name else "data.parquet"))
+    (legacy / ".publish" / "current").symlink_to(f"snapshots/{snapshot.name}")
+    for entry in sorted(snapshot.iterdir()):
+        (legacy / entry.name).symlink_to(f".publish/current/{entry.name}")
+    before = digests(legacy)
+    assert "country_groups/data.parquet" in before and f"{BILATERAL}/year=2016/part-0.parquet" in before
+    inodes = {k: (legacy / k).stat().st_ino for k in before}
+    lock.acquire(legacy, "adopter")
+    notes = Warehouse(legacy).recover()
+    lock.release(legacy, "adopter")
+    assert any("brought 4 plain table directories and files" in n for n in notes), notes
+    assert legacy.is_symlink() and digests(legacy) == before and not (legacy / ".publish").exists()
+    publish_here(legacy, {**versions[0], "country_groups": versions[1]["country_groups"]}, "run-again")
+    after = digests(legacy)
+    assert sorted(after.values()) == sorted(before.values()) and not [k for k in after if "-0." in k]
+    assert sorted(str(Path(k).parent) for k in after) == sorted(str(Path(k).parent) for k in before)
+    assert sorted((legacy / k).stat().st_ino for k in after) == sorted(inodes.values())
