@@ -115,7 +115,8 @@ def fetch_oecd(spec: dict[str, Any], client: HttpClient,
               "updated_after": spec.get("updated_after")}
     what = f"OECD {spec['dataflow']}" + (f" revised after {spec['updated_after']}" if spec.get("updated_after") else "")
     queries = len(oecd.STRI_DATAFLOWS) if spec["dataflow"] == "stri" else 1
-    progress(f"{what}: asking {spec['base_url']} ({queries} quer{'ies' if queries > 1 else 'y'}, 20 a minute at most)")
+    pace = f"{client.per_minute:g} a minute at most" if getattr(client, "per_minute", None) else "no rate limit"
+    progress(f"{what}: asking {spec['base_url']} ({queries} quer{'ies' if queries > 1 else 'y'}, {pace})")
     if spec["dataflow"] == "stri":
         frame = oecd.fetch_stri(client, years=years, updated_after=spec.get("updated_after"))
     elif spec["dataflow"] == "batis":
