@@ -31,6 +31,8 @@ from pipeline.warehouse import read_table
 
 BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
     "bilateral_goods_trade": canonical.finalize_bilateral_goods_trade,
+    # HS/Atlas product rows: the same canonical columns and code mapping as the totals (issue 17).
+    "bilateral_product_trade": canonical.finalize_bilateral_goods_trade,
     "macro_indicators": canonical.finalize_macro_indicators,
     "gravity_panel": canonical.finalize_gravity_panel,
     "input_output": canonical.finalize_input_output,
@@ -122,7 +124,7 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
                 if table in API_ONLY_TABLES else "neither bulk files nor an API answer")
         raise dg.Failure(description=f"no input for {table}: {hint}")
     try:
-        frames = [_read(i, sources) for i in items]
+        frames = [_api_rows(table, i, _read(i, sources)) for i in items]
     except SourceError as exc:
         raise dg.Failure(description=str(exc)) from exc
     missing = missing_values(items, frames)
@@ -179,6 +181,18 @@ def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFram
         yield from _publish(key, table, finalize, sources, [raw, live])
 
     return core_with_api
+
+
+def _api_rows(table: str, item: RawInput, frame: pd.DataFrame) -> pd.DataFrame:
+    """One Comtrade answer feeds two tables: its TOTAL rows the totals, its HS rows the products.
+    Bulk files are split by the manifest (each entry names its table), so they pass whole."""
+    if item.spec.get("kind") != "api" or table not in PRODUCT_SPLIT:
+        return frame
+    total = frame["product_code"] == "TOTAL"
+    return frame[total if PRODUCT_SPLIT[table] else ~total].reset_index(drop=True)
+
+
+PRODUCT_SPLIT = {"bilateral_goods_trade": True, "bilateral_product_trade": False}  # table -> keeps TOTAL rows
 
 
 def _read(item: RawInput, sources: SourceModeResource) -> pd.DataFrame:

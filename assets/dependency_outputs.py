@@ -17,7 +17,7 @@ from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
 from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
-from pipeline.metrics.product_flows import product_classifications_present
+from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.reference.groups import membership_panel
@@ -51,6 +51,7 @@ def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 @published_asset("export_product_concentration", "out")
 def out__export_product_concentration(context, core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame,
                                       core__macro_indicators: pd.DataFrame, bulk_files: BulkFilesResource):
     """How concentrated each country's exports are on few products: HHI = sum of squared product
     shares (0..1), Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N) and UNCTAD's normalised HHI on SITC
@@ -60,6 +61,7 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     (WDI TX.VAL.MRCH.CD.WT, else the declared goods-totals source, named in coverage_reference)
     to be its figure: 0.8 to 2 times, noted above 1.25 times. Atlas-sector rows are kept whatever
     their coverage."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
     sitc_map, country_exports, provenance, caveats = None, None, [], {}
     if bulk_files.bulk_dir:
@@ -92,9 +94,11 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
 
 
 @published_asset("revealed_comparative_advantage", "out")
-def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFrame):
+def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame):
     """Balassa RCA = (x_ck / X_c) / (x_wk / X_w) per country, product and year, on classifications
     that cover every exporter of the world (Atlas sectors)."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     _require_products(core__bilateral_goods_trade, "out__revealed_comparative_advantage")
     frame = rca_table(core__bilateral_goods_trade)
     frame = yield from gate("out__revealed_comparative_advantage", frame, "revealed_comparative_advantage",
@@ -109,12 +113,14 @@ def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFram
 
 @published_asset("strategic_dependencies", "out")
 def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame,
                                 core__country_groups: pd.DataFrame):
     """Strategic dependencies after the European Commission (SWD(2021) 352), each criterion on one
     unit's own imports and exports (every economy alone, the EU and other configured groups as one
     unit where all members' flows are held): extra-group supplier HHI > 0.4, extra-group share of
     imports > 0.5 and extra-group imports / the unit's exports > 1 (thresholds in
     pipeline/reference/strategic_dependencies.yaml). Every evaluated row, flagged in is_dependency."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     _require_products(core__bilateral_goods_trade, "out__strategic_dependencies")
     try:
         config = load_strategic_config()

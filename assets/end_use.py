@@ -12,7 +12,7 @@ from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.end_use import WORLD, end_use_trade
 from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
-from pipeline.metrics.product_flows import product_classifications_present
+from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
 from pipeline.reference.groups import membership_panel
 from pipeline.sources.base import SourceError, file_provenance
 from pipeline.sources.country_product_exports import TABLE as COUNTRY_EXPORTS, read_country_product_exports
@@ -24,7 +24,8 @@ SHIPS_PLOT_LIMIT = 0.10
 
 
 @published_asset("end_use_trade", "out")
-def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame,
+def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame, core__country_groups: pd.DataFrame,
                        bulk_files: BulkFilesResource):
     """Exports and imports by end use: capital, intermediate and consumption goods (SNA basic
     classes through UN BEC Rev.4; BEC 321/51/7 not_classified as the UN leaves them), per country
@@ -32,6 +33,7 @@ def out__end_use_trade(core__bilateral_goods_trade: pd.DataFrame, core__country_
     China alone). HS codes spanning several classes are `mixed`: the class shares are lower
     bounds, end_use_share_max the upper bound, end_use_share_estimate splits HS2 chapters by world
     HS4 export weights (what stays mixed is stated). Countries with complete product flows only."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     if not product_classifications_present(core__bilateral_goods_trade):
         raise dg.Failure(description="out__end_use_trade: core__bilateral_goods_trade holds no product detail "
                          "(TOTAL only); end use needs HS codes: product-level bulk files (TRADE_BULK_DIR) or "

@@ -19,7 +19,8 @@ from pipeline.sources.live import fetch_frame, landing_provenance, published_sin
 
 LIVE_RAW_ASSETS: dict[str, str] = {  # canonical table -> raw asset fed by its API
     "macro_indicators": "raw_worldbank__indicators",
-    "bilateral_goods_trade": "raw_comtrade__goods_trade",
+    "bilateral_goods_trade": "raw_comtrade__goods_trade",  # its TOTAL rows
+    "bilateral_product_trade": "raw_comtrade__goods_trade",  # its HS rows (COMTRADE_COMMODITIES=AG2...)
     "services_trade": "raw_oecd__batis",
     "value_added_trade": "raw_oecd__tiva",
     "services_restrictiveness": "raw_oecd__stri",  # also fed by bulk files (bulk mode)

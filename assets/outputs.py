@@ -5,9 +5,11 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
+from assets.io_manager import OPTIONAL_INPUT
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.goods_sources import load_totals_precedence
+from pipeline.metrics.product_flows import goods_and_products
 from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
 from pipeline.reference.groups import membership_panel
 from pipeline.sources.base import SourceError
@@ -21,15 +23,21 @@ def totals_precedence(bulk_files: BulkFilesResource):
         raise dg.Failure(description=str(exc)) from exc
 
 
-@published_asset("country_trade_profile", "out")
+# Atlas sector sums give goods totals where the manifest ranks them; a live totals-only refresh has no product table.
+PRODUCTS_OPTIONAL = {"core__bilateral_product_trade": dg.AssetIn(metadata=OPTIONAL_INPUT)}
+
+
+@published_asset("country_trade_profile", "out", ins=PRODUCTS_OPTIONAL)
 def out__country_trade_profile(
-    core__bilateral_goods_trade: pd.DataFrame, core__macro_indicators: pd.DataFrame,
+    core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame | None, core__macro_indicators: pd.DataFrame,
     bulk_files: BulkFilesResource,
 ):
     """One row per country and year: goods exports and imports, openness (% of GDP, WDI), and
     partner concentration (HHI = sum of squared partner shares, 0..1) with the top partner.
     One source per country-year (`source`, the manifest's goods_totals order); imports are
     mirror flows where only exports were reported (`imports_mirror`)."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     frame = country_trade_profile(core__bilateral_goods_trade, core__macro_indicators, totals_precedence(bulk_files))
     frame = yield from gate(
         "out__country_trade_profile", frame, "country_trade_profile",
@@ -45,13 +53,15 @@ def out__country_trade_profile(
     yield dg.Output(frame, metadata=meta)
 
 
-@published_asset("country_group_exposure", "out")
+@published_asset("country_group_exposure", "out", ins=PRODUCTS_OPTIONAL)
 def out__country_group_exposure(
-    core__bilateral_goods_trade: pd.DataFrame, core__country_groups: pd.DataFrame,
+    core__bilateral_goods_trade: pd.DataFrame,
+    core__bilateral_product_trade: pd.DataFrame | None, core__country_groups: pd.DataFrame,
     bulk_files: BulkFilesResource,
 ):
     """Share of each country's exports going to, and imports coming from, the members of each
     group (EU, TTIP, TISA, BRICS, OECD, G7, user groups), membership taken in that year."""
+    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
     groups = core__country_groups.assign(
         start_date=pd.to_datetime(core__country_groups["start_date"]),
         end_date=pd.to_datetime(core__country_groups["end_date"]),

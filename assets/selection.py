@@ -30,6 +30,7 @@ STRI_RAW = ("raw_files__services_restrictiveness", LIVE_RAW_ASSETS["services_res
 STRI_OPTIONAL = ("out__services_exposure", "out__country_scorecard")  # STRI is an optional input
 PRODUCT_OUTPUTS = ("out__export_product_concentration", "out__revealed_comparative_advantage",
                    "out__strategic_dependencies", "out__end_use_trade")
+PRODUCT_TABLE = ("raw_files__bilateral_product_trade", "core__bilateral_product_trade")  # optional for totals
 # End use publishes only countries whose product flows are complete against a world-complete reference
 WORLD_PRODUCT_OUTPUTS = ("out__revealed_comparative_advantage", "out__strategic_dependencies", "out__end_use_trade")
 
@@ -47,12 +48,18 @@ def _left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
     if resolve_mode(env.get("TRADE_SOURCES"), env.get("TRADE_BULK_DIR")) != "live":
         branches = [(dg.AssetSelection.assets(*API_ONLY),
                      "bulk mode: BaTIS and TiVA come only from the OECD API (services exposure uses WIOD)")]
-        if not stri_files_present(env):
+        if not table_files_present(env, "services_restrictiveness"):
             branches.append((
                 dg.AssetSelection.assets(*STRI_RAW).downstream() - dg.AssetSelection.assets(*STRI_OPTIONAL),
                 f"bulk mode: TRADE_BULK_DIR={env.get('TRADE_BULK_DIR')} holds none of the manifest's OECD STRI "
-                f"files ({', '.join(stri_patterns(env))}): services restrictiveness is left out; the scorecard "
+                f"files ({', '.join(table_patterns(env, 'services_restrictiveness'))}): services restrictiveness is left out; the scorecard "
                 "(digital_stri empty) and services exposure (stri empty) run without it"))
+        if not table_files_present(env, "bilateral_product_trade"):
+            branches.append((
+                dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream() | dg.AssetSelection.assets(*PRODUCT_TABLE),
+                f"bulk mode: TRADE_BULK_DIR={env.get('TRADE_BULK_DIR')} holds none of the manifest's product files "
+                f"({', '.join(table_patterns(env, 'bilateral_product_trade'))}): the product table and the product "
+                "metrics are left out; goods totals come from the totals table alone"))
         return branches
     branches = []
     if not env.get("TRADE_BULK_DIR"):
@@ -63,7 +70,7 @@ def _left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
             "(services exposure comes from BaTIS alone)"))
     if parse_codes(env.get("COMTRADE_COMMODITIES", "TOTAL")) == ["TOTAL"]:
         branches.append((
-            dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream(),
+            dg.AssetSelection.assets(*PRODUCT_OUTPUTS).downstream() | dg.AssetSelection.assets(*PRODUCT_TABLE),
             "Comtrade goods totals only (COMTRADE_COMMODITIES=TOTAL): product concentration, "
             "RCA and strategic dependencies need product-level data: COMTRADE_COMMODITIES=AG2, AG4 "
             "or AG6 (HS chapters, headings, subheadings), or bulk mode (TRADE_SOURCES=bulk)"))
@@ -76,16 +83,16 @@ def _left_out(env: Mapping[str, str]) -> list[tuple[dg.AssetSelection, str]]:
     return branches
 
 
-def stri_patterns(env: Mapping[str, str]) -> list[str]:
-    """The manifest's file patterns of services_restrictiveness (TRADE_MANIFEST or the shared one)."""
+def table_patterns(env: Mapping[str, str], table: str) -> list[str]:
+    """The manifest's file patterns of ``table`` (TRADE_MANIFEST or the shared one)."""
     return [e["pattern"] for e in load_manifest(env.get("TRADE_MANIFEST") or DEFAULT_MANIFEST)
-            if e["table"] == "services_restrictiveness"]
+            if e["table"] == table]
 
 
-def stri_files_present(env: Mapping[str, str]) -> bool:
-    """True when TRADE_BULK_DIR holds a file matching one of the STRI patterns (globbed, not read)."""
+def table_files_present(env: Mapping[str, str], table: str) -> bool:
+    """True when TRADE_BULK_DIR holds a file matching one of the patterns of ``table`` (globbed, not read)."""
     root = Path(env.get("TRADE_BULK_DIR") or "")
-    return root.is_dir() and any(p.is_file() for pattern in stri_patterns(env) for p in root.glob(pattern))
+    return root.is_dir() and any(p.is_file() for pattern in table_patterns(env, table) for p in root.glob(pattern))
 
 
 def refresh_selection(env: Mapping[str, str]) -> tuple[dg.AssetSelection, list[str]]:

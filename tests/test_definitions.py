@@ -39,17 +39,24 @@ def test_definitions_load_with_groups_checks_job_and_schedule():
 
 
 SETTINGS_CASES = (  # settings, assets they cannot run, assets they run
-    (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts"},
+    # live Comtrade totals only: no product table; the totals outputs run without it (optional input)
+    (dict(TRADE_SOURCES="live", TRADE_BULK_DIR=""), {"core__input_output", "out__agreement_impacts",
+                                                     "core__bilateral_product_trade", "out__export_product_concentration"},
      {"raw_oecd__batis", "out__services_exposure", "core__macro_indicators", "raw_oecd__stri",
-      "core__services_restrictiveness", "out__services_restrictiveness"}),
+      "core__services_restrictiveness", "out__services_restrictiveness", "core__bilateral_goods_trade",
+      "out__country_trade_profile", "out__country_group_exposure"}),
     # STRI has bulk files too: bulk mode publishes it (raw_oecd__stri runs and fetches nothing)
     (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR=str(SHARED_DATASETS)), {"raw_oecd__batis", "core__services_trade"},
      {"core__input_output", "out__agreement_impacts", "out__services_exposure", "raw_files__services_restrictiveness",
-      "core__services_restrictiveness", "out__services_restrictiveness"}),
-    # a bulk directory without the STRI files: the STRI branch is left out, the scorecard stays
-    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"), {"raw_oecd__batis", "core__services_restrictiveness",
-                                                           "out__services_restrictiveness", "raw_oecd__stri"},
-     {"core__input_output", "out__services_exposure", "out__country_scorecard"}),
+      "core__services_restrictiveness", "out__services_restrictiveness", "core__bilateral_product_trade",
+      "out__export_product_concentration", "out__end_use_trade", "out__country_scorecard"}),
+    # a bulk directory without the STRI files and without product files: both branches are left
+    # out (the scorecard with the product metrics); the totals outputs and services exposure stay
+    (dict(TRADE_SOURCES="bulk", TRADE_BULK_DIR="/data"),
+     {"raw_oecd__batis", "core__services_restrictiveness", "out__services_restrictiveness", "raw_oecd__stri",
+      "raw_files__bilateral_product_trade", "core__bilateral_product_trade", "out__export_product_concentration",
+      "out__country_scorecard"},
+     {"core__input_output", "out__services_exposure", "out__country_trade_profile", "out__country_group_exposure"}),
 )
 
 

@@ -99,3 +99,13 @@ def coverage_share(flows: pd.DataFrame, reference: pd.DataFrame | None, side: st
     out = own.merge(ref, on=[side, "year"], how="left", suffixes=("", "_ref"))
     out["coverage_share"] = out["value_usd"] / out["value_usd_ref"].where(out["value_usd_ref"] > 0)
     return out.rename(columns={side: "iso3"})[["iso3", "year", "coverage_share"]]
+
+
+def goods_and_products(totals: pd.DataFrame, products: pd.DataFrame | None) -> pd.DataFrame:
+    """The totals table (``bilateral_goods_trade``, product TOTAL) and the product table
+    (``bilateral_product_trade``) as the one long frame the metrics were written for (issue 17,
+    step 1: the tables are split at the source; the metrics still read both whole; reading the
+    product table per year partition is the next step)."""
+    if products is None or products.empty:  # a live totals-only refresh: no product table
+        return totals
+    return pd.concat([totals, products], ignore_index=True)

@@ -230,9 +230,8 @@ def map_columns(frame: pd.DataFrame, spec: dict[str, Any], path: Path) -> pd.Dat
     mapped = pd.DataFrame(out, index=frame.index)
     for target, value in spec.get("constants", {}).items():
         mapped[target] = value
-    value_column = {"bilateral_goods_trade": "value_usd", "gravity_panel": "trade_value_usd"}.get(
-        spec["table"]
-    )
+    value_column = {"bilateral_goods_trade": "value_usd", "bilateral_product_trade": "value_usd",
+                    "gravity_panel": "trade_value_usd"}.get(spec["table"])
     multiplier = spec.get("unit_multiplier", 1)
     if value_column and multiplier != 1:
         # Converted only where numeric; text stays text so the contract can name it.

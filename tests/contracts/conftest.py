@@ -29,7 +29,8 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         return finalize([source.read(items[0])]).head(n).reset_index(drop=True)
 
     bilateral_all = canonical.finalize_bilateral_goods_trade(
-        [source.read(i) for i in source.discover("bilateral_goods_trade")]
+        [source.read(i) for table in ("bilateral_goods_trade", "bilateral_product_trade")
+         for i in source.discover(table)]
     )
     bilateral = bilateral_all[bilateral_all["year"] == 2016].reset_index(drop=True)
     macro = read("macro_indicators", canonical.finalize_macro_indicators, n=None)
@@ -53,7 +54,8 @@ def good_frames(shared_datasets) -> dict[str, pd.DataFrame]:
         "strategic_dependencies": pd.concat([evaluated.head(150), evaluated[evaluated["unit_type"] == "group"]],
                                             ignore_index=True),
         "country_scorecard": scorecard[scorecard["year"] == 2016].head(200).reset_index(drop=True),
-        "bilateral_goods_trade": bilateral.head(400),
+        "bilateral_goods_trade": bilateral[bilateral["source"] == "penppml_comtrade_dta"].head(400).reset_index(drop=True),
+        "bilateral_product_trade": bilateral[bilateral["source"] != "penppml_comtrade_dta"].head(400).reset_index(drop=True),
         "macro_indicators": macro.head(400),
         "gravity_panel": yotov.head(400),
         "gravity_estimates": estimates,

@@ -14,7 +14,7 @@ PRODUCT_DATASETS = {"atlas_sections", "atlas_hs2hs4_subset", "baci_hs92_zaf_afg"
 
 @pytest.fixture(scope="session")
 def product_bilateral(shared_datasets) -> pd.DataFrame:
-    items = [i for i in FilesSource(shared_datasets).discover("bilateral_goods_trade")
+    items = [i for i in FilesSource(shared_datasets).discover("bilateral_product_trade")
              if i.provenance.dataset_id in PRODUCT_DATASETS]
     assert {i.provenance.dataset_id for i in items} == PRODUCT_DATASETS
     return finalize_bilateral_goods_trade([read_file_input(i) for i in items])

@@ -18,16 +18,20 @@ def test_materializes_behind_its_contract_with_preview_and_plot(product_bilatera
     groups = load_country_groups()
     groups = groups.assign(start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date)
 
-    @dg.asset(name="core__bilateral_goods_trade")
+    @dg.asset(name="core__bilateral_product_trade")
     def bilateral():
         return product_bilateral[product_bilateral["year"] >= 2018]
+
+    @dg.asset(name="core__bilateral_goods_trade")
+    def totals():  # no TOTAL rows: end use reads the product table only
+        return product_bilateral.iloc[:0]
 
     @dg.asset(name="core__country_groups")
     def country_groups():
         return groups
 
     result = dg.materialize(
-        [bilateral, country_groups, out__end_use_trade],
+        [bilateral, totals, country_groups, out__end_use_trade],
         resources={"warehouse_io_manager": ParquetWarehouseIOManager(root=str(tmp_path)),
                    "bulk_files": BulkFilesResource(bulk_dir=str(shared_datasets)),
                    "io_manager": dg.mem_io_manager},

@@ -217,7 +217,8 @@ def _no_macro():
 def real(shared_datasets):
     source = FilesSource(shared_datasets)
     wanted = {"penppml_comtrade_dta", "atlas_sections", "baci_hs92_zaf_afg", "baci_hs17_zaf_afg"}
-    items = [i for i in source.discover("bilateral_goods_trade") if i.provenance.dataset_id in wanted]
+    items = [i for table in ("bilateral_goods_trade", "bilateral_product_trade") for i in source.discover(table)
+             if i.provenance.dataset_id in wanted]
     bilateral = finalize_bilateral_goods_trade([read_file_input(i) for i in items])
     macro = finalize_macro_indicators([read_file_input(i) for i in source.discover("macro_indicators")])
     membership = membership_panel(load_country_groups(), sorted(bilateral["year"].unique()))

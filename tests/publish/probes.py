@@ -67,6 +67,7 @@ def edited(lines: list[str], edit: Callable[[list[str]], list[str]]) -> str:
 
 
 BILATERAL = ["raw_files__bilateral_goods_trade", "raw_comtrade__goods_trade", "core__bilateral_goods_trade"]
+PRODUCTS = ["raw_files__bilateral_product_trade", "raw_comtrade__goods_trade", "core__bilateral_product_trade"]
 # TRADE_DISABLED_DATASETS for a bulk directory with the Comtrade/DTA panel only, or without the Atlas
 ONLY_PENPPML = "atlas_sections,atlas_hs2hs4_subset,baci_hs92_zaf_afg,baci_hs17_zaf_afg"
 PENPPML_AND_BACI92 = "atlas_sections,atlas_hs2hs4_subset,baci_hs17_zaf_afg"

@@ -11,10 +11,12 @@ import pytest
 
 from pipeline.warehouse import read_catalog
 from tests.env import digests
-from tests.publish.probes import (BILATERAL, ONLY_PENPPML, PENPPML, PENPPML_AND_BACI92, PENPPML_FILE, bulk_dir,
+from tests.publish.probes import (BILATERAL, PENPPML, PENPPML_AND_BACI92, PENPPML_FILE, PRODUCTS, bulk_dir,
                                   csv_lines, materialize, publish_good, settings, step_failure)
 
 BACI92 = "baci_hs6_bilateral_zaf_afg/baci_hs92_2021_v202301_exports_zaf_afg.csv.gz"
+BACI17 = "baci_hs6_bilateral_zaf_afg/baci_hs17_2020_v202301_exports_zaf_afg.csv.gz"
+WITHOUT_ATLAS = "atlas_sections,atlas_hs2hs4_subset"
 # ISO 3166 code changes, by hand (ISO 3166 Maintenance Agency): the panel's old codes and the
 # codes they became, to count the panel's countries without the project's code list.
 OLD_CODES = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "MNT": "MNE"}
@@ -27,11 +29,13 @@ def penppml_lines(shared_datasets) -> list[str]:
 
 @pytest.fixture(scope="module")
 def two_sources(tmp_path_factory, shared_datasets):
-    """bilateral_goods_trade published from the penppml panel and the BACI HS92 extract."""
+    """bilateral_goods_trade published from the penppml panel, bilateral_product_trade from the
+    BACI HS92 and HS17 extracts (issue 17: totals and products are two tables)."""
     tmp = tmp_path_factory.mktemp("two")
     (tmp / "bulk" / BACI92).parent.mkdir(parents=True)
-    (tmp / "bulk" / BACI92).symlink_to(shared_datasets / BACI92)
-    return publish_good(tmp, shared_datasets, [PENPPML], BILATERAL, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92)[0]
+    for extract in (BACI92, BACI17):
+        (tmp / "bulk" / extract).symlink_to(shared_datasets / extract)
+    return publish_good(tmp, shared_datasets, [PENPPML], BILATERAL + PRODUCTS, TRADE_DISABLED_DATASETS=WITHOUT_ATLAS)[0]
 
 
 def _with_baci(tmp_path, shared, penppml_text: str):
@@ -51,15 +55,19 @@ def _copy(warehouse, tmp_path):
 def test_coverage_is_recorded_per_source(two_sources, shared_datasets, penppml_lines):
     """Rows, countries, years and value total of the penppml source, against the raw file."""
     raw = pd.read_csv(shared_datasets / PENPPML_FILE)
-    coverage = read_catalog(two_sources)["tables"]["bilateral_goods_trade"]["coverage"]
+    tables = read_catalog(two_sources)["tables"]
+    coverage = tables["bilateral_goods_trade"]["coverage"]
+    assert set(coverage["sources"]) == {"penppml_comtrade_dta"}
     panel = coverage["sources"]["penppml_comtrade_dta"]
     assert panel["rows"] == len(penppml_lines) - 1 == 316317
     assert panel["entities"] == raw["exp"].replace(OLD_CODES).nunique()
     assert (panel["years"], panel["first_year"], panel["last_year"]) == (14, 1964, 2016)
     assert panel["value_total"] == pytest.approx(raw["export"].sum(), rel=1e-12)
+    assert coverage["rows"] == 316317
+    products = tables["bilateral_product_trade"]["coverage"]
     baci = pd.read_csv(shared_datasets / BACI92)
-    assert coverage["sources"]["baci_hs92_zaf_afg"]["value_total"] == pytest.approx(baci["value_kusd"].sum() * 1000)
-    assert coverage["rows"] == 316317 + len(baci)
+    assert products["sources"]["baci_hs92_zaf_afg"]["value_total"] == pytest.approx(baci["value_kusd"].sum() * 1000)
+    assert products["rows"] == len(baci) + len(pd.read_csv(shared_datasets / BACI17))
 
 
 def test_a_declared_dataset_without_its_file_stops_the_run(tmp_path, shared_datasets, two_sources):
@@ -67,8 +75,8 @@ def test_a_declared_dataset_without_its_file_stops_the_run(tmp_path, shared_data
     pattern and the setting that disables it; nothing is published."""
     warehouse, before = _copy(two_sources, tmp_path)
     bulk = bulk_dir(tmp_path, shared_datasets, [PENPPML])
-    result = materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS="atlas_sections,"
-                                             "atlas_hs2hs4_subset,baci_hs17_zaf_afg"))
+    result = materialize(BILATERAL + PRODUCTS, settings(bulk, warehouse, TRADE_DISABLED_DATASETS="atlas_sections,"
+                                                        "atlas_hs2hs4_subset,baci_hs17_zaf_afg"))
     message = step_failure(result)
     assert "baci_hs92_zaf_afg (pattern baci_hs6_bilateral_zaf_afg/baci_hs92_*_exports_zaf_afg.csv*)" in message
     assert "TRADE_DISABLED_DATASETS=atlas_sections,atlas_hs2hs4_subset,baci_hs17_zaf_afg,baci_hs92_zaf_afg" in message
@@ -81,26 +89,29 @@ def test_the_atlas_sections_file_deleted_stops_the_raw_asset(tmp_path, shared_da
     from tests.make_run import BULK_FOLDERS
 
     bulk = bulk_dir(tmp_path, shared_datasets, [f for f in BULK_FOLDERS if f != "atlas_bilateral_sections_2010_2020"])
-    result = materialize(["raw_files__bilateral_goods_trade"], settings(bulk, tmp_path / "warehouse"))
+    result = materialize(["raw_files__bilateral_product_trade"], settings(bulk, tmp_path / "warehouse"))
     message = step_failure(result)
     assert "1 dataset(s) with no file" in message and "atlas_sections (pattern atlas_bilateral_sections" in message
-    assert "TRADE_DISABLED_DATASETS=atlas_sections" in message and "TRADE_ACCEPT_COVERAGE_DROP=bilateral_goods_trade" in message
+    assert "TRADE_DISABLED_DATASETS=atlas_sections" in message and "TRADE_ACCEPT_COVERAGE_DROP=bilateral_product_trade" in message
 
 
 def test_a_disabled_dataset_that_was_published_needs_the_override(tmp_path, shared_datasets, two_sources):
     """Disabled, BACI HS92 would leave the table: the coverage check stops the run with the
     figures of the lost source, and TRADE_ACCEPT_COVERAGE_DROP lets the deliberate drop through."""
     warehouse, before = _copy(two_sources, tmp_path)
-    env = settings(bulk_dir(tmp_path, shared_datasets, [PENPPML]), warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML)
-    message = step_failure(materialize(BILATERAL, env))
+    bulk = bulk_dir(tmp_path, shared_datasets, [PENPPML])
+    (bulk / BACI17).parent.mkdir()
+    (bulk / BACI17).symlink_to(shared_datasets / BACI17)
+    env = settings(bulk, warehouse, TRADE_DISABLED_DATASETS=f"{WITHOUT_ATLAS},baci_hs92_zaf_afg")
+    message = step_failure(materialize(PRODUCTS, env))
     assert "source baci_hs92_zaf_afg is gone (71,192 rows" in message
-    assert "TRADE_ACCEPT_COVERAGE_DROP=bilateral_goods_trade" in message
+    assert "TRADE_ACCEPT_COVERAGE_DROP=bilateral_product_trade" in message
     assert digests(warehouse) == before
 
-    accepted = materialize(BILATERAL, {**env, "TRADE_ACCEPT_COVERAGE_DROP": "bilateral_goods_trade"})
+    accepted = materialize(PRODUCTS, {**env, "TRADE_ACCEPT_COVERAGE_DROP": "bilateral_product_trade"})
     assert accepted.success, step_failure(accepted)
-    sources = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]
-    assert set(sources) == {"penppml_comtrade_dta"}
+    sources = read_catalog(warehouse)["tables"]["bilateral_product_trade"]["coverage"]["sources"]
+    assert set(sources) == {"baci_hs17_zaf_afg"}
 
 
 def test_a_plain_csv_cut_mid_line_is_refused(tmp_path, shared_datasets, penppml_lines, two_sources):

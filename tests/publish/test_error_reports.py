@@ -20,7 +20,7 @@ from pipeline.sources.base import SourceError
 from pipeline.sources.files import FilesSource
 from tests.conftest import REPO_ROOT
 from tests.env import digests
-from tests.publish.probes import (BILATERAL, ONLY_PENPPML, PENPPML, PENPPML_AND_BACI92, PENPPML_FILE, WDI, WDI_FILE,
+from tests.publish.probes import (BILATERAL, ONLY_PENPPML, PENPPML, PENPPML_FILE, PRODUCTS, WDI, WDI_FILE,
                                   bulk_dir, csv_lines, materialize, publish_good, settings, step_failure)
 
 
@@ -72,21 +72,24 @@ def test_a_bad_year_and_a_repeated_header_are_reported_with_file_and_row(
 
 
 def test_a_failure_names_the_file_of_the_bad_row_not_every_input(tmp_path, shared_datasets, penppml_lines):
-    """Several files feed bilateral_goods_trade; a negative value in the BACI HS92 file is reported
-    in that file alone (the message used to list all five inputs)."""
+    """Several files feed bilateral_product_trade; a negative value in the BACI HS92 file is reported
+    in that file alone (the message used to list every input)."""
     baci = "baci_hs6_bilateral_zaf_afg/baci_hs92_2021_v202301_exports_zaf_afg.csv.gz"
     lines = csv_lines(shared_datasets, baci)
     value_at = lines[0].rstrip("\n").split(",").index("value_kusd")
     cells = lines[7].rstrip("\n").split(",")
     cells[value_at] = "-" + cells[value_at]
     lines[7] = ",".join(cells) + "\n"
+    hs17 = "baci_hs6_bilateral_zaf_afg/baci_hs17_2020_v202301_exports_zaf_afg.csv.gz"
     bulk = bulk_dir(tmp_path, shared_datasets, link=[PENPPML],
                     files={baci: gzip.compress("".join(lines).encode())})
-    result = materialize(BILATERAL, settings(bulk, tmp_path / "warehouse", TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92))
+    (bulk / hs17).symlink_to(shared_datasets / hs17)
+    result = materialize(PRODUCTS, settings(bulk, tmp_path / "warehouse",
+                                            TRADE_DISABLED_DATASETS="atlas_sections,atlas_hs2hs4_subset"))
     message = step_failure(result)
     assert "value_usd" in message and "baci_hs92_2021_v202301_exports_zaf_afg.csv.gz line 8 (data row 7)" in message
-    assert "penppml_trade.csv" not in message
-    assert not (tmp_path / "warehouse" / "bilateral_goods_trade").exists()
+    assert "baci_hs17_2020" not in message
+    assert not (tmp_path / "warehouse" / "bilateral_product_trade").exists()
 
 
 def test_findings_with_missing_values_and_dates_serialize():

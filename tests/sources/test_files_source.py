@@ -17,9 +17,13 @@ PENPPML = "penppml_comtrade_dta_1964_2016"
 def test_each_shared_format_maps_to_its_table(shared_datasets):
     source = FilesSource(shared_datasets)
     found = {t: source.discover(t) for t in
-             ("bilateral_goods_trade", "macro_indicators", "gravity_panel", "input_output")}
-    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == [
-        "penppml_comtrade_dta", "atlas_sections", "atlas_hs2hs4_subset", "baci_hs92_zaf_afg", "baci_hs17_zaf_afg"]
+             ("bilateral_goods_trade", "bilateral_product_trade", "macro_indicators", "gravity_panel",
+              "input_output")}
+    # Totals and product detail are two tables (issue 17): the panel's TOTAL rows in one, every
+    # product file in the other.
+    assert [i.provenance.dataset_id for i in found["bilateral_goods_trade"]] == ["penppml_comtrade_dta"]
+    assert [i.provenance.dataset_id for i in found["bilateral_product_trade"]] == [
+        "atlas_sections", "atlas_hs2hs4_subset", "baci_hs92_zaf_afg", "baci_hs17_zaf_afg"]
     assert len(found["input_output"]) == 17  # WIOD 1995-2011
     assert {i.provenance.dataset_id for i in found["gravity_panel"]} == {
         "yotov2016_agtpa", "gegravity_sample_2006", "gegravity_wiod_2000_2014",

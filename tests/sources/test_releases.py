@@ -45,7 +45,7 @@ def baci_root(tmp_path_factory, shared_datasets) -> Path:
 
 def test_a_baci_release_folder_gives_the_rows_of_the_shared_extract(baci_root, shared_datasets):
     """Every row of both extracts, with the extract's ISO3 codes, 6-digit HS codes and values x 1000."""
-    got = finalize_bilateral_goods_trade([read_table(baci_root, "bilateral_goods_trade")])
+    got = finalize_bilateral_goods_trade([read_table(baci_root, "bilateral_product_trade")])
     key = ["reporter_iso3", "partner_iso3", "year", "product_classification", "product_code"]
     for relative, classification, source in ((BACI92, "HS92_6", "baci_hs92"), (BACI17, "HS17_6", "baci_hs17")):
         raw = shared_extract(shared_datasets, relative)
@@ -68,7 +68,7 @@ def test_a_baci_release_folder_gives_the_rows_of_the_shared_extract(baci_root, s
 def test_baci_totals_match_the_extracts_manifest(baci_root):
     """Outside figures: the extract's MANIFEST gives exports of 68.69 bn USD (ZAF, 2021, HS92),
     51.09 (ZAF, 2020, HS17), 0.68 and 0.51 (AFG)."""
-    frame = read_table(baci_root, "bilateral_goods_trade")
+    frame = read_table(baci_root, "bilateral_product_trade")
     totals = frame.groupby(["source", "reporter_iso3"])["value_usd"].sum() / 1e9
     assert totals[("baci_hs92", "ZAF")] == pytest.approx(68.69, abs=0.005)
     assert totals[("baci_hs17", "ZAF")] == pytest.approx(51.09, abs=0.005)
@@ -78,7 +78,7 @@ def test_baci_totals_match_the_extracts_manifest(baci_root):
 
 def test_the_code_list_is_provenance_and_not_a_skipped_file(baci_root):
     source = FilesSource(baci_root)
-    items = source.discover("bilateral_goods_trade")
+    items = source.discover("bilateral_product_trade")
     lists = [Path(spec["location"]).name for i in items for spec in i.spec["code_lists"]]
     assert lists == [f"country_codes_{VERSION}.csv"] * 2
     assert all(len(spec["sha256"]) == 64 for i in items for spec in i.spec["code_lists"])
@@ -93,7 +93,7 @@ def test_the_older_code_list_header_reads_too(tmp_path, shared_datasets):
     listing = folder / f"country_codes_{VERSION}.csv"
     pd.read_csv(listing, dtype=str, keep_default_na=False).rename(
         columns={"country_iso3": "iso_3digit_alpha"}).to_csv(listing, index=False)
-    assert len(read_table(tmp_path, "bilateral_goods_trade")) == len(shared_extract(shared_datasets))
+    assert len(read_table(tmp_path, "bilateral_product_trade")) == len(shared_extract(shared_datasets))
 
 
 def test_a_code_missing_from_the_code_list_stops_the_read(tmp_path, shared_datasets):
@@ -105,7 +105,7 @@ def test_a_code_missing_from_the_code_list_stops_the_read(tmp_path, shared_datas
     codes[codes["country_code"] != "380"].to_csv(listing, index=False)
     italy = (shared_extract(shared_datasets)["importer_code"] == "380").sum()
     with pytest.raises(SourceError) as error:
-        read_table(tmp_path, "bilateral_goods_trade")
+        read_table(tmp_path, "bilateral_product_trade")
     message = str(error.value)
     assert "BACI_HS92_Y2021_V202401b.csv" in message and "column j" in message
     assert f"380 ({italy:,} rows)" in message and f"country_codes_{VERSION}.csv" in message
@@ -116,7 +116,7 @@ def test_a_truncated_baci_year_file_stops_the_read(tmp_path, shared_datasets):
     data = write_baci_release(shared_datasets, tmp_path / "BACI_HS92_V202401b")
     data.write_bytes(data.read_bytes()[:-7])
     with pytest.raises(SourceError, match="Re-download the file") as error:
-        read_table(tmp_path, "bilateral_goods_trade")
+        read_table(tmp_path, "bilateral_product_trade")
     assert data.name in str(error.value)
 
 
@@ -255,5 +255,5 @@ def test_a_symlinked_release_folder_is_read(baci_root, tmp_path):
     linked = tmp_path / "bulk"
     linked.mkdir()
     (linked / "BACI_HS92_V202401b").symlink_to(baci_root / "BACI_HS92_V202401b", target_is_directory=True)
-    items = FilesSource(linked).discover("bilateral_goods_trade")
+    items = FilesSource(linked).discover("bilateral_product_trade")
     assert [i.provenance.dataset_id for i in items] == ["baci_hs92"]
