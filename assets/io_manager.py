@@ -22,7 +22,7 @@ from pipeline.contracts import contract_for_asset, load_contract
 from pipeline.sources.base import utc_now
 from pipeline.warehouse import Warehouse, lock, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
-from pipeline.warehouse.coverage import coverage_drops, table_coverage
+from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
 from pipeline.warehouse.parquet import PartitionedTable, table_dataset
 
 LAYER_PREFIXES = ("core__", "out__")
@@ -112,14 +112,16 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         give_back_warehouse(context, self.root)
 
-    def _check_coverage(self, name: str, coverage: dict[str, Any]) -> None:
+    def _check_coverage(self, name: str, coverage: dict[str, Any], version: str) -> None:
         """Stop before publishing a table that covers less than its last publish (beyond the
-        tolerance), unless TRADE_ACCEPT_COVERAGE_DROP names it."""
+        tolerance), unless TRADE_ACCEPT_COVERAGE_DROP names it. A last publish under another
+        major.minor version of the table's contract is no baseline (:func:`same_definition`)."""
         accepted = {t.strip() for t in (self.accept_coverage_drop or "").split(",") if t.strip()}
         if name in accepted or "all" in accepted:
             return
         tolerance = float(self.coverage_tolerance or 0.01)
-        previous = Warehouse(self.root).catalog().get("tables", {}).get(name, {}).get("coverage")
+        entry = Warehouse(self.root).catalog().get("tables", {}).get(name, {})
+        previous = entry.get("coverage") if same_definition(entry.get("contract_version"), version) else None
         if drops := coverage_drops(previous, coverage, tolerance):
             raise dg.Failure(description=(
                 f"{name} would cover less than its last publish (tolerance {tolerance:.1%}): " + "; ".join(drops)
@@ -134,7 +136,7 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
         meta = context.definition_metadata or {}
         extra = _plain_metadata(context)
         coverage = table_coverage(obj, contract)
-        self._check_coverage(name, coverage)
+        self._check_coverage(name, coverage, contract.version)
         materialized_at = utc_now()
         args = (obj, name, contract.arrow_schema(), contract.partition_column, {
             "contract_id": contract.id,

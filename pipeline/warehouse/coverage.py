@@ -9,7 +9,8 @@ Coverage of a table, per source (its ``source`` column; one group ``all`` withou
 
 A drop of any of them by more than the tolerance (a fraction of the last publish's figure), or
 a source that disappears, stops the publish with the numbers: that is how a CSV cut in half or a bulk file
-deleted from the bulk directory is caught before the shorter table replaces the full one.
+deleted from the bulk directory is caught before the shorter table replaces the full one. The last publish is the
+baseline only when it was made under the same major.minor contract version (:func:`same_definition`).
 """
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def table_coverage(frame: pd.DataFrame, contract: Contract) -> dict[str, Any]:
             entry["value_total"] = float(pd.to_numeric(part[cols["value"]], errors="coerce").sum())
         sources[str(source)] = entry
     return {"rows": int(len(frame)), "columns": cols, "sources": sources}
+
+
+def same_definition(published: str | None, current: str) -> bool:
+    """Whether a table published under contract version ``published`` is a baseline for one
+    under ``current``: the same major.minor. A new minor or major version defines the table anew
+    (``bilateral_goods_trade`` 1.1.0 holds totals only; its product rows moved to
+    ``bilateral_product_trade``), so the rows its last publish held are not a coverage to keep;
+    a patch version changes no rows. A publish that recorded no version is compared."""
+    if not published:
+        return True
+    return published.split(".")[:2] == str(current).split(".")[:2]
 
 
 MEASURES = {"rows": "rows", "entities": "countries", "years": "years", "value_total": "value total (USD)"}

@@ -176,3 +176,30 @@ def test_an_optional_download_may_be_absent_but_a_shared_one_may_not(tmp_path, s
     assert FilesSource(tmp_path).absent("gravity_panel") == []
     (tmp_path / "yotov2016_agtpa").unlink()
     assert [e["id"] for e in FilesSource(tmp_path).absent("gravity_panel")] == ["yotov2016_agtpa"]
+
+
+@pytest.mark.parametrize("version, refused", [("1.0.0", False), ("1.1.0", True)])
+def test_a_last_publish_under_another_table_definition_is_no_baseline(tmp_path, shared_datasets, two_sources,
+                                                                       version, refused):
+    """Before issue 17 split the tables, bilateral_goods_trade (contract 1.0.0) also held the
+    product rows of BACI: its recorded coverage had that source. Republished as totals only
+    (contract 1.1.0), the source is not 'gone', the table was redefined: a last publish under
+    another major.minor version is no baseline. Under the same version, the same catalog stops it."""
+    import json
+
+    warehouse, before = _copy(two_sources, tmp_path)
+    catalog_file = warehouse / "catalog.json"
+    catalog = json.loads(catalog_file.read_text())
+    goods, products = (catalog["tables"][t] for t in ("bilateral_goods_trade", "bilateral_product_trade"))
+    goods["contract_version"] = version
+    goods["coverage"]["sources"]["baci_hs92_zaf_afg"] = products["coverage"]["sources"]["baci_hs92_zaf_afg"]
+    catalog_file.unlink()  # a plain copy: the file is no link into the published snapshot
+    catalog_file.write_text(json.dumps(catalog, indent=2))
+    bulk = _with_baci(tmp_path, shared_datasets, "".join(csv_lines(shared_datasets, PENPPML_FILE)))
+    result = materialize(BILATERAL, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=PENPPML_AND_BACI92))
+    if refused:
+        assert "source baci_hs92_zaf_afg is gone (71,192 rows" in step_failure(result)
+    else:
+        assert result.success, step_failure(result)
+        sources = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]
+        assert set(sources) == {"penppml_comtrade_dta"}
