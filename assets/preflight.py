@@ -50,6 +50,12 @@ def warehouse_place(value: str) -> str | None:
     if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
         return (f"TRADE_WAREHOUSE_DIR={value}: its parent {path.parent} cannot be written, and the snapshot store "
                 f"{path.name}.publish lives there: fix its permissions or choose another directory")
+    from pipeline.warehouse.publish import Warehouse, WarehouseRootError
+
+    try:
+        Warehouse(path).check_root()
+    except WarehouseRootError as exc:
+        return str(exc)
     return None
 
 

@@ -35,7 +35,7 @@ directory; a killed one leaves it behind, invisible, and the next writer removes
 removed. A reader wanting one consistent snapshot across several tables resolves the root once
 (``os.path.realpath``; :func:`pipeline.warehouse.read_table` resolves each table once). A root
 that is a plain directory (an older layout with ``.publish/`` inside, or a copy made with
-``cp -r``) is adopted by the next writer: made a snapshot by hard links and swapped for the
+``cp -rL``) holding nothing but warehouse entries (:meth:`Warehouse.check_root`) is adopted by the next writer: made a snapshot by hard links and swapped for the
 link in one step (:func:`pipeline.warehouse.switch.switch_root`). A directory of the snapshot
 that is no table (``briefs/``, the country briefs of :mod:`pipeline.briefs.publish`) rides the
 same switch: staged by the run that writes it, hard-linked into a next snapshot that restages
@@ -71,6 +71,10 @@ BRIEFS_DIR = "briefs"  # pipeline/briefs/publish.py: country briefs, no table
 RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)
 
 
+class WarehouseRootError(RuntimeError):
+    """TRADE_WAREHOUSE_DIR cannot become the switched link without damage (:meth:`Warehouse.check_root`)."""
+
+
 class Warehouse:
     """The published warehouse under ``root`` (module docstring)."""
 
@@ -83,10 +87,40 @@ class Warehouse:
 
     # -- reading ---------------------------------------------------------------------------
     def current(self) -> Path | None:
-        """The published snapshot's directory, or None before the first publish."""
+        """The published snapshot's directory, or None before the first publish (a root that
+        links elsewhere than into its own store is no snapshot: :meth:`check_root`)."""
         if self.link.is_symlink() and self.link.is_dir():
-            return Path(os.path.realpath(self.link))
+            target = Path(os.path.realpath(self.link))
+            if target.parent == Path(os.path.realpath(self.snapshots)):
+                return target
         return None
+
+    def check_root(self) -> None:
+        """Refuse, before a writer changes anything, a root it would damage: a symlink of the
+        user's to a directory elsewhere (the first publish would replace the link), or a plain
+        directory holding entries that are no part of a warehouse (they would be removed with
+        the directory when the root becomes the switched link)."""
+        if self.link.is_symlink() and self.current() is None and self.link.exists():
+            raise WarehouseRootError(
+                f"TRADE_WAREHOUSE_DIR={self.root} is a symlink to {os.path.realpath(self.link)}, not to a snapshot "
+                f"of {self.meta}: set TRADE_WAREHOUSE_DIR to {os.path.realpath(self.link)} itself (the warehouse root "
+                "becomes a link to its published snapshot, so it cannot be a link of its own)")
+        if self.link.is_dir() and not self.link.is_symlink():
+            if foreign := self.foreign_entries(self.link):
+                raise WarehouseRootError(
+                    f"TRADE_WAREHOUSE_DIR={self.root} holds {len(foreign)} entr{'ies' if len(foreign) > 1 else 'y'} that "
+                    f"are no part of a warehouse: {foreign[:10]}. Move them elsewhere (the first publish makes the "
+                    "warehouse root a link to its snapshot, and the plain directory is removed), or choose an empty "
+                    "or new TRADE_WAREHOUSE_DIR. Nothing was changed.")
+
+    def foreign_entries(self, root: Path) -> list[str]:
+        """Entries of a plain root that a warehouse does not hold: anything but ``catalog.json``,
+        the carried directories, briefs, an older layout's ``.publish`` store, leftover temporary
+        links, and table directories (directories holding Parquet files)."""
+        known = {CATALOG_FILE, BRIEFS_DIR, ".publish", *CARRIED}
+        return sorted(p.name for p in root.iterdir() if p.name not in known
+                      and not (p.name.startswith(".") and p.name.endswith(".link"))
+                      and not (p.is_dir() and any(p.rglob("*.parquet"))))
 
     def visible(self) -> Path | None:
         """What a reader of the root sees: the current snapshot, or a plain root directory (an
@@ -168,6 +202,7 @@ class Warehouse:
     def _publish(self, run_id: str, adopt: bool = False) -> str:
         """:meth:`commit`; ``adopt``: the snapshot is what readers see now (a plain root), its
         ``catalog.json`` kept byte for byte."""
+        self.check_root()
         stage = self.stage_dir(run_id)
         seen = self.visible()
         staged = set(self.tables(stage))
@@ -226,6 +261,7 @@ class Warehouse:
         copy) under snapshots. The caller holds the lock, so nothing here belongs to a live
         writer. Returns what was done, for the run's log."""
         notes = []
+        self.check_root()
         if self.staging.is_dir():
             for leftover in sorted(self.staging.iterdir()):
                 shutil.rmtree(leftover, ignore_errors=True)

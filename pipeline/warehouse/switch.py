@@ -5,8 +5,9 @@ The warehouse root ``<dir>/<name>`` is itself a symlink to one snapshot director
 with :func:`os.replace` is atomic on POSIX; replacing a *directory* (a warehouse of an older
 layout, or a copy) with a symlink is done with Linux's ``renameat2(RENAME_EXCHANGE)``, which
 swaps the two names in one step, so no reader ever finds the root missing. Where that call is
-not available (another kernel or libc) the directory is renamed aside first: a reader in that
-instant gets "file not found", never a mix.
+not available (another kernel or libc: macOS, the BSDs) the directory is renamed aside first: a
+reader in that instant gets "file not found", never a mix, and a writer killed between the two
+renames leaves no root until the next writer's recovery puts it back (``Warehouse.recover``).
 """
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ def switch_root(target: str, root: Path, retired: Path) -> None:
 def link_or_copy(source: str, target: str) -> None:
     """Hard-link ``source`` at ``target``; copy it where the store lies on another file system
     than the warehouse it adopts (a root that is a mount point)."""
+    source = os.path.realpath(source)  # os.link of a symlink links the link (Linux), not its file
     try:
         os.link(source, target)
     except OSError as exc:

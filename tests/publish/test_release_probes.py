@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.warehouse import read_catalog
 from tests.env import digests
-from tests.publish.probes import BILATERAL, materialize, settings, step_failure
+from tests.publish.probes import PRODUCTS, materialize, settings, step_failure
 from tests.sources.releases import VERSION, write_baci_release, write_icio_from_wiod
 
 # the shipped datasets of each table, absent from a bulk directory that holds only a user's download
@@ -32,7 +32,7 @@ def _good(tmp: Path, write, keys: list[str], disabled: str) -> tuple[Path, Path]
 def baci_published(tmp_path_factory, shared_datasets):
     tmp = tmp_path_factory.mktemp("baci_good")
     return _good(tmp, lambda bulk: write_baci_release(shared_datasets, bulk / f"BACI_HS92_{VERSION}"),
-                 BILATERAL, SHARED_BILATERAL)
+                 PRODUCTS, SHARED_BILATERAL)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def _rerun(tmp: Path, published: tuple[Path, Path], edit, keys: list[str], disab
 
 def test_the_good_baci_release_is_published(baci_published):
     catalog = read_catalog(baci_published[1])
-    assert "bilateral_goods_trade" in str(catalog)
+    assert "bilateral_product_trade" in catalog["tables"]
 
 
 def test_a_baci_code_missing_from_its_list_fails_and_publishes_nothing(tmp_path, baci_published):
@@ -67,7 +67,7 @@ def test_a_baci_code_missing_from_its_list_fails_and_publishes_nothing(tmp_path,
         listing.write_text("".join(ln for ln in listing.read_text().splitlines(keepends=True)
                                    if not ln.startswith("710,")))
 
-    message = _rerun(tmp_path, baci_published, drop_zaf, BILATERAL, SHARED_BILATERAL)
+    message = _rerun(tmp_path, baci_published, drop_zaf, PRODUCTS, SHARED_BILATERAL)
     assert "BACI_HS92_Y2021_V202401b.csv" in message and "column i" in message and "710 (" in message
     assert "code list of the same release" in message
 
@@ -77,7 +77,7 @@ def test_a_truncated_baci_year_file_fails_and_publishes_nothing(tmp_path, baci_p
         data = bulk / f"BACI_HS92_{VERSION}/BACI_HS92_Y2021_{VERSION}.csv"
         data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
 
-    message = _rerun(tmp_path, baci_published, cut, BILATERAL, SHARED_BILATERAL)
+    message = _rerun(tmp_path, baci_published, cut, PRODUCTS, SHARED_BILATERAL)
     assert "BACI_HS92_Y2021_V202401b.csv" in message and "Re-download the file" in message
 
 

@@ -134,6 +134,13 @@ def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path
     (legacy / ".publish" / "current").symlink_to(f"snapshots/{snapshot.name}")
     for entry in sorted(snapshot.iterdir()):
         (legacy / entry.name).symlink_to(f".publish/current/{entry.name}")
+    # as main's layout kept them: plain directories beside the links (API answers, provenance)
+    (legacy / "_raw").mkdir()
+    (legacy / "_raw" / "raw_files__bilateral_goods_trade.json").write_text('{"files": []}\n')
+    (legacy / "landing" / "worldbank").mkdir(parents=True)
+    (legacy / "landing" / "worldbank" / "answer.json").write_text('{"page": 1}\n')
+    every_file = _visible_files(legacy)
+    assert "catalog.json" in every_file and (legacy / "catalog.json").is_symlink()
     before = digests(legacy)
     assert "country_groups/data.parquet" in before and f"{BILATERAL}/year=2016/part-0.parquet" in before
     inodes = {k: (legacy / k).stat().st_ino for k in before}
@@ -142,8 +149,50 @@ def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path
     lock.release(legacy, "adopter")
     assert any("brought 4 plain table directories and files" in n for n in notes), notes
     assert legacy.is_symlink() and digests(legacy) == before and not (legacy / ".publish").exists()
+    assert _visible_files(legacy) == every_file  # the catalog, _raw and landing too, byte for byte
+    assert set(Warehouse(legacy).catalog()["tables"]) >= {BILATERAL, "country_groups"}
     publish_here(legacy, {**versions[0], "country_groups": versions[1]["country_groups"]}, "run-again")
     after = digests(legacy)
     assert sorted(after.values()) == sorted(before.values()) and not [k for k in after if "-0." in k]
     assert sorted(str(Path(k).parent) for k in after) == sorted(str(Path(k).parent) for k in before)
     assert sorted((legacy / k).stat().st_ino for k in after) == sorted(inodes.values())
+
+
+def _visible_files(root: Path) -> dict[str, str]:
+    """sha256 of every file a reader of ``root`` sees, not only Parquet (catalog, _raw, landing)."""
+    import hashlib
+
+    files = [Path(d) / f for d, dirs, names in os.walk(root, followlinks=True) for f in names]  # through links
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(files)
+            if not any(part.startswith(".") for part in f.relative_to(root).parts)}
+
+
+def test_a_plain_root_with_files_of_its_own_is_refused_and_kept(versions, tmp_path):
+    """A TRADE_WAREHOUSE_DIR holding the user's own files: the first publish would remove the
+    plain directory when the root becomes the link; it is refused before anything changes."""
+    from pipeline.warehouse.publish import WarehouseRootError
+
+    root = tmp_path / "warehouse"
+    (root / "mydata").mkdir(parents=True)
+    (root / "mydata" / "f.csv").write_text("a,b\n1,2\n")
+    (root / "README.txt").write_text("my notes\n")
+    before = _visible_files(root)
+    with pytest.raises(WarehouseRootError, match=r"holds 2 entries .*\['README.txt', 'mydata'\]"):
+        publish_here(root, {"country_groups": versions[1]["country_groups"]}, "run-one")
+    assert not root.is_symlink() and _visible_files(root) == before
+
+
+def test_a_root_that_is_the_users_own_link_is_refused(versions, tmp_path):
+    """TRADE_WAREHOUSE_DIR a symlink to a directory elsewhere (a bigger disk): refused naming
+    the target, the user's link and directory untouched."""
+    from pipeline.warehouse.publish import WarehouseRootError
+
+    target = tmp_path / "big" / "wh"
+    target.mkdir(parents=True)
+    (target / "NOTES.txt").write_text("keep\n")
+    root = tmp_path / "warehouse"
+    root.symlink_to(target, target_is_directory=True)
+    with pytest.raises(WarehouseRootError, match="is a symlink to .*big/wh.*set TRADE_WAREHOUSE_DIR to"):
+        publish_here(root, {"country_groups": versions[1]["country_groups"]}, "run-one")
+    assert os.readlink(root) == str(target) and (target / "NOTES.txt").read_text() == "keep\n"
+    assert not (tmp_path / "warehouse.publish" / "snapshots").exists()
