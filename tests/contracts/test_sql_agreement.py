@@ -115,3 +115,13 @@ def test_nan_counts_as_missing_as_in_gx(good_frames):
     gx, duck = _both(frame, "bilateral_goods_trade")
     assert [f.failing_rows for f in gx if f.column == "value_usd"] == [2]
     assert duck == gx
+
+
+def test_a_wrong_engine_setting_is_named_at_startup():
+    from assets.preflight import setting_problems
+
+    env = {"TRADE_SOURCES": "auto", "TRADE_BULK_DIR": "", "COMTRADE_YEARS": "2019-2022",
+           "COMTRADE_REPORTERS": "BGD", "TRADE_BRIEF_COUNTRIES": "BGD"}
+    assert not [p for p in setting_problems({**env, "TRADE_CONTRACT_ENGINE": "DuckDB"}) if "ENGINE" in p]
+    problems = setting_problems({**env, "TRADE_CONTRACT_ENGINE": "polars"})
+    assert [p for p in problems if p.startswith("TRADE_CONTRACT_ENGINE='polars' is not one of auto, gx, duckdb")]
