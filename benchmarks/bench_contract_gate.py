@@ -39,7 +39,7 @@ def synthetic_baci_year(rows: int, seed: int = 0) -> pd.DataFrame:
     codes = np.array(sorted(country_codes().valid))[:220]
     products = np.array([f"{c:06d}" for c in rng.choice(np.arange(10_000, 970_000), 5_000, replace=False)])
     space = len(codes) ** 2 * len(products)
-    picks = np.unique(rng.integers(0, space, size=int(rows * 1.02)))[:rows]
+    picks = np.unique(rng.integers(0, space, size=int(rows * 1.1) + 100))[:rows]
     rng.shuffle(picks)
     pair, product = np.divmod(picks, len(products))
     reporter, partner = np.divmod(pair, len(codes))

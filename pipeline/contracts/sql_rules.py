@@ -125,7 +125,7 @@ def compile_rule(rule: Rule, floating: set[str]) -> SqlRule | None:
         predicate = present
     elif name == "expect_column_values_to_be_in_set":
         values = list(kw.pop("value_set"))
-        predicate = (f"{present} AND {q} NOT IN ({', '.join(literal(v) for v in values)})"
+        predicate = (f"{present} AND {q} NOT IN (SELECT unnest([{', '.join(literal(v) for v in values)}]))"
                      if values else present)
     elif name == "expect_column_values_to_be_between":
         low, high = kw.pop("min_value", None), kw.pop("max_value", None)
