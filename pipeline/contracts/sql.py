@@ -23,7 +23,7 @@ from pipeline.contracts.expectations import Rule, run_expectations
 from pipeline.contracts.odcs import Contract
 from pipeline.contracts.origin import ORIGIN_COLUMNS, ORIGIN_FILE, ORIGIN_ROW, json_safe, sample_rows
 from pipeline.contracts.report import Finding
-from pipeline.contracts.sql_rules import SqlRule, compile_rule, quote
+from pipeline.contracts.sql_rules import SqlRule, compile_rule, literal, quote
 
 POS = "_gate_pos"  # the row's position (0-based) in the checked input: orders the samples
 SAMPLE = 5  # GX's partial_unexpected_count in run_expectations
@@ -154,10 +154,10 @@ def run_sql_parquet(paths: Sequence[str | Path], contract: Contract, rules: list
     A failing row's ``file`` and ``row`` are its origin columns when the files carry them,
     else the Parquet file and its row number (1 = the first row)."""
     con = con or connect()
-    files = ", ".join(quote(str(p)).replace('"', "'") for p in paths)
+    files = ", ".join(literal(str(p)) for p in paths)
     scan = f"read_parquet([{files}], filename = true, file_row_number = true)"
-    names = [d[0] for d in con.execute(f"SELECT * FROM {scan} LIMIT 0").description]
-    types = dict(con.execute(f"SELECT column_name, data_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
+    names = list(types)
     floating = {c for c, t in types.items() if t in ("DOUBLE", "FLOAT")}
     compiled, left = _split(rules, floating)
     key = _sample_key(contract, names)
