@@ -8,7 +8,9 @@ and its sample is fetched. Both engines check the same conformed frame with the 
 (``compile_rules`` of the contract): GX via ``run_expectations``, DuckDB via ``run_sql``.
 Each run is its own child process (address space capped at BENCH_GATE_MEMORY_GB, default 10)
 that builds its frame, then times the check alone; peak RSS (VmHWM) includes the frame, and
-the frame's own RSS is printed beside it. GX runs the ladder of BENCH_GATE_SIZES
+the frame's own RSS is printed beside it. Last, the largest size is written to Parquet (by a
+child, untimed) and checked by DuckDB straight from the file (``run_sql_parquet``), the way a
+year partition is checked without pandas. GX runs the ladder of BENCH_GATE_SIZES
 (default 1,000,000 / 3,000,000 / 10,000,000 rows) until it fails or exceeds
 BENCH_GATE_TIMEOUT_S (default 240 s; a size its last time predicts beyond that, linearly,
 is skipped and said so); the ratio is given at every size both finished.
@@ -78,6 +80,51 @@ def check(engine: str, rows: int):
     return seconds, peak_rss_mb(), frame_mb, [(f.expectation, f.column, f.failing_rows) for f in findings]
 
 
+def write_parquet(rows: int, path: str) -> None:
+    """In a child: the conformed SYNTHETIC frame as one Parquet file (not timed)."""
+    from pipeline.contracts.conform import conform
+    from pipeline.contracts.odcs import load_contract
+
+    conform(synthetic_baci_year(rows), load_contract(TABLE))[0].to_parquet(path, index=False)
+
+
+def check_parquet(path: str):
+    """In a child: the rules over the Parquet file, out of core (nothing loaded into pandas)."""
+    from pipeline.contracts.expectations import compile_rules
+    from pipeline.contracts.odcs import load_contract
+    from pipeline.contracts.sql import run_sql_parquet
+
+    contract = load_contract(TABLE)
+    start_mb = peak_rss_mb()
+    start = time.perf_counter()
+    findings, left = run_sql_parquet([path], contract, compile_rules(contract))
+    seconds = time.perf_counter() - start
+    return seconds, peak_rss_mb(), start_mb, [(f.expectation, f.column, f.failing_rows) for f in findings]
+
+
+def parquet_run(rows: int, memory: float, timeout: float, gx_at_rows) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "synthetic_baci.parquet")
+        status, _, _ = run_limited(write_parquet, (rows, path), memory_gb=memory, timeout_s=timeout)
+        if status != "ok":
+            print(f"{rows:>12,} parquet   could not write the file: {status}")
+            return
+        status, result, wall = run_limited(check_parquet, (path,), memory_gb=memory, timeout_s=timeout)
+    if status != "ok":
+        print(f"{rows:>12,} {'duckdb/parquet':>7}   did not finish: {status} after {wall:.0f} s")
+        return
+    seconds, peak, start_mb, failed = result
+    print(f"{rows:>12,} duckdb over Parquet {seconds:6.2f} s  peak RSS {peak:.0f} MB "
+          f"(process before the scan {start_mb:.0f} MB)  {failed}")
+    if gx_at_rows and gx_at_rows[2] != failed:
+        print(f"  DISAGREE from Parquet: duckdb {failed} vs gx {gx_at_rows[2]}")
+    elif gx_at_rows:
+        print(f"  {rows:,} rows from Parquet: {gx_at_rows[0] / seconds:.1f}x faster than GX-on-pandas, "
+              f"peak RSS {gx_at_rows[1] / peak:.1f}x lower (GX's includes the frame it needs)")
+
+
 def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_GATE_SIZES", "1000000,3000000,10000000").split(",")]
     memory = float(os.environ.get("BENCH_GATE_MEMORY_GB", "10"))
@@ -85,6 +132,7 @@ def main() -> int:
     print(f"SYNTHETIC BACI-shaped {TABLE} (one year, HS6), rules of its contract; "
           f"each run a child process capped at {memory:g} GB and {timeout:g} s")
     print(f"{'rows':>12} {'engine':>7} {'check s':>9} {'peak RSS MB':>12} {'frame RSS MB':>13}  failed rules")
+    gx_at: dict[int, tuple] = {}  # rows -> GX's (seconds, peak MB, failed rules)
     gx_alive, gx_last = True, None  # gx_last: (rows, seconds) of GX's largest finished size
     for rows in sizes:
         results = {}
@@ -112,8 +160,10 @@ def main() -> int:
             if r_d != r_g:
                 print(f"  DISAGREE at {rows:,} rows: duckdb {r_d} vs gx {r_g}")
                 return 1
+            gx_at[rows] = (t_g, m_g, r_g)
             print(f"  {rows:,} rows: DuckDB {t_g / t_d:.1f}x faster than GX-on-pandas; memory above the frame "
                   f"{m_d - f_d:.0f} MB vs {m_g - f_g:.0f} MB (ratio {(m_g - f_g) / max(m_d - f_d, 1):.1f}x)")
+    parquet_run(sizes[-1], memory, timeout, gx_at.get(sizes[-1]))
     return 0
 
 
