@@ -99,10 +99,13 @@ def check_parquet(path: str):
     start = time.perf_counter()
     findings, left = run_sql_parquet([path], contract, compile_rules(contract))
     seconds = time.perf_counter() - start
+    if left:
+        raise RuntimeError(f"rules without a SQL form: {[r.expectation for r in left]}")
     return seconds, peak_rss_mb(), start_mb, [(f.expectation, f.column, f.failing_rows) for f in findings]
 
 
-def parquet_run(rows: int, memory: float, timeout: float, gx_at_rows) -> None:
+def parquet_run(rows: int, memory: float, timeout: float, gx_at_rows) -> bool:
+    """False when DuckDB over Parquet disagrees with GX on the same rows."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,19 +113,21 @@ def parquet_run(rows: int, memory: float, timeout: float, gx_at_rows) -> None:
         status, _, _ = run_limited(write_parquet, (rows, path), memory_gb=memory, timeout_s=timeout)
         if status != "ok":
             print(f"{rows:>12,} parquet   could not write the file: {status}")
-            return
+            return True
         status, result, wall = run_limited(check_parquet, (path,), memory_gb=memory, timeout_s=timeout)
     if status != "ok":
         print(f"{rows:>12,} {'duckdb/parquet':>7}   did not finish: {status} after {wall:.0f} s")
-        return
+        return True
     seconds, peak, start_mb, failed = result
     print(f"{rows:>12,} duckdb over Parquet {seconds:6.2f} s  peak RSS {peak:.0f} MB "
           f"(process before the scan {start_mb:.0f} MB)  {failed}")
     if gx_at_rows and gx_at_rows[2] != failed:
         print(f"  DISAGREE from Parquet: duckdb {failed} vs gx {gx_at_rows[2]}")
+        return False
     elif gx_at_rows:
         print(f"  {rows:,} rows from Parquet: {gx_at_rows[0] / seconds:.1f}x faster than GX-on-pandas, "
               f"peak RSS {gx_at_rows[1] / peak:.1f}x lower (GX's includes the frame it needs)")
+    return True
 
 
 def main() -> int:
@@ -163,8 +168,7 @@ def main() -> int:
             gx_at[rows] = (t_g, m_g, r_g)
             print(f"  {rows:,} rows: DuckDB {t_g / t_d:.1f}x faster than GX-on-pandas; memory above the frame "
                   f"{m_d - f_d:.0f} MB vs {m_g - f_g:.0f} MB (ratio {(m_g - f_g) / max(m_d - f_d, 1):.1f}x)")
-    parquet_run(sizes[-1], memory, timeout, gx_at.get(sizes[-1]))
-    return 0
+    return 0 if parquet_run(sizes[-1], memory, timeout, gx_at.get(sizes[-1])) else 1
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 The rules run in Great Expectations (:func:`run_expectations`) on small frames and in DuckDB
 (:func:`pipeline.contracts.sql.run_sql`, the same rules compiled to SQL) on large ones: GX on
-pandas costs ~5 us a row and rule (35-55 s on WIOD's 6.5 million rows), DuckDB scans every
-rule at once (``benchmarks/bench_contract_gate.py``). ``TRADE_CONTRACT_ENGINE`` = ``auto``
+pandas took 35-55 s on WIOD's 6.5 million rows; DuckDB scans every rule at once
+(figures against GX in ``benchmarks/bench_contract_gate.py`` and the README). ``TRADE_CONTRACT_ENGINE`` = ``auto``
 (default: DuckDB from :data:`DUCKDB_FROM_ROWS` rows), ``gx`` or ``duckdb`` forces one.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pipeline.contracts.origin import ORIGIN_FILE, split_origin
 from pipeline.contracts.report import ContractReport, ContractViolation
 
 ENGINES = ("auto", "gx", "duckdb")
-DUCKDB_FROM_ROWS = 100_000  # below this GX's fixed cost (~1 s a suite) dominates either way
+DUCKDB_FROM_ROWS = 100_000  # small tables stay with GX, the reference implementation
 
 
 def parse_engine(value: str) -> str:
