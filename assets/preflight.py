@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline.contracts.gate import parse_engine
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 from pipeline.sources.rate_limits import parse_rate_limits
 
@@ -143,6 +144,7 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     _check(problems, "OECD_INCREMENTAL", env.get("OECD_INCREMENTAL", "true"), _true_false, "")
     _check(problems, "TRADE_COVERAGE_TOLERANCE", env.get("TRADE_COVERAGE_TOLERANCE", "0.01"), _fraction,
            "e.g. 0.01 for 1%")
+    _check(problems, "TRADE_CONTRACT_ENGINE", env.get("TRADE_CONTRACT_ENGINE", "auto"), parse_engine, "")
     _check(problems, "TRADE_ACCEPT_COVERAGE_DROP", env.get("TRADE_ACCEPT_COVERAGE_DROP", ""), _tables, "")
     for name in DIRECTORY_SETTINGS:
         if env.get(name) and (problem := usable_directory(env[name], name)):

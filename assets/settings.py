@@ -48,6 +48,8 @@ SETTINGS: list[tuple[str, str | None, str]] = [
     ("TRADE_COVERAGE_TOLERANCE", "0.01", "Largest drop (0..1) of a published table's rows, countries, years or "
      "value total, per source, against the last publish, that a run may publish; a larger drop stops "
      "the run with the numbers."),
+    ("TRADE_CONTRACT_ENGINE", "auto", "Who runs the contract rules: `auto` (DuckDB SQL compiled from the contract "
+     "on tables of 100,000 rows or more, Great Expectations below), `gx` or `duckdb`."),
     ("TRADE_ACCEPT_COVERAGE_DROP", "", "Tables (comma-separated, or `all`) this run may publish with a larger "
      "coverage drop than TRADE_COVERAGE_TOLERANCE: for a deliberate change of scope (a dataset "
      "disabled, fewer Comtrade reporters or years)."),

@@ -156,6 +156,20 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+def _in_rule_order(expected: list[Any], results: list[Any]) -> list[Any]:
+    """GX 1.x returns results grouped by column, not in suite order: pair each expectation with
+    the result of its own configuration (same type and kwargs), never by position."""
+    pending = list(results)
+    ordered = []
+    for exp in expected:
+        config = exp.configuration
+        match = next(r for r in pending if r.expectation_config.type == config.type
+                     and all(r.expectation_config.kwargs.get(k) == v for k, v in config.kwargs.items()))
+        pending.remove(match)
+        ordered.append(match)
+    return ordered
+
+
 def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
                      origin: pd.DataFrame | None = None) -> list[Finding]:
     """Validate ``frame`` with GX 1.x (ephemeral context) and return the failed rules, each with
@@ -172,8 +186,9 @@ def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
         .get_batch(batch_parameters={"dataframe": frame})
     )
     suite = gx.ExpectationSuite(name=f"{contract.name}_v{contract.version}")
-    for rule in rules:
-        suite.add_expectation(getattr(gx.expectations, _camel(rule.expectation))(**rule.kwargs))
+    expected = [getattr(gx.expectations, _camel(rule.expectation))(**rule.kwargs) for rule in rules]
+    for expectation in expected:
+        suite.add_expectation(expectation)
     result = batch.validate(
         suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}
     )
@@ -181,7 +196,7 @@ def run_expectations(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
     if "source" in frame.columns and "source" not in key:  # which input a failing row came from
         key = [*key, "source"]
     findings = []
-    for rule, res in zip(rules, result.results, strict=True):
+    for rule, res in zip(rules, _in_rule_order(expected, result.results), strict=True):
         if res.success:
             continue
         detail = res.result or {}

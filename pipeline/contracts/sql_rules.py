@@ -1,0 +1,150 @@
+"""Compile the contract's rules (:func:`pipeline.contracts.expectations.compile_rules`) to DuckDB SQL.
+
+The rule list stays the one produced from the ODCS contract; this module only translates each
+rule to the SQL that finds its failing rows, with Great Expectations' semantics for pandas:
+
+=============================================  ===================================================
+rule                                           failing rows
+=============================================  ===================================================
+``expect_column_values_to_not_be_null``        ``c IS NULL`` (or NaN, for floating columns)
+``expect_column_values_to_be_null``            ``c`` present
+``expect_column_values_to_be_in_set``          ``c`` present and ``c NOT IN (set)``
+``expect_column_values_to_be_between``         ``c`` present and below min / above max
+                                               (``<=``/``>=`` when ``strict_min``/``strict_max``)
+``expect_column_values_to_be_unique``          every row whose non-null ``c`` occurs twice or more
+``expect_compound_columns_to_be_unique``       every row whose combination occurs twice or more,
+                                               rows with all columns missing ignored
+``expect_table_row_count_to_be_between``       the table when ``count(*)`` is outside the bounds
+=============================================  ===================================================
+
+GX skips missing values in column-map rules, so "present" is ``c IS NOT NULL`` (and not NaN).
+A ``row_condition`` in GX's pandas syntax (comparisons, ``and``/``or``/``not``, ``+``/``-``,
+``col.isin([...])``) becomes a SQL ``AND``; anything else is not compiled and
+:func:`compile_rule` returns None, so the caller runs that rule in GX instead.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.contracts.expectations import Rule
+
+
+def quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(value: Any) -> str:
+    """A Python value as a SQL literal (strings quoted, booleans as TRUE/FALSE)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class SqlRule:
+    """One rule as SQL. ``kind``: ``map`` (``predicate`` selects the failing rows), ``unique``
+    (rows sharing ``columns`` with another row fail) or ``count`` (``predicate`` on count(*))."""
+
+    rule: Rule
+    kind: str
+    predicate: str
+    columns: tuple[str, ...]
+
+
+_TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*"|\'[^\']*\')|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)'
+                    r'|(?P<isin>\.isin\(\[)|(?P<close>\]\))|(?P<name>[A-Za-z_]\w*)'
+                    r'|(?P<op>==|!=|<=|>=|<|>|\+|-|\(|\)|,))')
+_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
+
+
+def condition_sql(text: str) -> str | None:
+    """A GX pandas ``row_condition`` as SQL, or None when it uses anything not listed above."""
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        pos = m.end()
+        kind, tok = m.lastgroup, m.group(m.lastgroup)
+        if kind == "str":
+            out.append(literal(tok[1:-1]))
+        elif kind == "num":
+            out.append(tok)
+        elif kind == "isin":
+            out.append(" IN (")
+        elif kind == "close":
+            out.append(")")
+        elif kind == "name":
+            out.append(_WORDS.get(tok, quote(tok)))
+        else:
+            out.append({"==": "=", "!=": "<>"}.get(tok, tok))
+    return " ".join(out) if out else None
+
+
+def _present(column: str, floating: bool) -> str:
+    q = quote(column)
+    return f"({q} IS NOT NULL AND NOT isnan({q}))" if floating else f"({q} IS NOT NULL)"
+
+
+def compile_rule(rule: Rule, floating: set[str]) -> SqlRule | None:
+    """``rule`` as SQL, or None when it has no SQL form here (run it in GX). ``floating``: the
+    columns of a floating-point type, whose NaN GX counts as missing."""
+    kw = dict(rule.kwargs)
+    condition = None
+    if kw.pop("condition_parser", "pandas") != "pandas":
+        return None
+    if "row_condition" in kw:
+        condition = condition_sql(str(kw.pop("row_condition")))
+        if condition is None:
+            return None
+    column = kw.pop("column", None)
+    name = rule.expectation
+    if name == "expect_table_row_count_to_be_between":
+        low, high = kw.pop("min_value", None), kw.pop("max_value", None)
+        bounds = [f"count(*) < {literal(low)}" if low is not None else "",
+                  f"count(*) > {literal(high)}" if high is not None else ""]
+        predicate = " OR ".join(b for b in bounds if b)
+        return SqlRule(rule, "count", predicate, ()) if predicate and not kw and not condition else None
+    if name == "expect_compound_columns_to_be_unique":
+        cols = tuple(kw.pop("column_list"))
+        return SqlRule(rule, "unique", "", cols) if not kw and not condition else None
+    if column is None:
+        return None
+    present = _present(column, column in floating)
+    q = quote(column)
+    if name == "expect_column_values_to_not_be_null":
+        predicate = f"NOT {present}"
+    elif name == "expect_column_values_to_be_null":
+        predicate = present
+    elif name == "expect_column_values_to_be_in_set":
+        values = list(kw.pop("value_set"))
+        predicate = (f"{present} AND {q} NOT IN (SELECT unnest([{', '.join(literal(v) for v in values)}]))"
+                     if values else present)
+    elif name == "expect_column_values_to_be_between":
+        low, high = kw.pop("min_value", None), kw.pop("max_value", None)
+        below = "<=" if kw.pop("strict_min", False) else "<"
+        above = ">=" if kw.pop("strict_max", False) else ">"
+        outside = [f"{q} {below} {literal(low)}" if low is not None else "",
+                   f"{q} {above} {literal(high)}" if high is not None else ""]
+        outside = [o for o in outside if o]
+        if not outside:
+            return None
+        predicate = f"{present} AND ({' OR '.join(outside)})"
+    elif name == "expect_column_values_to_be_unique":
+        if condition:
+            return None
+        return SqlRule(rule, "unique", "", (column,)) if not kw else None
+    else:
+        return None
+    if kw:  # an argument this translation does not honour (mostly, result_format): GX decides
+        return None
+    if condition:
+        predicate = f"({predicate}) AND ({condition})"
+    return SqlRule(rule, "map", predicate, (column,))
