@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 # Rows of bilateral_goods_trade: penppml TOTAL 316,317 + Atlas sectors 1,720,321 + Atlas HS2/HS4
 # 2,312,164 + BACI HS92 71,192 + BACI HS17 72,097 (the datasets' MANIFESTs).
-BILATERAL_ROWS = 316317 + 1720321 + 2312164 + 71192 + 72097
+BILATERAL_ROWS = 316317  # the Comtrade/DTA panel's totals
+PRODUCT_ROWS = 1720321 + 2312164 + 71192 + 72097  # Atlas sections, Atlas HS2/HS4, BACI HS92, HS17 (issue 17: own table)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,7 @@ def test_full_materialization_publishes_every_table(first_run):
         assert [c["name"] for c in entry["columns"]] == [f.name for f in table.schema] or \
             entry["partitioning"], name
     assert catalog["bilateral_goods_trade"]["row_count"] == BILATERAL_ROWS
+    assert catalog["bilateral_product_trade"]["row_count"] == PRODUCT_ROWS
     evaluations = [e for e in result.get_asset_check_evaluations()]
     assert evaluations and all(e.passed for e in evaluations)
     assert len(evaluations) == len(catalog)
@@ -88,7 +90,7 @@ def test_dependency_outputs_on_real_data(first_run):
     _, warehouse = first_run
     bilateral = duckdb.sql(
         f"select product_classification, count(*) n, sum(value_usd) v from read_parquet("
-        f"'{warehouse}/bilateral_goods_trade/**/*.parquet', hive_partitioning=true) where year = 2019 "
+        f"'{warehouse}/bilateral_product_trade/**/*.parquet', hive_partitioning=true) where year = 2019 "
         "group by 1").df().set_index("product_classification")
     # The same 2019 flows at two levels: the HS subset's 31 countries are a part of the world.
     assert set(bilateral.index) == {"ATLAS_SECTION", "HS92_2_4"}

@@ -233,9 +233,11 @@ def test_hs_chapters_from_the_live_api_feed_the_product_metrics(live_server, api
     result = live_refresh(live_server, warehouse, COMTRADE_REPORTERS="ZAF", COMTRADE_YEARS="2020",
                           COMTRADE_COMMODITIES="AG2")
     assert result.success, messages(result)[-3000:]
-    everything = read_table(warehouse, "bilateral_goods_trade")
-    assert set(everything["product_classification"]) == {"TOTAL", "HS17_2"} and set(everything["year"]) == {2020}
-    goods = everything[everything["product_classification"] == "HS17_2"]
+    totals = read_table(warehouse, "bilateral_goods_trade")
+    everything = read_table(warehouse, "bilateral_product_trade")  # issue 17: products are their own table
+    assert set(totals["product_classification"]) == {"TOTAL"} and set(totals["year"]) == {2020}
+    assert set(everything["product_classification"]) == {"HS17_2"} and set(everything["year"]) == {2020}
+    goods = everything
     _, chapters = api_data.hs_exports("ZAF", 2020, 2)
     served = chapters[chapters["importer_iso3"].isin(list(api_data.iso_to_m49))]
     deu = goods[goods["partner_iso3"] == "DEU"].set_index("product_code")["value_usd"].sort_index()
