@@ -8,6 +8,7 @@ default, so production settings are unchanged unless a user names the production
 """
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 # Requests per minute per source: the World Bank publishes no limit (be polite); the Comtrade
@@ -23,15 +24,27 @@ def parse_rate_limits(text: str | None) -> dict[str, float]:
     """
     limits: dict[str, float] = {}
     for entry in (e.strip() for e in str(text or "").split(",") if e.strip()):
-        host, sep, value = entry.rpartition("=")
-        host = host.strip().lower()
+        written, sep, value = entry.rpartition("=")
+        written = written.strip().lower()
         try:
             per_minute = float(value)
         except ValueError:
             per_minute = -1.0
-        if not sep or not host or "/" in host or ":" in host or not per_minute >= 0:
+        # the host as a URL names it: "[::1]" -> "::1"; a port or a path makes it no host name
+        try:
+            host = urlsplit(f"//{written}").hostname if written else None
+            port = urlsplit(f"//{written}").port
+        except ValueError:
+            host, port = None, None
+        bare = written.strip("[]") if written.startswith("[") else written
+        if not sep or not host or host != bare or port is not None or not math.isfinite(per_minute) \
+                or per_minute < 0:
             raise ValueError(f"TRADE_RATE_LIMITS entry {entry!r}: write host=requests_per_minute, e.g. "
-                             "127.0.0.1=0 (a host name without scheme or port; 0 = no limit)")
+                             "127.0.0.1=0 or [::1]=0 (a host name without scheme or port; a finite number; "
+                             "0 = no limit)")
+        if host in limits:
+            raise ValueError(f"TRADE_RATE_LIMITS names {written} twice ({limits[host]:g} and {per_minute:g} a "
+                             "minute): keep one entry per host")
         limits[host] = per_minute
     return limits
 

@@ -33,13 +33,23 @@ def test_an_override_names_a_host_and_leaves_the_others_alone():
     assert {s: mirror.per_minute(s, url) for s, url in DEFAULT_URLS.items()} == PUBLISHED
 
 
-@pytest.mark.parametrize("text", ["127.0.0.1", "127.0.0.1:8080=0", "http://mirror=5", "=5", "host=fast", "host=-1"])
+@pytest.mark.parametrize("text", ["127.0.0.1", "127.0.0.1:8080=0", "http://mirror=5", "=5", "host=fast", "host=-1",
+                                  "host=inf", "host=nan", "[::1]:8080=0"])
 def test_a_bad_entry_names_the_setting_and_the_form(text):
     with pytest.raises(ValueError, match=r"TRADE_RATE_LIMITS entry .*host=requests_per_minute"):
         parse_rate_limits(text)
     from assets.preflight import setting_problems
 
     assert any(p.startswith("TRADE_RATE_LIMITS entry") for p in setting_problems({"TRADE_RATE_LIMITS": text}))
+
+
+def test_an_ipv6_mirror_can_be_named_and_a_host_twice_is_refused():
+    """``[::1]=0`` names the IPv6 loopback as a URL's host does (``urlsplit(...).hostname``)."""
+    mirror = _resource("[::1]=0")
+    assert mirror.per_minute("oecd", "http://[::1]:8765/sdmx") is None
+    assert mirror.per_minute("oecd", "https://sdmx.oecd.org/public/rest") == 20.0
+    with pytest.raises(ValueError, match="names a twice"):
+        parse_rate_limits("a=1, A=0")
 
 
 def test_the_limiter_spaces_requests_to_one_host():
