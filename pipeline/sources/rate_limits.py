@@ -32,8 +32,8 @@ def parse_rate_limits(text: str | None) -> dict[str, float]:
             per_minute = -1.0
         # the host as a URL names it: "[::1]" -> "::1"; a port or a path makes it no host name
         try:
-            host = urlsplit(f"//{written}").hostname if written else None
-            port = urlsplit(f"//{written}").port
+            parts = urlsplit(f"//{written}")
+            host, port = parts.hostname, parts.port
         except ValueError:
             host, port = None, None
         bare = written.strip("[]") if written.startswith("[") else written
