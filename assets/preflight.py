@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pipeline.contracts.gate import parse_engine
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 from pipeline.sources.rate_limits import parse_rate_limits
+from pipeline.warehouse.publish import Warehouse, WarehouseRootError
 
 URL_SETTINGS = ("WORLD_BANK_API_URL", "COMTRADE_API_URL", "OECD_SDMX_API_URL")
 DIRECTORY_SETTINGS = ("TRADE_WAREHOUSE_DIR", "DAGSTER_HOME")
@@ -51,8 +52,6 @@ def warehouse_place(value: str) -> str | None:
     if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
         return (f"TRADE_WAREHOUSE_DIR={value}: its parent {path.parent} cannot be written, and the snapshot store "
                 f"{path.name}.publish lives there: fix its permissions or choose another directory")
-    from pipeline.warehouse.publish import Warehouse, WarehouseRootError
-
     try:
         Warehouse(path).check_root()
     except WarehouseRootError as exc:
