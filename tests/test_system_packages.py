@@ -27,6 +27,7 @@ def bin_dir():
     path.chmod(0o755)
     yield path
     shutil.rmtree(path)
+    Path(f"{path}.system-packages").unlink(missing_ok=True)
 
 
 def _tools(bin_dir: Path, *names: str, chromium: bool = False) -> Path:
@@ -41,7 +42,12 @@ def _tools(bin_dir: Path, *names: str, chromium: bool = False) -> Path:
 def _run(bin_dir: Path, as_user: bool = False) -> subprocess.CompletedProcess:
     command = [BASH, str(SCRIPT)]
     if as_user and os.geteuid() == 0:
-        command = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        # A copy user nobody can read: the clone's own directories may not be traversable by other users
+        # (a checkout under a 0700 `mktemp -d`), which is not what the test is about.
+        script = bin_dir.parent / f"{bin_dir.name}.system-packages"
+        shutil.copyfile(SCRIPT, script)
+        script.chmod(0o755)
+        command = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups", BASH, str(script)]
     return subprocess.run(command, env={"PATH": str(bin_dir)}, capture_output=True, text=True,
                           timeout=60, cwd="/")
 
