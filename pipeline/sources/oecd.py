@@ -43,10 +43,10 @@ import yaml
 from pipeline.sources.api_parsing import ApiFormatError
 from pipeline.sources.http import HttpClient
 from pipeline.sources.landing import LandingZone
+from pipeline.sources.rate_limits import RATE_LIMITS
 from pipeline.sources.sdmx_csv import parse_sdmx_csv
 
 DATAFLOWS_FILE = Path(__file__).with_name("oecd_dataflows.yaml")
-PER_MINUTE = 20  # the OECD allows about 20 data queries a minute per client
 NO_RECORDS = (b"NoRecordsFound", b"NoResultsFound", b"No Records Found", b"No Results Found")
 TIVA_COLUMNS = ["iso3", "partner_iso3", "year", "indicator_code", "value", "unit"]
 BATIS_COLUMNS = ["reporter_iso3", "partner_iso3", "year", "ebops2010_code", "flow", "value_usd"]
@@ -72,7 +72,7 @@ def make_client(base_url: str | None = None, landing: LandingZone | None = None,
     ``base_url`` is ``OECD_SDMX_API_URL`` (default ``https://sdmx.oecd.org/public/rest``).
     """
     return HttpClient("oecd", base_url or load_dataflows()["api_url"], landing,
-                      per_minute=kw.pop("per_minute", PER_MINUTE), **kw)
+                      per_minute=kw.pop("per_minute", RATE_LIMITS["oecd"]), **kw)
 
 
 def _root_for(client: HttpClient, entry: dict[str, Any], spec: dict[str, Any]) -> str:
