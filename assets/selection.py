@@ -19,9 +19,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.io_manager import table_name
 from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from pipeline.sources.files import DEFAULT_MANIFEST, load_manifest
 from pipeline.sources.live import parse_codes, resolve_mode
+from pipeline.warehouse import Warehouse
 
 BULK_ONLY_RAW = ("raw_files__gravity_panel", "raw_files__input_output")
 API_ONLY = (*(LIVE_RAW_ASSETS[t] for t in API_ONLY_TABLES), *(f"core__{t}" for t in API_ONLY_TABLES))
@@ -128,5 +130,29 @@ def asked_keys(defs: dg.Definitions, env: Mapping[str, str]) -> list[dg.AssetKey
     if not keys:
         raise ValueError(f"TRADE_ASSETS={text!r} selects none of the assets these settings can run; "
                          "name assets as in the UI, e.g. key:core__bilateral_goods_trade+")
+    if env.get("TRADE_WAREHOUSE_DIR") and (missing := unpublished_inputs(defs, keys, env["TRADE_WAREHOUSE_DIR"])):
+        said = "; ".join(f"{key} reads {', '.join(sorted(parents))}" for key, parents in missing.items())
+        first = next(iter(missing))
+        raise ValueError(f"TRADE_ASSETS={text!r}: {said}, neither in the selection nor published under "
+                         f"{env['TRADE_WAREHOUSE_DIR']}: add them (e.g. +key:{first} runs it with everything "
+                         "upstream) or run `make run` once without TRADE_ASSETS")
     return keys
+
+
+def unpublished_inputs(defs: dg.Definitions, keys: list[dg.AssetKey], root: str) -> dict[str, list[str]]:
+    """For each selected asset, the inputs it must read (optional ones aside) that the selection
+    leaves out and the warehouse ``root`` does not hold: a run of ``keys`` would fail on them."""
+    warehouse, graph, chosen = Warehouse(root), defs.resolve_asset_graph(), set(keys)
+    missing: dict[str, list[str]] = {}
+    for key in keys:
+        node = graph.assets_def_for_key(key)
+        for name, parent in node.keys_by_input_name.items():
+            if parent in chosen or node.node_def.input_def_named(name).metadata.get("optional"):
+                continue
+            label = parent.path[-1]
+            held = (warehouse.raw_path(label).is_file() if not label.startswith(("core__", "out__"))
+                    else (warehouse.root / table_name(parent)).exists())
+            if not held:
+                missing.setdefault(key.to_user_string(), []).append(parent.to_user_string())
+    return missing
 

@@ -55,7 +55,8 @@ SETTINGS: list[tuple[str, str | None, str]] = [
      "disabled, fewer Comtrade reporters or years)."),
     ("TRADE_ASSETS", "", "`make run` only: a Dagster asset selection to run instead of the whole refresh, e.g. "
      "key:core__bilateral_goods_trade+ (that table and everything downstream); the other tables stay as "
-     "published. Empty = every asset the settings can run."),
+     "published, and a selection reading a table that is neither selected nor published is refused before "
+     "the run (+key:X adds X's upstream). Empty = every asset the settings can run."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
     ("TRADE_COUNTRY_GROUPS_FILE", "", "Optional YAML of extra country groups (same format as pipeline/reference/country_groups.yaml)."),

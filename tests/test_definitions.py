@@ -118,6 +118,33 @@ def test_trade_assets_narrows_a_run_to_a_selection_the_settings_can_run():
     assert problem.startswith("TRADE_ASSETS='key:(core': ") and "key:core__bilateral_goods_trade+" in problem
 
 
+def test_trade_assets_that_read_unpublished_tables_are_refused_before_the_run(tmp_path):
+    """A selection whose inputs are neither selected nor published would fail in its first step
+    with a load error: it is refused up front, naming the asset, the inputs and the selection that
+    adds them; optional inputs (the STRI of the scorecard) are not asked for."""
+    import pytest
+
+    from assets.selection import asked_keys
+
+    bulk = {"TRADE_SOURCES": "bulk", "TRADE_BULK_DIR": str(SHARED_DATASETS), "TRADE_WAREHOUSE_DIR": str(tmp_path)}
+    built = build_defs(bulk)
+    with pytest.raises(ValueError) as refused:
+        asked_keys(built, {**bulk, "TRADE_ASSETS": "key:out__country_trade_profile"})
+    said = str(refused.value)
+    assert ("out__country_trade_profile reads core__bilateral_goods_trade, core__bilateral_product_trade, "
+            "core__macro_indicators" not in said)  # the product table is an optional input there
+    assert "out__country_trade_profile reads core__bilateral_goods_trade, core__macro_indicators" in said
+    assert "+key:out__country_trade_profile" in said and str(tmp_path) in said
+    with pytest.raises(ValueError) as refused:
+        asked_keys(built, {**bulk, "TRADE_ASSETS": "key:out__country_scorecard"})
+    assert "core__services_restrictiveness" not in str(refused.value)
+    assert ("out__country_scorecard reads core__macro_indicators, out__country_group_exposure, "
+            "out__country_trade_profile, out__export_product_concentration, out__strategic_dependencies, "
+            "out__value_chain_exposure, neither") in str(refused.value)
+    # With everything upstream selected, nothing is missing.
+    assert asked_keys(built, {**bulk, "TRADE_ASSETS": "+key:out__country_trade_profile"})
+
+
 def test_the_code_location_is_built_from_the_environment():
     from tests.env import environment
 
