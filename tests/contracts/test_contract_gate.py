@@ -154,3 +154,17 @@ def test_product_concentration_rules_on_commodity_bounds(good_frames):
     assert _finding(report, "to_be_null", "commodity_export_share_low").failing_rows == 1
     assert _finding(report, "to_be_null", "commodity_export_share").failing_rows == 1
     assert _finding(report, "to_be_null", "commodity_dependent").failing_rows == 1
+
+
+def test_product_rows_cannot_enter_the_totals_table(good_frames):
+    """bilateral_goods_trade holds totals only (contract 1.1.x): a real product row (Atlas sector
+    or HS code, from the product table's good frame) among real totals is refused on both columns,
+    so no product value can be added to a country's goods totals."""
+    totals = good_frames["bilateral_goods_trade"]
+    products = good_frames["bilateral_product_trade"].head(3)
+    assert (products["product_code"] != "TOTAL").all()
+    frame = pd.concat([totals, products], ignore_index=True)
+    report = _failures(frame, "bilateral_goods_trade")
+    for column in ("product_classification", "product_code"):
+        finding = _finding(report, "in_set", column)
+        assert finding.failing_rows == 3 and set(finding.sample) == set(products[column])
