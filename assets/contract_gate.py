@@ -79,6 +79,7 @@ def gate(
         "rows": report.rows,
         "rules_evaluated": len(report.evaluated),
         "rules_failed": len(report.findings),
+        "rules_engine": report.engine,
         "source": source,
         **(notes or {}),
     }

@@ -65,7 +65,8 @@ def check_frame(
         else [str(f) for f in origin[ORIGIN_FILE].astype("category").cat.categories],
     )
     if not any(f.expectation == "column_exists" for f in findings):
-        if engine_for(len(conformed), engine) == "duckdb":
+        report.engine = engine_for(len(conformed), engine)
+        if report.engine == "duckdb":
             from pipeline.contracts.sql import run_sql
 
             report.findings += run_sql(conformed, contract, rules, origin)

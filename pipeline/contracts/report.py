@@ -60,6 +60,7 @@ class ContractReport:
     evaluated: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)  # every input file; named only when no row says where
+    engine: str = "gx"  # who ran the rules: "gx" (Great Expectations) or "duckdb" (the same rules as SQL)
 
     @property
     def passed(self) -> bool:

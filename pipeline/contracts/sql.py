@@ -60,7 +60,7 @@ def _failing(con, rel: str, rules: list[SqlRule]) -> dict[int, int]:
                 counts[i] = int(n)
             else:
                 failed = con.execute(f"SELECT {r.predicate} FROM {rel}").fetchall()[0][0]
-                counts[i] = int(n) if failed else 0
+                counts[i] = max(int(n), 1) if failed else 0  # an empty table fails "rows > 0" too
     for i, r in enumerate(rules):
         if r.kind == "unique":
             cols = ", ".join(map(quote, r.columns))
@@ -118,10 +118,31 @@ def _run(con, rel: str, compiled: list[SqlRule], total: int, located, order: str
     return findings
 
 
-def _split(rules: list[Rule], floating: set[str]) -> tuple[list[SqlRule], list[Rule]]:
+def frame_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Each column's kind for :func:`compile_rule`: ``text``, ``number``, ``bool`` or ``other``."""
+    def kind(dtype) -> str:
+        if pd.api.types.is_bool_dtype(dtype):
+            return "bool"
+        if pd.api.types.is_numeric_dtype(dtype):
+            return "number"
+        return "text" if pd.api.types.is_string_dtype(dtype) else "other"
+    return {c: kind(frame[c].dtype) for c in frame.columns}
+
+
+def _duckdb_kind(type_name: str) -> str:
+    if type_name == "BOOLEAN":
+        return "bool"
+    if type_name == "VARCHAR":
+        return "text"
+    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+               "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE")
+    return "number" if type_name in numeric or type_name.startswith("DECIMAL") else "other"
+
+
+def _split(rules: list[Rule], floating: set[str], kinds: dict[str, str]) -> tuple[list[SqlRule], list[Rule]]:
     compiled, left = [], []
     for rule in rules:
-        sql_rule = compile_rule(rule, floating)
+        sql_rule = compile_rule(rule, floating, kinds)
         (compiled if sql_rule is not None else left).append(sql_rule or rule)
     return compiled, left
 
@@ -133,7 +154,7 @@ def run_sql(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
     import pyarrow as pa
 
     floating = {c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
-    compiled, left = _split(rules, floating)
+    compiled, left = _split(rules, floating, frame_kinds(frame))
     con = con or connect()
     table = pa.Table.from_pandas(frame, preserve_index=False).append_column(
         POS, pa.array(np.arange(len(frame), dtype=np.int64)))
@@ -164,7 +185,7 @@ def run_sql_parquet(paths: Sequence[str | Path], contract: Contract, rules: list
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})").fetchall())
     names = list(types)
     floating = {c for c, t in types.items() if t in ("DOUBLE", "FLOAT")}
-    compiled, left = _split(rules, floating)
+    compiled, left = _split(rules, floating, {c: _duckdb_kind(t) for c, t in types.items()})
     key = _sample_key(contract, names)
     tagged = all(c in names for c in ORIGIN_COLUMNS)
 

@@ -18,12 +18,17 @@ rule                                           failing rows
 =============================================  ===================================================
 
 GX skips missing values in column-map rules, so "present" is ``c IS NOT NULL`` (and not NaN).
-A ``row_condition`` in GX's pandas syntax (comparisons, ``and``/``or``/``not``, ``+``/``-``,
-``col.isin([...])``) becomes a SQL ``AND``; anything else is not compiled and
-:func:`compile_rule` returns None, so the caller runs that rule in GX instead.
+A ``row_condition`` in GX's pandas syntax (comparisons, ``and``/``or``, ``+``/``-``,
+``col.isin([...])``, ``True``/``False``) becomes a SQL ``AND``; a floating column in it is read
+as ``nullif(c, NaN)`` (pandas compares NaN as false, DuckDB orders NaN above every number).
+Anything else is not compiled and :func:`compile_rule` returns None, so the caller runs that
+rule in GX instead: ``!=`` and ``not`` (pandas says ``NaN != x`` is true, SQL's
+``NULL <> x`` is unknown), ``None``/``nan``/``NA`` names, and a value set whose values are not
+of the column's kind (DuckDB would refuse to compare them; GX fails every present row).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +46,8 @@ def literal(value: Any) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"'{value!r}'::DOUBLE"  # 'inf', '-inf', 'nan': a bare inf would name a column
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
@@ -60,11 +67,14 @@ class SqlRule:
 _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*"|\'[^\']*\')|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)'
                     r'|(?P<isin>\.isin\(\[)|(?P<close>\]\))|(?P<name>[A-Za-z_]\w*)'
                     r'|(?P<op>==|!=|<=|>=|<|>|\+|-|\(|\)|,))')
-_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
+_WORDS = {"and": "AND", "or": "OR", "True": "TRUE", "False": "FALSE"}
+# Names pandas reads as a missing value or a negation: SQL's three-valued logic differs there.
+_FALL_BACK = {"not", "None", "nan", "NaN", "NA", "NaT", "null", "inf"}
 
 
-def condition_sql(text: str) -> str | None:
-    """A GX pandas ``row_condition`` as SQL, or None when it uses anything not listed above."""
+def condition_sql(text: str, floating: set[str] = frozenset()) -> str | None:
+    """A GX pandas ``row_condition`` as SQL, or None when it uses anything not listed above.
+    ``floating``: the columns of a floating type, read as ``nullif(c, NaN)``."""
     out, pos = [], 0
     text = text.strip()
     while pos < len(text):
@@ -82,10 +92,18 @@ def condition_sql(text: str) -> str | None:
         elif kind == "close":
             out.append(")")
         elif kind == "name":
-            out.append(_WORDS.get(tok, quote(tok)))
+            if tok in _FALL_BACK:
+                return None
+            if tok in _WORDS:
+                out.append(_WORDS[tok])
+            else:
+                out.append(f"nullif({quote(tok)}, 'NaN'::DOUBLE)" if tok in floating else quote(tok))
+        elif tok == "!=":
+            return None
         else:
-            out.append({"==": "=", "!=": "<>"}.get(tok, tok))
-    return " ".join(out) if out else None
+            out.append("=" if tok == "==" else tok)
+    columns = [t for t in out if t.startswith(('"', "nullif("))]
+    return " ".join(out) if columns else None  # a bare literal ("True"): GX's own reading decides
 
 
 def _present(column: str, floating: bool) -> str:
@@ -93,15 +111,24 @@ def _present(column: str, floating: bool) -> str:
     return f"({q} IS NOT NULL AND NOT isnan({q}))" if floating else f"({q} IS NOT NULL)"
 
 
-def compile_rule(rule: Rule, floating: set[str]) -> SqlRule | None:
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "text" if isinstance(value, str) else "other"
+
+
+def compile_rule(rule: Rule, floating: set[str], kinds: dict[str, str] | None = None) -> SqlRule | None:
     """``rule`` as SQL, or None when it has no SQL form here (run it in GX). ``floating``: the
-    columns of a floating-point type, whose NaN GX counts as missing."""
+    columns of a floating-point type, whose NaN GX counts as missing. ``kinds``: each column's
+    kind (``text``, ``number``, ``bool``, ``other``); a value set of another kind is not compiled."""
     kw = dict(rule.kwargs)
     condition = None
     if kw.pop("condition_parser", "pandas") != "pandas":
         return None
     if "row_condition" in kw:
-        condition = condition_sql(str(kw.pop("row_condition")))
+        condition = condition_sql(str(kw.pop("row_condition")), floating)
         if condition is None:
             return None
     column = kw.pop("column", None)
@@ -125,6 +152,8 @@ def compile_rule(rule: Rule, floating: set[str]) -> SqlRule | None:
         predicate = present
     elif name == "expect_column_values_to_be_in_set":
         values = list(kw.pop("value_set"))
+        if kinds is None or {_kind(v) for v in values} - {kinds.get(column, "other")}:
+            return None
         predicate = (f"{present} AND {q} NOT IN (SELECT unnest([{', '.join(literal(v) for v in values)}]))"
                      if values else present)
     elif name == "expect_column_values_to_be_between":
