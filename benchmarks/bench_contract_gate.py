@@ -1,8 +1,8 @@
 """Benchmark: the contract gate's rules in DuckDB SQL against Great Expectations on pandas.
 
 SYNTHETIC data (generated here, never published): a BACI-shaped year of
-``bilateral_goods_trade`` (the contract's eight columns: reporter and partner from the real
-country-code list, one year, flow ``export``, HS92 six-digit product codes, log-normal
+``bilateral_product_trade`` (the contract's eight columns: reporter and partner from the real
+country-code list, one year, flow ``export``, HS92_6 product codes, log-normal
 values in USD, one source id), with unique keys and 10 negative values so that a rule fails
 and its sample is fetched. Both engines check the same conformed frame with the same rules
 (``compile_rules`` of the contract): GX via ``run_expectations``, DuckDB via ``run_sql``.
@@ -30,7 +30,7 @@ import pandas as pd  # noqa: E402
 
 from benchmarks.timing import peak_rss_mb, run_limited  # noqa: E402
 
-TABLE = "bilateral_goods_trade"
+TABLE = "bilateral_product_trade"  # product rows (the totals table holds TOTAL only)
 
 
 def synthetic_baci_year(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def synthetic_baci_year(rows: int, seed: int = 0) -> pd.DataFrame:
         "partner_iso3": pd.Categorical.from_codes(partner, codes),
         "year": np.full(len(picks), 2019, dtype="int32"),
         "flow": pd.Categorical.from_codes(np.zeros(len(picks), dtype="int8"), ["export"]),
-        "product_classification": pd.Categorical.from_codes(np.zeros(len(picks), dtype="int8"), ["HS92"]),
+        "product_classification": pd.Categorical.from_codes(np.zeros(len(picks), dtype="int8"), ["HS92_6"]),
         "product_code": pd.Categorical.from_codes(product, products),
         "value_usd": value,
         "source": pd.Categorical.from_codes(np.zeros(len(picks), dtype="int8"), ["synthetic_baci"]),

@@ -38,7 +38,7 @@ def peer(flows: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
-    items = [i for i in FilesSource(SHARED).discover("bilateral_goods_trade")
+    items = [i for i in FilesSource(SHARED).discover("bilateral_product_trade")
              if i.provenance.dataset_id == "atlas_hs2hs4_subset"]
     bilateral = finalize_bilateral_goods_trade([read_file_input(i) for i in items])
     flows = product_flows(bilateral[bilateral["year"] == 2019], "HS92_2_4")
