@@ -106,6 +106,15 @@ def goods_and_products(totals: pd.DataFrame, products: pd.DataFrame | None) -> p
     (``bilateral_product_trade``) as the one long frame the metrics were written for (issue 17,
     step 1: the tables are split at the source; the metrics still read both whole; reading the
     product table per year partition is the next step)."""
+    detail = totals["product_code"].astype(str) != "TOTAL"
+    if detail.any():
+        rows = totals.loc[detail, ["source", "year"]].astype(str)
+        raise ValueError(
+            f"bilateral_goods_trade holds {int(detail.sum()):,} product rows (product_code other than "
+            f"TOTAL; sources {sorted(rows['source'].unique())[:5]}, years {sorted(rows['year'].unique())[:5]}): "
+            "a table published before the product split (contract < 1.1.0), whose product rows now also "
+            "come from bilateral_product_trade and would be counted twice. Fix: materialize "
+            "core__bilateral_goods_trade again (`make run`), which publishes totals only.")
     if products is None or products.empty:  # a live totals-only refresh: no product table
         return totals
     return pd.concat([totals, products], ignore_index=True)
