@@ -54,7 +54,15 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
                          "directory you can write to; nothing was run") from None
     if killed:
         context.log.warning(mark_killed_run_failed(context.instance, killed, context.run_id))
-    for note in Warehouse(root).recover():
+    try:
+        notes = Warehouse(root).recover()
+    except lock.WarehouseBusy as exc:  # a run of the older code still writes the plain root
+        lock.release(root, context.run_id)
+        raise dg.Failure(description=str(exc)) from None
+    except BaseException:
+        lock.release(root, context.run_id)
+        raise
+    for note in notes:
         context.log.warning(f"warehouse {root}: {note}")
 
 

@@ -11,19 +11,22 @@ Within one process the lock is re-entrant (the warehouse and raw IO managers of 
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.sources.base import utc_now
-from pipeline.warehouse.switch import store_dir
+from pipeline.warehouse.switch import link_path, store_dir
 
 LOCK_FILE = "lock"  # in the store
+LEGACY_STORE = ".publish"  # the store of the layout before (inside the root), with its own lock
 
 
 def lock_path(root: Path | str) -> Path:
@@ -33,10 +36,14 @@ def lock_path(root: Path | str) -> Path:
 class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse; the message names it."""
 
-    def __init__(self, root: Path, holder: dict[str, Any]):
+    def __init__(self, root: Path, holder: dict[str, Any], older_code: bool = False):
         self.holder = holder
         who = (f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
                f"started {holder.get('started_at', '?')}, Dagster instance {holder.get('dagster_home') or '?'})")
+        if older_code:
+            who += (" of an older version of this pipeline (its lock is the older layout's "
+                    f"{Path(root) / LEGACY_STORE / LOCK_FILE}; restart `dagster dev` or the daemon on the new code "
+                    "once that run has ended)")
         super().__init__(
             f"the warehouse {root} is being written by {who}. Only one run may write a warehouse at a time: "
             "wait for that run to finish (or stop it), then start this one again; nothing was written.")
@@ -120,6 +127,32 @@ def release(root: Path | str, run_id: str) -> None:
         fcntl.flock(held.handle, fcntl.LOCK_UN)
         held.handle.close()
         del _HELD[_key(Path(root))]
+
+
+@contextlib.contextmanager
+def legacy_guard(root: Path | str) -> Iterator[None]:
+    """Hold the older layout's lock (``<root>/.publish/lock``, inside a plain root) while a
+    writer of this code adopts that root, or raise :class:`WarehouseBusy` when a run of the
+    older code holds it: the two versions lock different files, so without this an upgrade
+    could adopt (and remove) a root that an older run is still writing."""
+    path = link_path(root) / LEGACY_STORE / LOCK_FILE
+    if not path.is_file() or link_path(root).is_symlink():
+        yield
+        return
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            try:
+                record = json.loads(handle.read() or "{}")
+            except ValueError:
+                record = {}
+            raise WarehouseBusy(Path(root), record, older_code=True) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def last_hold(root: Path | str, run_id: str) -> bool:

@@ -71,6 +71,14 @@ BRIEFS_DIR = "briefs"  # pipeline/briefs/publish.py: country briefs, no table
 RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)
 
 
+# A plain file where the layout before kept its store (``<root>/.publish/``): a run of the older
+# code, still loaded by a `dagster dev` or daemon started before an upgrade, fails at once on it
+# ("File exists") instead of writing its store into the published snapshot.
+GUARD_TEXT = ("This warehouse is published by a newer version of the pipeline: its snapshots and lock are in "
+              "{store}. A run failing on this file runs older code: restart `dagster dev` or the daemon on the "
+              "new code.\n")
+
+
 class WarehouseRootError(RuntimeError):
     """TRADE_WAREHOUSE_DIR cannot become the switched link without damage (:meth:`Warehouse.check_root`)."""
 
@@ -215,6 +223,7 @@ class Warehouse:
             if seen is not None and (seen / name).is_dir():
                 link_tree(seen / name, stage / name)
         self._merge_raw(stage)
+        (stage / lock.LEGACY_STORE).write_text(GUARD_TEXT.format(store=self.meta))
         snapshot_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
         if adopt and seen is not None and (seen / CATALOG_FILE).is_file():
             link_or_copy(str(seen / CATALOG_FILE), str(stage / CATALOG_FILE))
@@ -276,7 +285,8 @@ class Warehouse:
         for retired in self.meta.glob("retired-*") if self.meta.is_dir() else []:
             shutil.rmtree(retired, ignore_errors=True)
         if self._plain_root():
-            notes.append(self._adopt())
+            with lock.legacy_guard(self.root):  # an older version's run may still write it
+                notes.append(self._adopt())
         current = self.current()
         if current is not None:
             self._collect(keep=current.name)

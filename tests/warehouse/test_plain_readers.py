@@ -120,15 +120,14 @@ def test_a_reader_caught_by_a_switch_reads_one_snapshot_or_fails(reader, version
     assert caught({BILATERAL: changed}, "run-bilateral") == "error"  # its 2016 file renamed
 
 
-def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path):
-    """A warehouse of the layout before (``<root>/.publish/`` inside the root, every file
-    ``part-0.parquet``/``data.parquet``): adopted unchanged, and the next publish of the same
-    data links each file under its content name (same inode), leaving nothing of the old store."""
+def _older_layout(versions, tmp_path: Path) -> Path:
+    """A warehouse as the layout before wrote it: ``<root>/.publish/`` inside the root, every
+    file ``part-0.parquet``/``data.parquet``, ``_raw`` and ``landing`` plain beside the links."""
     built = tmp_path / "built"
     publish_here(built, {**versions[0], "country_groups": versions[1]["country_groups"]}, "run-one")
     legacy = tmp_path / "legacy"
     snapshot = legacy / ".publish" / "snapshots" / "20260101T000000000000Z-old"
-    shutil.copytree(built, snapshot)
+    shutil.copytree(built, snapshot, ignore=shutil.ignore_patterns(".publish"))  # no guard file then
     for path in snapshot.rglob("*.parquet"):
         path.rename(path.with_name("part-0.parquet" if "=" in path.parent.name else "data.parquet"))
     (legacy / ".publish" / "current").symlink_to(f"snapshots/{snapshot.name}")
@@ -139,6 +138,14 @@ def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path
     (legacy / "_raw" / "raw_files__bilateral_goods_trade.json").write_text('{"files": []}\n')
     (legacy / "landing" / "worldbank").mkdir(parents=True)
     (legacy / "landing" / "worldbank" / "answer.json").write_text('{"page": 1}\n')
+    return legacy
+
+
+def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path):
+    """A warehouse of the layout before (``<root>/.publish/`` inside the root, every file
+    ``part-0.parquet``/``data.parquet``): adopted unchanged, and the next publish of the same
+    data links each file under its content name (same inode), leaving nothing of the old store."""
+    legacy = _older_layout(versions, tmp_path)
     every_file = _visible_files(legacy)
     assert "catalog.json" in every_file and (legacy / "catalog.json").is_symlink()
     before = digests(legacy)
@@ -148,7 +155,7 @@ def test_an_older_layout_named_part_0_is_adopted_and_relinked(versions, tmp_path
     notes = Warehouse(legacy).recover()
     lock.release(legacy, "adopter")
     assert any("brought 4 plain table directories and files" in n for n in notes), notes
-    assert legacy.is_symlink() and digests(legacy) == before and not (legacy / ".publish").exists()
+    assert legacy.is_symlink() and digests(legacy) == before and (legacy / ".publish").is_file()  # the old store gone, the guard in its place
     assert _visible_files(legacy) == every_file  # the catalog, _raw and landing too, byte for byte
     assert set(Warehouse(legacy).catalog()["tables"]) >= {BILATERAL, "country_groups"}
     publish_here(legacy, {**versions[0], "country_groups": versions[1]["country_groups"]}, "run-again")
@@ -196,3 +203,59 @@ def test_a_root_that_is_the_users_own_link_is_refused(versions, tmp_path):
         publish_here(root, {"country_groups": versions[1]["country_groups"]}, "run-one")
     assert os.readlink(root) == str(target) and (target / "NOTES.txt").read_text() == "keep\n"
     assert not (tmp_path / "warehouse.publish" / "snapshots").exists()
+
+
+def test_a_writer_of_the_older_code_still_running_stops_the_adoption(versions, tmp_path):
+    """During an upgrade a run of the older code may still write its plain root, locking the
+    older layout's ``<root>/.publish/lock`` (flock, a JSON record), not ``<root>.publish/lock``:
+    the new writer is refused, naming that run, and changes nothing; once it has ended, the
+    root is adopted. The older writer is a separate process holding that lock as it did."""
+    import json
+    import subprocess
+    import sys
+
+    legacy = _older_layout(versions, tmp_path)
+    old_lock = legacy / ".publish" / "lock"
+    record = {"run_id": "older-run-1", "pid": 1, "host": "h", "started_at": "2026-12-01T00:00:00Z",
+              "state": "running"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); f.seek(0); f.truncate(); f.write(sys.argv[2]); f.flush(); "
+         "print('held', flush=True); time.sleep(600)", str(old_lock), json.dumps(record)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = digests(legacy)
+        lock.acquire(legacy, "adopter")
+        try:
+            with pytest.raises(lock.WarehouseBusy, match=r"older-run-1 .* older version of this pipeline"):
+                Warehouse(legacy).recover()
+        finally:
+            lock.release(legacy, "adopter")
+        assert not legacy.is_symlink() and digests(legacy) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    lock.acquire(legacy, "adopter")
+    try:
+        assert any("brought" in n for n in Warehouse(legacy).recover())
+    finally:
+        lock.release(legacy, "adopter")
+    assert legacy.is_symlink() and digests(legacy) == before
+
+
+def test_a_snapshot_stops_a_writer_of_the_older_code(versions, tmp_path):
+    """The reverse upgrade case: a `dagster dev` still running the older code writes into a
+    root that is now the link to a snapshot. The older code's first write was its store's lock,
+    ``<root>/.publish/lock`` (``mkdir(parents=True, exist_ok=True)`` then open); each snapshot
+    holds a plain file ``.publish``, so that fails at once with "File exists" and the snapshot is
+    untouched. (Run once against the older code itself, commit 168c17f^'s ``write_table``: it
+    failed so; without the file it rewrote the snapshot into its own layout.)"""
+    root = tmp_path / "warehouse"
+    publish_here(root, {"country_groups": versions[1]["country_groups"]}, "run-one")
+    before = _visible_files(root)
+    with pytest.raises(FileExistsError):
+        (root / ".publish" / "lock").parent.mkdir(parents=True, exist_ok=True)
+    assert "restart `dagster dev`" in (root / ".publish").read_text()
+    assert str(Warehouse(root).meta) in (root / ".publish").read_text()
+    assert _visible_files(root) == before and Warehouse(root).tables(Warehouse(root).current()) == ["country_groups"]
