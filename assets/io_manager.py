@@ -81,11 +81,36 @@ def give_back_warehouse(context: dg.InitResourceContext, root: str) -> None:
             warehouse.discard(context.run_id)
             context.log.info(f"{len(failures)} step(s) failed: nothing of this run was published; "
                              f"the warehouse {root} is as the last good run left it")
-        elif snapshot := warehouse.commit(context.run_id):
-            tables = warehouse.catalog().get("tables", {})
-            context.log.info(f"published snapshot {snapshot} of {root}: {len(tables)} tables")
+        else:
+            try:
+                snapshot = warehouse.commit(context.run_id)
+            except Exception as exc:
+                raise _unpublished(warehouse, root, context.run_id, exc) from exc
+            if snapshot:
+                tables = warehouse.catalog().get("tables", {})
+                context.log.info(f"published snapshot {snapshot} of {root}: {len(tables)} tables")
     finally:
         lock.release(root, context.run_id)
+
+
+class PublishFailed(dg.DagsterError):
+    """Every step passed but the run's tables could not be published. A Dagster framework error
+    on purpose: Dagster reports an ordinary exception raised in a resource's teardown as an
+    event and still marks the run SUCCESS; this one propagates, and the run is FAILURE in the UI,
+    for schedules and for ``dg.materialize`` alike."""
+
+
+def _unpublished(warehouse: Warehouse, root: str, run_id: str, exc: Exception) -> Exception:
+    """The error of a commit that raised: :class:`PublishFailed` when the switch did not happen
+    (the run's staging is discarded), the original error when it did (the run is published)."""
+    current = warehouse.current()
+    if current is not None and current.name.endswith(f"-{run_id[:8]}"):
+        return exc
+    warehouse.discard(run_id)
+    return PublishFailed(
+        f"every step of run {run_id} passed, but publishing its tables into {root} failed "
+        f"({type(exc).__name__}: {exc}): nothing of this run was published and the warehouse is as the "
+        f"last good run left it. Fix the cause (free space, permissions of {warehouse.meta}), then run again.")
 
 
 def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any], by: str) -> str:

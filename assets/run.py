@@ -88,8 +88,8 @@ def main() -> int:
     from pipeline.warehouse import Warehouse
 
     if result.success and Warehouse(warehouse).stage_dir(result.run_id).exists():
-        # Every step passed but the switch did not happen (Dagster does not fail a run whose
-        # resource teardown raises): say so, never "succeeded".
+        # Every step passed but the switch did not happen: the run is FAILURE already
+        # (assets/io_manager.py PublishFailed); a second guard here, never "succeeded".
         print(f"every step passed but publishing the run's tables failed (see the run's log): "
               f"{warehouse} is as the last good run left it; run `make run` again", file=sys.stderr)
         return 1

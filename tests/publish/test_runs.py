@@ -164,3 +164,24 @@ def test_a_second_run_is_refused_while_the_first_writes(tmp_path, good):
         first.kill()
         first.wait()
     assert read_catalog(warehouse)["run_id"] == run_a and lock.holder(warehouse)["state"] == "finished"
+
+
+def test_a_run_whose_publish_fails_is_a_failed_run(tmp_path, good):
+    """Review of issue 14 (D1): every step passes but the switch cannot be made (here the
+    store's ``snapshots`` is a file, as a full disk or a permission would stop the rename).
+    Dagster marks a run SUCCESS when a resource's teardown raises an ordinary error; the run is
+    now FAILURE, in the instance and for ``dg.materialize``, naming the cause, with nothing
+    published and its staging removed."""
+    warehouse = tmp_path / "warehouse"
+    store = Warehouse(warehouse).meta
+    store.mkdir()
+    (store / "snapshots").write_text("in the way\n")
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize(MACRO, settings(good[1], warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML),
+                         instance=instance)
+    assert not result.success
+    assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.FAILURE
+    failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
+    message = failure.dagster_event.event_specific_data.error.message
+    assert "publishing its tables" in message and "FileExistsError" in message and "nothing of this run" in message
+    assert not warehouse.exists() and not list(Warehouse(warehouse).staging.glob("*"))
