@@ -41,6 +41,11 @@ def failure_lines(events) -> list[str]:
             while error is not None and error.cause is not None:
                 error = error.cause
             lines.append(f"the run could not start: {error.message.strip() if error else event.message}")
+    if not lines:  # no step failed: the run itself did (its publish, assets/io_manager.py PublishFailed)
+        for event in events:
+            error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
+            if error is not None:
+                lines.append(f"the run failed: {error.message.strip()}")
     return lines
 
 

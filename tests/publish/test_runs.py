@@ -184,4 +184,5 @@ def test_a_run_whose_publish_fails_is_a_failed_run(tmp_path, good):
     failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
     message = failure.dagster_event.event_specific_data.error.message
     assert "publishing its tables" in message and "FileExistsError" in message and "nothing of this run" in message
+    assert [line for line in failure_lines(result.all_events) if "publishing its tables" in line]  # `make run` says it
     assert not warehouse.exists() and not list(Warehouse(warehouse).staging.glob("*"))
