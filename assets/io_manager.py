@@ -9,7 +9,6 @@ atomic switch (:mod:`pipeline.warehouse.publish`); a failed run publishes nothin
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from dagster._core.events import DagsterEventType
 from pipeline import code_version
 from pipeline.contracts import contract_for_asset, load_contract
 from pipeline.sources.base import utc_now
-from pipeline.warehouse import Warehouse, lock, read_table, update_catalog, write_table
+from pipeline.warehouse import Warehouse, lock, read_table, write_table
+from pipeline.warehouse.publish import publish_alone
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
 from pipeline.warehouse.parquet import PartitionedTable, table_dataset
@@ -180,16 +180,17 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             "materialized_at": materialized_at,
             "code_version": code_version(),
         })
+        def entry(published):
+            return catalog_entry(published, contract, Path(self.root), materialized_at,
+                                 str(extra.get("source", "")), coverage)
+
         warehouse = Warehouse(self.root)
         staged = lock.held_by(self.root) == context.run_id
-        published = (warehouse.stage_table(context.run_id, *args) if staged
-                     else write_table(args[0], self.root, *args[1:]))  # outside a run: on its own
-        entry = catalog_entry(published, contract, Path(self.root), materialized_at,
-                              str(extra.get("source", "")), coverage)
         if staged:
-            warehouse.stage_entry(context.run_id, entry)
-        else:
-            update_catalog(self.root, entry)
+            published = warehouse.stage_table(context.run_id, *args)
+            warehouse.stage_entry(context.run_id, entry(published))
+        else:  # outside a run: published on its own, table and catalog entry in one switch
+            published = write_table(args[0], self.root, *args[1:], entry=entry)
         context.add_output_metadata(
             {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
              "coverage": dg.MetadataValue.json(coverage),
@@ -249,11 +250,8 @@ class RawProvenanceIOManager(dg.ConfigurableIOManager):
         if lock.held_by(self.root) == context.run_id:
             Warehouse(self.root).stage_raw(context.run_id, name, text)  # published with the run
             return
-        path = Path(self.root) / "_raw" / f"{name}.json"  # outside a run: on its own
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        # Outside a run: published on its own, as a run of one (locked, a snapshot of its own).
+        publish_alone(self.root, lambda warehouse, run_id: warehouse.stage_raw(run_id, name, text))
 
     def load_input(self, context: dg.InputContext) -> list[dict[str, Any]]:
         path = Warehouse(self.root).raw_path(context.asset_key.path[-1], lock.held_by(self.root))

@@ -56,7 +56,8 @@ import shutil
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -66,6 +67,7 @@ from pipeline.warehouse.catalog import CATALOG_FILE
 from pipeline.warehouse.parquet import PublishedTable, write_files
 from pipeline.warehouse.switch import fsync_dir, link_or_copy, link_path, link_tree, store_dir, switch_root
 
+T = TypeVar("T")
 CARRIED = ("landing", "_raw")  # directories of every snapshot that are no table
 BRIEFS_DIR = "briefs"  # pipeline/briefs/publish.py: country briefs, no table
 RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)
@@ -307,17 +309,31 @@ class Warehouse:
         return f"brought {count} plain table directories and files under snapshot {snapshot_id}"
 
 
-def write_table(frame: pd.DataFrame, root: Path | str, name: str, schema: pa.Schema,
-                partition_column: str | None, metadata: dict[str, Any]) -> PublishedTable:
-    """Publish one table on its own, as a run of one table: lock, recover, stage, commit."""
+def publish_alone(root: Path | str, stage: Callable[[Warehouse, str], T]) -> T:
+    """A run of one outside Dagster: lock ``root``, recover, ``stage(warehouse, run_id)``, commit
+    (one switch, like a run's); returns what ``stage`` returned."""
     run_id = f"direct-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     warehouse = Warehouse(root)
     lock.acquire(root, run_id)
     try:
         warehouse.recover()
-        published = warehouse.stage_table(run_id, frame, name, schema, partition_column, metadata)
+        result = stage(warehouse, run_id)
         warehouse.commit(run_id)
-        return published
+        return result
     finally:
         warehouse.discard(run_id)
         lock.release(root, run_id)
+
+
+def write_table(frame: pd.DataFrame, root: Path | str, name: str, schema: pa.Schema,
+                partition_column: str | None, metadata: dict[str, Any],
+                entry: Callable[[PublishedTable], dict[str, Any]] | None = None) -> PublishedTable:
+    """Publish one table on its own, as a run of one table; ``entry`` gives its catalog entry
+    (published in the same switch; without it the catalog keeps the table's previous entry)."""
+    def stage(warehouse: Warehouse, run_id: str) -> PublishedTable:
+        published = warehouse.stage_table(run_id, frame, name, schema, partition_column, metadata)
+        if entry is not None:
+            warehouse.stage_entry(run_id, entry(published))
+        return published
+
+    return publish_alone(root, stage)

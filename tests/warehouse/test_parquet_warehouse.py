@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -122,3 +123,32 @@ def test_a_partitioned_table_is_read_one_year_at_a_time_from_one_snapshot(tmp_pa
     assert seen == years
     with pytest.raises(FileNotFoundError, match="input_output is not published"):
         table_dataset(tmp_path, "input_output")
+
+
+def test_an_output_outside_a_run_publishes_table_and_entry_in_one_switch(tmp_path, bilateral):
+    """The IO manager called outside a run (no run holds the warehouse): the table and its
+    catalog entry, and a raw listing, each come in a snapshot of their own; the snapshot readers
+    had before keeps its catalog byte for byte (the entry used to be edited into it in place)."""
+    import dagster as dg
+
+    from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
+
+    root = tmp_path / "warehouse"
+    first = bilateral[bilateral["year"] < 2000]
+    _publish(first, root)
+    before = Path(os.path.realpath(root))
+    catalog_bytes = (before / "catalog.json").read_bytes()
+    key = dg.AssetKey("core__bilateral_goods_trade")
+    ParquetWarehouseIOManager(root=str(root)).handle_output(
+        dg.build_output_context(asset_key=key, definition_metadata={"source": "penppml_comtrade_dta"}), bilateral)
+    after = Path(os.path.realpath(root))
+    assert after != before and (before / "catalog.json").read_bytes() == catalog_bytes
+    entry = read_catalog(root)["tables"]["bilateral_goods_trade"]
+    assert entry["row_count"] == len(bilateral) == 316317 and entry["coverage"]["rows"] == 316317
+    assert len(read_table(root, "bilateral_goods_trade", CONTRACT.arrow_schema())) == len(bilateral)
+    RawProvenanceIOManager(root=str(root)).handle_output(
+        dg.build_output_context(asset_key=dg.AssetKey("raw_files__bilateral_goods_trade")), [{"file": "x"}])
+    assert Path(os.path.realpath(root)) != after
+    assert read_catalog(root)["tables"] == json.loads((after / "catalog.json").read_text())["tables"]
+    assert json.loads((root / "_raw" / "raw_files__bilateral_goods_trade.json").read_text()) == [{"file": "x"}]
+    assert not (after / "_raw").exists()
