@@ -70,7 +70,8 @@ from pipeline.warehouse.switch import fsync_dir, link_or_copy, link_path, link_t
 T = TypeVar("T")
 CARRIED = ("landing", "_raw")  # directories of every snapshot that are no table
 BRIEFS_DIR = "briefs"  # pipeline/briefs/publish.py: country briefs, no table
-RAW_STAGE = ".raw"  # a run's raw provenance in its staging (hidden: no table)
+RAW_STAGE = ".raw"
+PREVIOUS_FILE = "previous"  # in the store: the snapshot the last switch replaced  # a run's raw provenance in its staging (hidden: no table)
 
 
 # A plain file where the layout before kept its store (``<root>/.publish/``): a run of the older
@@ -232,6 +233,11 @@ class Warehouse:
         else:
             self._write_catalog(stage, snapshot_id, run_id)
         self.snapshots.mkdir(parents=True, exist_ok=True)
+        previous = self.current()
+        if previous is not None:  # kept for readers in flight, by name: not by the clock
+            tmp = self.meta / f".{PREVIOUS_FILE}.{os.getpid()}.tmp"
+            tmp.write_text(previous.name + "\n")
+            os.replace(tmp, self.meta / PREVIOUS_FILE)
         os.rename(stage, self.snapshots / snapshot_id)
         fsync_dir(self.snapshots)
         switch_root(f"{self.meta.name}/snapshots/{snapshot_id}", self.link,
@@ -258,11 +264,18 @@ class Warehouse:
             os.fsync(handle.fileno())
 
     def _collect(self, keep: str) -> None:
-        """Remove snapshots but ``keep`` and the newest one before it (readers in flight)."""
+        """Remove snapshots but ``keep`` and the one published before it (readers in flight):
+        the one named in ``<store>/previous`` at the switch, so a clock set back between two
+        publishes (snapshot ids begin with the time) never removes the snapshot readers are on;
+        without that file (a store of an older version), the newest id before ``keep``."""
         ids = sorted(p.name for p in self.snapshots.iterdir()) if self.snapshots.is_dir() else []
-        older = [i for i in ids if i < keep]
+        named = self.meta / PREVIOUS_FILE
+        previous = named.read_text().strip() if named.is_file() else None
+        if previous not in ids or previous == keep:
+            older = [i for i in ids if i < keep]
+            previous = older[-1] if older else None
         for snapshot in ids:
-            if snapshot != keep and snapshot != (older[-1] if older else None):
+            if snapshot not in (keep, previous):
                 shutil.rmtree(self.snapshots / snapshot, ignore_errors=True)
 
     # -- after a crash ---------------------------------------------------------------------

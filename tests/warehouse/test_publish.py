@@ -230,3 +230,27 @@ def test_briefs_are_dropped_by_a_publish_that_restages_their_tables(published, v
     warehouse.commit("t")
     lock.release(root, "t")
     assert not (root / "briefs").exists() and read_table(root, "macro_indicators").shape[0] > 0
+
+
+def test_the_snapshot_readers_are_on_survives_a_clock_set_back(versions, tmp_path):
+    """Snapshot ids begin with the publish time. Version 1 published while the clock was a year
+    ahead (its id renamed so, as that clock would have named it), version 2 after the clock was
+    set back: version 1 is the snapshot readers in flight are on, and is kept (it used to be
+    removed: only ids before the new one counted as older); a third publish removes it."""
+    from tests.warehouse.conftest import publish_here
+
+    root = tmp_path / "warehouse"
+    publish_here(root, {"macro_indicators": versions[0]["macro_indicators"]}, "run-one")
+    warehouse = Warehouse(root)
+    ahead = warehouse.snapshots / ("29" + warehouse.current().name[2:])
+    os.rename(warehouse.current(), ahead)
+    root.unlink()
+    root.symlink_to(f"{warehouse.meta.name}/snapshots/{ahead.name}")
+    publish_here(root, {"macro_indicators": versions[1]["macro_indicators"]}, "run-two")
+    assert warehouse.current().name < ahead.name and ahead.is_dir()
+    macro = read_table(ahead, "macro_indicators", load_contract("macro_indicators").arrow_schema())
+    assert macro["value"].sum() == pytest.approx(versions[0]["macro_indicators"]["value"].sum())
+    second = warehouse.current()
+    publish_here(root, {"macro_indicators": versions[0]["macro_indicators"]}, "run-three")
+    assert not ahead.exists() and second.is_dir()
+    assert sorted(p.name for p in warehouse.snapshots.iterdir()) == sorted([second.name, warehouse.current().name])
