@@ -145,16 +145,21 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         give_back_warehouse(context, self.root)
 
-    def _check_coverage(self, name: str, coverage: dict[str, Any], version: str) -> None:
+    def _check_coverage(self, name: str, coverage: dict[str, Any], version: str) -> str | None:
         """Stop before publishing a table that covers less than its last publish (beyond the
         tolerance), unless TRADE_ACCEPT_COVERAGE_DROP names it. A last publish under another
-        major.minor version of the table's contract is no baseline (:func:`same_definition`)."""
+        major.minor version of the table's contract is no baseline (:func:`same_definition`):
+        returns the note saying so (logged and shown with the output), else None."""
         accepted = {t.strip() for t in (self.accept_coverage_drop or "").split(",") if t.strip()}
         if name in accepted or "all" in accepted:
-            return
+            return f"coverage not compared: TRADE_ACCEPT_COVERAGE_DROP names {name}"
         tolerance = float(self.coverage_tolerance or 0.01)
         entry = Warehouse(self.root).catalog().get("tables", {}).get(name, {})
-        previous = entry.get("coverage") if same_definition(entry.get("contract_version"), version) else None
+        if entry.get("coverage") and not same_definition(entry.get("contract_version"), version):
+            return (f"coverage not compared with the last publish: it was made under contract "
+                    f"v{entry.get('contract_version')}, this table is v{version} (another major.minor "
+                    "version defines the table anew); this publish is the next baseline")
+        previous = entry.get("coverage")
         if drops := coverage_drops(previous, coverage, tolerance):
             raise dg.Failure(description=(
                 f"{name} would cover less than its last publish (tolerance {tolerance:.1%}): " + "; ".join(drops)
@@ -169,7 +174,9 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
         meta = context.definition_metadata or {}
         extra = _plain_metadata(context)
         coverage = table_coverage(obj, contract)
-        self._check_coverage(name, coverage, contract.version)
+        if note := self._check_coverage(name, coverage, contract.version):
+            context.log.warning(f"{name}: {note}")
+            context.add_output_metadata({"coverage_baseline": note})
         materialized_at = utc_now()
         args = (obj, name, contract.arrow_schema(), contract.partition_column, {
             "contract_id": contract.id,

@@ -203,3 +203,7 @@ def test_a_last_publish_under_another_table_definition_is_no_baseline(tmp_path, 
         assert result.success, step_failure(result)
         sources = read_catalog(warehouse)["tables"]["bilateral_goods_trade"]["coverage"]["sources"]
         assert set(sources) == {"penppml_comtrade_dta"}
+        # ... and says so: the skipped comparison is in the output's metadata (and the run's log).
+        [materialized] = [m for m in result.asset_materializations_for_node("core__bilateral_goods_trade")]
+        note = materialized.metadata["coverage_baseline"].value
+        assert "made under contract v1.0.0, this table is v1.1" in note and "next baseline" in note
