@@ -56,10 +56,7 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         context.log.warning(mark_killed_run_failed(context.instance, killed, context.run_id))
     try:
         notes = Warehouse(root).recover()
-    except lock.WarehouseBusy as exc:  # a run of the older code still writes the plain root
-        lock.release(root, context.run_id)
-        raise dg.Failure(description=str(exc)) from None
-    except BaseException:
+    except BaseException:  # the step fails; the warehouse is not left locked by this process
         lock.release(root, context.run_id)
         raise
     for note in notes:

@@ -11,13 +11,11 @@ Within one process the lock is re-entrant (the warehouse and raw IO managers of 
 """
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +52,7 @@ class _Held:
     handle: Any
     run_id: str
     count: int
+    legacy: Any = None  # the older layout's lock, held too while the root is a plain directory
 
 
 _HELD: dict[str, _Held] = {}
@@ -107,10 +106,48 @@ def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> d
             previous = json.loads(handle.read() or "{}")
         except ValueError:
             previous = {}
+        try:
+            legacy, legacy_record = _take_legacy(root)
+        except WarehouseBusy:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+            raise
         _write(handle, {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
                         "started_at": utc_now(), "dagster_home": dagster_home, "state": "running"})
-        _HELD[_key(root)] = _Held(handle, run_id, 1)
-        return previous if previous.get("state") == "running" else None
+        _HELD[_key(root)] = _Held(handle, run_id, 1, legacy)
+        if previous.get("state") == "running":
+            return previous
+        return legacy_record if legacy_record.get("state") == "running" else None
+
+
+def _take_legacy(root: Path) -> tuple[Any, dict[str, Any]]:
+    """While the root is a plain directory holding the older layout's lock
+    (``<root>/.publish/lock``), take that lock too, for the whole run: the older code locks only
+    that file, and the first publish of this code swaps the plain root (and the older run's
+    staging in it) away. Returns the handle (None when there is no such lock) and the older
+    record (a run killed while holding it says ``running``); raises :class:`WarehouseBusy` when a
+    run of the older code holds it."""
+    path = link_path(root) / LEGACY_STORE / LOCK_FILE
+    if link_path(root).is_symlink() or not path.is_file():
+        return None, {}
+    handle = open(path, "a+")  # noqa: SIM115 (held until release)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        record = _parse(handle.read())
+        handle.close()
+        raise WarehouseBusy(root, record, older_code=True) from None
+    handle.seek(0)
+    return handle, _parse(handle.read())
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def release(root: Path | str, run_id: str) -> None:
@@ -126,33 +163,10 @@ def release(root: Path | str, run_id: str) -> None:
         _write(held.handle, {**record, "state": "finished", "finished_at": utc_now()})
         fcntl.flock(held.handle, fcntl.LOCK_UN)
         held.handle.close()
+        if held.legacy is not None:
+            fcntl.flock(held.legacy, fcntl.LOCK_UN)
+            held.legacy.close()
         del _HELD[_key(Path(root))]
-
-
-@contextlib.contextmanager
-def legacy_guard(root: Path | str) -> Iterator[None]:
-    """Hold the older layout's lock (``<root>/.publish/lock``, inside a plain root) while a
-    writer of this code adopts that root, or raise :class:`WarehouseBusy` when a run of the
-    older code holds it: the two versions lock different files, so without this an upgrade
-    could adopt (and remove) a root that an older run is still writing."""
-    path = link_path(root) / LEGACY_STORE / LOCK_FILE
-    if not path.is_file() or link_path(root).is_symlink():
-        yield
-        return
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            try:
-                record = json.loads(handle.read() or "{}")
-            except ValueError:
-                record = {}
-            raise WarehouseBusy(Path(root), record, older_code=True) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def last_hold(root: Path | str, run_id: str) -> bool:

@@ -299,9 +299,8 @@ class Warehouse:
                 tmp.unlink(missing_ok=True)
         for retired in self.meta.glob("retired-*") if self.meta.is_dir() else []:
             shutil.rmtree(retired, ignore_errors=True)
-        if self._plain_root():
-            with lock.legacy_guard(self.root):  # an older version's run may still write it
-                notes.append(self._adopt())
+        if self._plain_root():  # an older version's run cannot write it: lock.acquire holds its lock too
+            notes.append(self._adopt())
         current = self.current()
         if current is not None:
             self._collect(keep=current.name)

@@ -205,43 +205,59 @@ def test_a_root_that_is_the_users_own_link_is_refused(versions, tmp_path):
     assert not (tmp_path / "warehouse.publish" / "snapshots").exists()
 
 
-def test_a_writer_of_the_older_code_still_running_stops_the_adoption(versions, tmp_path):
-    """During an upgrade a run of the older code may still write its plain root, locking the
-    older layout's ``<root>/.publish/lock`` (flock, a JSON record), not ``<root>.publish/lock``:
-    the new writer is refused, naming that run, and changes nothing; once it has ended, the
-    root is adopted. The older writer is a separate process holding that lock as it did."""
+def _hold_older_lock(path: Path, record: dict):
+    """A process holding ``path`` as the older code's lock did (flock, then its JSON record)."""
     import json
     import subprocess
     import sys
 
-    legacy = _older_layout(versions, tmp_path)
-    old_lock = legacy / ".publish" / "lock"
-    record = {"run_id": "older-run-1", "pid": 1, "host": "h", "started_at": "2026-12-01T00:00:00Z",
-              "state": "running"}
     holder = subprocess.Popen(
         [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
          "fcntl.flock(f, fcntl.LOCK_EX); f.seek(0); f.truncate(); f.write(sys.argv[2]); f.flush(); "
-         "print('held', flush=True); time.sleep(600)", str(old_lock), json.dumps(record)],
+         "print('held', flush=True); time.sleep(600)", str(path), json.dumps(record)],
         stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+OLDER_RUN = {"run_id": "older-run-1", "pid": 1, "host": "h", "started_at": "2026-12-01T00:00:00Z",
+             "dagster_home": "/nowhere", "state": "running"}
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_a_writer_of_the_older_code_still_running_stops_this_one(versions, tmp_path, published):
+    """During an upgrade a run of the older code may still write its plain root, locking the
+    older layout's ``<root>/.publish/lock`` (flock, a JSON record), not ``<root>.publish/lock``:
+    the new writer is refused, naming that run, and changes nothing, whether the root holds a
+    published warehouse or only the older run's lock and staging (its first publish); once the
+    older run has ended, the root is adopted. The older writer is a separate process."""
+    if published:
+        legacy = _older_layout(versions, tmp_path)
+    else:
+        legacy = tmp_path / "legacy"
+        (legacy / ".publish" / "staging" / "older-run-1" / "macro_indicators").mkdir(parents=True)
+    old_lock = legacy / ".publish" / "lock"
+    old_lock.touch()
+    holder = _hold_older_lock(old_lock, OLDER_RUN)
     try:
-        assert holder.stdout.readline().strip() == "held"
-        before = digests(legacy)
-        lock.acquire(legacy, "adopter")
-        try:
-            with pytest.raises(lock.WarehouseBusy, match=r"older-run-1 .* older version of this pipeline"):
-                Warehouse(legacy).recover()
-        finally:
-            lock.release(legacy, "adopter")
-        assert not legacy.is_symlink() and digests(legacy) == before
+        before = _visible_files(legacy) | {str(p): "" for p in legacy.rglob("*")}
+        with pytest.raises(lock.WarehouseBusy, match=r"older-run-1 .* older version of this pipeline"):
+            lock.acquire(legacy, "adopter")
+        assert lock.held_by(legacy) is None
+        publish_refused = pytest.raises(lock.WarehouseBusy)
+        with publish_refused:
+            publish_here(legacy, {"country_groups": versions[1]["country_groups"]}, "run-new")
+        assert not legacy.is_symlink() and _visible_files(legacy) | {str(p): "" for p in legacy.rglob("*")} == before
     finally:
         holder.kill()
         holder.wait()
-    lock.acquire(legacy, "adopter")
+    killed = lock.acquire(legacy, "adopter")  # the older run died holding its lock: its record says so
     try:
-        assert any("brought" in n for n in Warehouse(legacy).recover())
+        assert killed and killed["run_id"] == "older-run-1"
+        notes = Warehouse(legacy).recover()
+        assert any("brought" in n for n in notes) == published
     finally:
         lock.release(legacy, "adopter")
-    assert legacy.is_symlink() and digests(legacy) == before
 
 
 def test_a_snapshot_stops_a_writer_of_the_older_code(versions, tmp_path):
