@@ -67,26 +67,36 @@ def _failing(con, rel: str, rules: list[SqlRule]) -> dict[int, int]:
             # A 64-bit hash of the key groups far faster than six strings; equal keys hash equal,
             # so no repeated hash means no duplicate, and a repeated one is counted exactly.
             repeated = con.execute(
-                f"SELECT count(*) FROM (SELECT hash({cols}) AS h FROM {rel} WHERE {_any_present(r.columns)} "
+                f"SELECT count(*) FROM (SELECT hash({cols}) AS h FROM {rel} WHERE {r.predicate} "
                 f"GROUP BY h HAVING count(*) > 1)").fetchall()[0][0]
             counts[i] = 0 if not repeated else int(con.execute(
                 f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {rel} "
-                f"WHERE {_any_present(r.columns)} GROUP BY {cols} HAVING count(*) > 1)").fetchall()[0][0])
+                f"WHERE {r.predicate} GROUP BY {cols} HAVING count(*) > 1)").fetchall()[0][0])
     return counts
 
 
-def _any_present(columns: Sequence[str]) -> str:
-    return "(" + " OR ".join(f"{quote(c)} IS NOT NULL" for c in columns) + ")"
-
-
-def _failing_rows_sql(rel: str, rule: SqlRule, order: str) -> str:
-    cols = "*"
+def _failing_where(rel: str, rule: SqlRule) -> str:
     if rule.kind == "map":
-        return f"SELECT {cols} FROM {rel} WHERE {rule.predicate} ORDER BY {order} LIMIT {SAMPLE}"
+        return rule.predicate
     keys = ", ".join(map(quote, rule.columns))
-    return (f"SELECT {cols} FROM {rel} WHERE {_any_present(rule.columns)} AND ({keys}) IN "
-            f"(SELECT ({keys}) FROM {rel} WHERE {_any_present(rule.columns)} GROUP BY {keys} "
-            f"HAVING count(*) > 1) ORDER BY {order} LIMIT {SAMPLE}")
+    return (f"{rule.predicate} AND ({keys}) IN (SELECT ({keys}) FROM {rel} WHERE {rule.predicate} "
+            f"GROUP BY {keys} HAVING count(*) > 1)")
+
+
+def _first_failing(con, rel: str, rule: SqlRule, order: Sequence[str]) -> list[dict[str, Any]]:
+    """The first :data:`SAMPLE` failing rows by ``order``. Found with an aggregate FILTER, then
+    fetched by position: DuckDB 2.0 prunes Parquet row groups on their min/max statistics for
+    ``isnan`` in a WHERE clause and returns no NaN row (the FILTER of the counts is exact)."""
+    key = "{" + ", ".join(f"'k{i}': {quote(c)}" for i, c in enumerate(order)) + "}"
+    firsts = con.execute(f"SELECT min({key}, {SAMPLE}) FILTER (WHERE {_failing_where(rel, rule)}) "
+                         f"FROM {rel}").fetchall()[0][0] or []
+    if not firsts:
+        return []
+    at = " OR ".join("(" + " AND ".join(f"{quote(c)} = {literal(f[f'k{i}'])}" for i, c in enumerate(order)) + ")"
+                     for f in firsts)
+    cur = con.execute(f"SELECT * FROM {rel} WHERE {at} ORDER BY {', '.join(map(quote, order))}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _sample_values(rule: SqlRule, records: list[dict[str, Any]]) -> list[Any]:
@@ -97,7 +107,7 @@ def _sample_values(rule: SqlRule, records: list[dict[str, Any]]) -> list[Any]:
     return json_safe([r[rule.columns[0]] for r in records])
 
 
-def _run(con, rel: str, compiled: list[SqlRule], total: int, located, order: str) -> list[Finding]:
+def _run(con, rel: str, compiled: list[SqlRule], total: int, located, order: Sequence[str]) -> list[Finding]:
     """Findings of the failed rules, first rows by ``order``; ``located(rule, records)`` gives
     each one's rows."""
     counts = _failing(con, rel, compiled)
@@ -105,11 +115,7 @@ def _run(con, rel: str, compiled: list[SqlRule], total: int, located, order: str
     for i, rule in enumerate(compiled):
         if not counts[i]:
             continue
-        records: list[dict[str, Any]] = []
-        if rule.kind != "count":
-            cur = con.execute(_failing_rows_sql(rel, rule, order))
-            names = [d[0] for d in cur.description]
-            records = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        records = _first_failing(con, rel, rule, order) if rule.kind != "count" else []
         findings.append(Finding(
             expectation=rule.rule.expectation, column=rule.rule.column,
             failing_rows=total if rule.kind == "count" else counts[i], total_rows=total,
@@ -165,7 +171,7 @@ def run_sql(frame: pd.DataFrame, contract: Contract, rules: list[Rule],
         return sample_rows(frame, list(frame.index[[r[POS] for r in records]]), key, origin)
 
     try:
-        findings = _run(con, "gate_input", compiled, len(frame), located, POS)
+        findings = _run(con, "gate_input", compiled, len(frame), located, (POS,))
     finally:
         con.unregister("gate_input")
     if left:
@@ -196,4 +202,12 @@ def run_sql_parquet(paths: Sequence[str | Path], contract: Contract, rules: list
                           for r in records])
 
     total = con.execute(f"SELECT count(*) FROM {scan}").fetchall()[0][0]
-    return _run(con, scan, compiled, int(total), located, "filename, file_row_number"), left
+    # DuckDB 2.0 prunes Parquet row groups on min/max statistics that leave NaN out, so a
+    # WHERE on isnan() over Parquet finds no NaN row (and NOT isnan() keeps them all); without
+    # these two optimizers the filter is applied to the rows as read.
+    saved = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    con.execute("SET disabled_optimizers = 'filter_pushdown,statistics_propagation'")
+    try:
+        return _run(con, scan, compiled, int(total), located, ("filename", "file_row_number")), left
+    finally:
+        con.execute(f"SET disabled_optimizers = {literal(saved or '')}")

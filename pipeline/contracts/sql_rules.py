@@ -56,7 +56,8 @@ def literal(value: Any) -> str:
 @dataclass(frozen=True)
 class SqlRule:
     """One rule as SQL. ``kind``: ``map`` (``predicate`` selects the failing rows), ``unique``
-    (rows sharing ``columns`` with another row fail) or ``count`` (``predicate`` on count(*))."""
+    (rows sharing ``columns`` with another row fail; ``predicate`` selects the rows looked at) or
+    ``count`` (``predicate`` on count(*))."""
 
     rule: Rule
     kind: str
@@ -72,10 +73,30 @@ _WORDS = {"and": "AND", "or": "OR", "True": "TRUE", "False": "FALSE"}
 _FALL_BACK = {"not", "None", "nan", "NaN", "NA", "NaT", "null", "inf"}
 
 
-def condition_sql(text: str, floating: set[str] = frozenset()) -> str | None:
+_COMPARISONS = {"==", "!=", "<=", ">=", "<", ">", ".isin(["}
+
+
+def _segment_ok(segment: list[tuple[str, str]], kinds: dict[str, str]) -> bool:
+    """One operand of ``and``/``or``: at most one comparison (pandas chains ``a < b < c``,
+    DuckDB refuses it), literals of their columns' kind (GX compares ``year == "2012"`` as
+    false, DuckDB casts), and ``+``/``-`` on numbers only."""
+    names = {kinds[t] for k, t in segment if k == "name" and t in kinds}
+    literals = {"text" if k == "str" else "number" for k, _ in segment if k in ("str", "num")}
+    if sum(1 for k, t in segment if t in _COMPARISONS or k == "isin") > 1 or "other" in names:
+        return False
+    if any(t in ("+", "-") for k, t in segment if k == "op") and names - {"number"}:
+        return False
+    return not ((literals - {"number"} and names & {"number", "bool"}) or ("number" in literals and "text" in names))
+
+
+def condition_sql(text: str, floating: set[str] = frozenset(), kinds: dict[str, str] | None = None) -> str | None:
     """A GX pandas ``row_condition`` as SQL, or None when it uses anything not listed above.
-    ``floating``: the columns of a floating type, read as ``nullif(c, NaN)``."""
-    out, pos = [], 0
+    ``floating``: the columns of a floating type, read as ``nullif(c, NaN)``; ``kinds``: each
+    column's kind (:func:`compile_rule`): a name that is no column (``1_000`` splits into one),
+    a string literal with an escape, or an operand mixing kinds is left to GX."""
+    if kinds is None:
+        return None
+    out, pos, segment, segments = [], 0, [], []
     text = text.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
@@ -83,7 +104,14 @@ def condition_sql(text: str, floating: set[str] = frozenset()) -> str | None:
             return None
         pos = m.end()
         kind, tok = m.lastgroup, m.group(m.lastgroup)
+        if kind == "name" and tok in ("and", "or"):
+            segments.append(segment)
+            segment = []
+        else:
+            segment.append((kind, tok))
         if kind == "str":
+            if "\\" in tok:
+                return None  # pandas decodes Python escapes in the literal
             out.append(literal(tok[1:-1]))
         elif kind == "num":
             out.append(tok)
@@ -92,7 +120,7 @@ def condition_sql(text: str, floating: set[str] = frozenset()) -> str | None:
         elif kind == "close":
             out.append(")")
         elif kind == "name":
-            if tok in _FALL_BACK:
+            if tok in _FALL_BACK or (tok not in _WORDS and tok not in kinds):
                 return None
             if tok in _WORDS:
                 out.append(_WORDS[tok])
@@ -102,8 +130,16 @@ def condition_sql(text: str, floating: set[str] = frozenset()) -> str | None:
             return None
         else:
             out.append("=" if tok == "==" else tok)
+    segments.append(segment)
+    if not all(_segment_ok(seg, kinds) for seg in segments):
+        return None
     columns = [t for t in out if t.startswith(('"', "nullif("))]
     return " ".join(out) if columns else None  # a bare literal ("True"): GX's own reading decides
+
+
+def _any_present(columns: tuple[str, ...], floating: set[str]) -> str:
+    """A row GX's uniqueness rules look at: some key column present (NaN is missing)."""
+    return "(" + " OR ".join(_present(c, c in floating) for c in columns) + ")"
 
 
 def _present(column: str, floating: bool) -> str:
@@ -128,7 +164,7 @@ def compile_rule(rule: Rule, floating: set[str], kinds: dict[str, str] | None = 
     if kw.pop("condition_parser", "pandas") != "pandas":
         return None
     if "row_condition" in kw:
-        condition = condition_sql(str(kw.pop("row_condition")), floating)
+        condition = condition_sql(str(kw.pop("row_condition")), floating, kinds)
         if condition is None:
             return None
     column = kw.pop("column", None)
@@ -141,7 +177,7 @@ def compile_rule(rule: Rule, floating: set[str], kinds: dict[str, str] | None = 
         return SqlRule(rule, "count", predicate, ()) if predicate and not kw and not condition else None
     if name == "expect_compound_columns_to_be_unique":
         cols = tuple(kw.pop("column_list"))
-        return SqlRule(rule, "unique", "", cols) if not kw and not condition else None
+        return SqlRule(rule, "unique", _any_present(cols, floating), cols) if not kw and not condition else None
     if column is None:
         return None
     present = _present(column, column in floating)
@@ -158,6 +194,8 @@ def compile_rule(rule: Rule, floating: set[str], kinds: dict[str, str] | None = 
                      if values else present)
     elif name == "expect_column_values_to_be_between":
         low, high = kw.pop("min_value", None), kw.pop("max_value", None)
+        if kinds is None or kinds.get(column) != "number" or {_kind(b) for b in (low, high) if b is not None} - {"number"}:
+            return None  # dates, or bounds of another kind: GX's own comparison decides
         below = "<=" if kw.pop("strict_min", False) else "<"
         above = ">=" if kw.pop("strict_max", False) else ">"
         outside = [f"{q} {below} {literal(low)}" if low is not None else "",
@@ -169,7 +207,7 @@ def compile_rule(rule: Rule, floating: set[str], kinds: dict[str, str] | None = 
     elif name == "expect_column_values_to_be_unique":
         if condition:
             return None
-        return SqlRule(rule, "unique", "", (column,)) if not kw else None
+        return SqlRule(rule, "unique", _any_present((column,), floating), (column,)) if not kw else None
     else:
         return None
     if kw:  # an argument this translation does not honour (mostly, result_format): GX decides
