@@ -176,9 +176,16 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             return None
         contract = load_contract(name)
         if asked.get("by_partition"):
-            labels = [c.name for c in contract.columns if c.physical_type == "string"]
-            return PartitionedTable(table_dataset(where, name, contract.arrow_schema(), labels), contract.partition_column)
+            return partition_reader(where, name)
         return read_table(where, name, contract.arrow_schema())
+
+
+def partition_reader(root: Path | str, name: str) -> PartitionedTable:
+    """Table ``name`` under ``root`` as a ``BY_PARTITION`` input gets it: one partition at a
+    time, bound to one snapshot, its string columns read dictionary-encoded."""
+    contract = load_contract(name)
+    labels = [c.name for c in contract.columns if c.physical_type == "string"]
+    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
 
 
 OPTIONAL_INPUT = {"optional": True}  # AssetIn metadata: load None when the table is not published

@@ -165,6 +165,11 @@ class PartitionedTable:
     def values(self) -> list:
         return sorted(ds.get_partition_keys(f.partition_expression)[self.column] for f in self.dataset.get_fragments())
 
+    def files(self, value) -> list[str]:
+        """The Parquet files of one partition, for an engine that scans them itself (DuckDB);
+        the partition column is in the directory name, not in the files."""
+        return sorted(f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+
     def read(self, columns: list[str] | None = None):
         wanted = None if columns is None else list(dict.fromkeys([self.column, *columns]))
         for value in self.values():
