@@ -23,7 +23,7 @@ from pipeline.sources.base import utc_now
 from pipeline.warehouse import Warehouse, lock, read_table, update_catalog, write_table
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
-from pipeline.warehouse.parquet import PartitionedTable, table_dataset
+from pipeline.warehouse.parquet import PartitionedTable, partition_reader
 
 LAYER_PREFIXES = ("core__", "out__")
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -178,14 +178,6 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
         if asked.get("by_partition"):
             return partition_reader(where, name)
         return read_table(where, name, contract.arrow_schema())
-
-
-def partition_reader(root: Path | str, name: str) -> PartitionedTable:
-    """Table ``name`` under ``root`` as a ``BY_PARTITION`` input gets it: one partition at a
-    time, bound to one snapshot, its string columns read dictionary-encoded."""
-    contract = load_contract(name)
-    labels = [c.name for c in contract.columns if c.physical_type == "string"]
-    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
 
 
 OPTIONAL_INPUT = {"optional": True}  # AssetIn metadata: load None when the table is not published

@@ -78,7 +78,6 @@ def _frame(con, query: str, year: int, columns: list[str]) -> pd.DataFrame:
         if col != "value_usd":
             frame[col] = frame[col].astype(str)
     frame["year"] = int(year)
-    frame["year"] = frame["year"].astype(int)
     return frame[columns]
 
 

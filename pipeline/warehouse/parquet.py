@@ -176,6 +176,17 @@ class PartitionedTable:
             yield value, self.dataset.to_table(columns=wanted, filter=ds.field(self.column) == value)
 
 
+def partition_reader(root: Path | str, name: str) -> PartitionedTable:
+    """Published table ``name`` under ``root`` one partition at a time, as its contract types it
+    (the partition column, the string columns read dictionary-encoded): what an asset input
+    marked ``BY_PARTITION`` gets (``assets/io_manager.py``)."""
+    from pipeline.contracts.odcs import load_contract
+
+    contract = load_contract(name)
+    labels = [c.name for c in contract.columns if c.physical_type == "string"]
+    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
+
+
 def file_metadata(path: Path) -> dict[str, str]:
     raw = pq.read_schema(path).metadata or {}
     return {

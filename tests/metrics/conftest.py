@@ -25,7 +25,7 @@ def product_partitions(product_bilateral, tmp_path_factory):
     """``product_bilateral`` published as the warehouse publishes core__bilateral_product_trade
     (the warehouse's writer: year partitions, the contract's schema) and read back as the IO
     manager hands it to a ``BY_PARTITION`` input."""
-    from assets.io_manager import partition_reader
+    from pipeline.warehouse.parquet import partition_reader
     from pipeline.contracts import load_contract
     from pipeline.warehouse import write_table
 

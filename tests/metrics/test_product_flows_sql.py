@@ -14,7 +14,7 @@ from pipeline.contracts.sql import SPILL_PREFIX, connect, session
 from pipeline.metrics.product_flows import exports_by_product, product_flows
 from pipeline.metrics.product_flows_sql import classifications_in, year_exports_by_product, year_flows
 from pipeline.reference.codes import country_codes
-from pipeline.warehouse.parquet import PartitionedTable, table_dataset
+from pipeline.warehouse.parquet import partition_reader
 from pipeline.warehouse.publish import write_table
 
 KEY = ["exporter_iso3", "importer_iso3", "year", "product_code"]
@@ -71,7 +71,7 @@ def test_import_rows_fill_only_keys_the_export_side_lacks(product_bilateral, tmp
     from pipeline.contracts import load_contract
     contract = load_contract("bilateral_product_trade")
     write_table(restated, tmp_path, contract.name, contract.arrow_schema(), contract.partition_column, {})
-    table = PartitionedTable(table_dataset(tmp_path, contract.name, contract.arrow_schema()), "year")
+    table = partition_reader(tmp_path, contract.name)
     with session() as con:
         got = year_flows(con, table.files(2019), 2019, "ATLAS_SECTION")
     expected = product_flows(rows, "ATLAS_SECTION")
