@@ -11,17 +11,19 @@ import dagster as dg
 import pandas as pd
 
 from assets.contract_gate import gate, output_metadata, published_asset
-from assets.io_manager import OPTIONAL_INPUT
+from assets.io_manager import BY_PARTITION, OPTIONAL_INPUT
 from assets.outputs import totals_precedence
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
-from pipeline.metrics.dependency import product_concentration_table, rca_table, strategic_table
+from pipeline.metrics.dependency import product_concentration_table, strategic_table
 from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
+from pipeline.metrics.rca import rca_by_year
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
 from pipeline.reference.groups import membership_panel
 from pipeline.sources.base import SourceError, file_provenance
+from pipeline.warehouse.parquet import PartitionedTable
 from pipeline.sources.country_product_exports import TABLE as COUNTRY_EXPORTS, read_country_product_exports
 
 
@@ -93,19 +95,23 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     yield dg.Output(frame, metadata=meta)
 
 
-@published_asset("revealed_comparative_advantage", "out")
-def out__revealed_comparative_advantage(core__bilateral_goods_trade: pd.DataFrame,
-    core__bilateral_product_trade: pd.DataFrame):
+@published_asset("revealed_comparative_advantage", "out",
+                 ins={"core__bilateral_product_trade": dg.AssetIn(metadata=BY_PARTITION)})
+def out__revealed_comparative_advantage(core__bilateral_product_trade: PartitionedTable):
     """Balassa RCA = (x_ck / X_c) / (x_wk / X_w) per country, product and year, on classifications
-    that cover every exporter of the world (Atlas sectors)."""
-    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
-    _require_products(core__bilateral_goods_trade, "out__revealed_comparative_advantage")
-    frame = rca_table(core__bilateral_goods_trade)
-    frame = yield from gate("out__revealed_comparative_advantage", frame, "revealed_comparative_advantage",
-                            "core__bilateral_goods_trade")
+    that cover every exporter of the world (Atlas sectors); computed one year partition of the
+    product table at a time, the flows in DuckDB."""
+    if not core__bilateral_product_trade.values():
+        raise dg.Failure(description=(
+            "out__revealed_comparative_advantage: core__bilateral_product_trade has no year partition (no "
+            "product detail): add product-level bulk files (TRADE_BULK_DIR) or ask Comtrade for HS detail "
+            "(COMTRADE_COMMODITIES=AG2, AG4 or AG6)"))
+    frame = rca_by_year(core__bilateral_product_trade)
+    sources = "core__bilateral_product_trade"
+    frame = yield from gate("out__revealed_comparative_advantage", frame, "revealed_comparative_advantage", sources)
     latest, year = _latest(frame)
     minerals = latest[(latest["product_code"] == "3") & (latest["export_value_usd"] > 1e9)]
-    meta = output_metadata(frame, "core__bilateral_goods_trade")
+    meta = output_metadata(frame, sources)
     meta["plot"] = bar_chart_md(minerals.nlargest(15, "rca"), "iso3", "rca",
                                 f"Strongest revealed advantage in minerals (Atlas sector 3), {year}")
     yield dg.Output(frame, metadata=meta)

@@ -23,7 +23,7 @@ from pipeline.warehouse import Warehouse, lock, read_table, write_table
 from pipeline.warehouse.publish import publish_alone
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
-from pipeline.warehouse.parquet import PartitionedTable, table_dataset
+from pipeline.warehouse.parquet import PartitionedTable, partition_reader
 
 LAYER_PREFIXES = ("core__", "out__")
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -214,8 +214,7 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             return None
         contract = load_contract(name)
         if asked.get("by_partition"):
-            labels = [c.name for c in contract.columns if c.physical_type == "string"]
-            return PartitionedTable(table_dataset(where, name, contract.arrow_schema(), labels), contract.partition_column)
+            return partition_reader(where, name)
         return read_table(where, name, contract.arrow_schema())
 
 

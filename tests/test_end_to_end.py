@@ -121,6 +121,23 @@ def test_dependency_outputs_on_real_data(first_run):
     assert ken["top_export_partner_share"] <= ken["top3_export_partner_share"] <= 1
 
 
+def test_rca_published_per_year_partition_equals_the_pandas_table(first_run):
+    """out__revealed_comparative_advantage (DuckDB, one year partition at a time) publishes the
+    figures of the pandas table computed here from the whole published product table."""
+    _, warehouse = first_run
+    from pipeline.metrics.dependency import rca_table
+
+    key = ["year", "iso3", "product_classification", "product_code"]
+    published = read_table(warehouse, "revealed_comparative_advantage").astype({"year": int})
+    expected = rca_table(read_table(warehouse, "bilateral_product_trade")).astype({"year": int})
+    merged = published.merge(expected, on=key, how="outer", suffixes=("", "_pd"), indicator=True)
+    assert (merged["_merge"] == "both").all() and len(published) == len(expected) == 25076
+    for col in ("export_value_usd", "export_share", "world_share", "rca"):
+        assert ((merged[col] - merged[f"{col}_pd"]).abs() <= 1e-12 * merged[f"{col}_pd"].abs()).all(), col
+    ago = merged.set_index(key).loc[(2019, "AGO", "ATLAS_SECTION", "3"), "rca"]
+    assert ago > 5  # crude oil: Angola's revealed advantage in Atlas sector 3 (Minerals)
+
+
 def test_services_restrictiveness_is_published_from_the_bulk_files(first_run, shared_datasets):
     """`make run` publishes both STRI tables: the files' values unchanged (China's 2020 Digital STRI
     0.3470705), group averages equal to the mean of the members' file rows, the closing note's

@@ -12,7 +12,11 @@ the same counts, the same sample values and the same first rows (in row order).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +33,39 @@ POS = "_gate_pos"  # the row's position (0-based) in the checked input: orders t
 SAMPLE = 5  # GX's partial_unexpected_count in run_expectations
 
 
-def connect(memory_limit: str = "2GB", threads: int = 2):
-    """A DuckDB connection with bounded memory (GUIDE §6): it spills past ``memory_limit``."""
+SPILL_PREFIX = "trade-duckdb-"  # of the temporary directory a connection spills into
+
+
+def connect(memory_limit: str = "2GB", threads: int = 2, temp_directory: str | Path | None = None):
+    """A DuckDB connection with bounded memory (GUIDE §6): it spills past ``memory_limit``.
+
+    Spilled data goes to ``temp_directory``, by default a fresh directory under the system's
+    temporary folder that is removed when the connection is garbage-collected (DuckDB's own
+    default, ``.tmp`` in the working directory, would be left in whatever folder a run starts
+    from). :func:`session` removes it as soon as the block ends."""
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = false")
+    if temp_directory is None:
+        temp_directory = tempfile.mkdtemp(prefix=SPILL_PREFIX)
+        weakref.finalize(con, shutil.rmtree, temp_directory, True)
+    con.execute(f"SET temp_directory = {literal(str(temp_directory))}")
     return con
+
+
+@contextmanager
+def session(memory_limit: str = "2GB", threads: int = 2) -> Iterator[Any]:
+    """A :func:`connect` connection for one ``with`` block: closed, and its spill directory
+    removed, when the block ends."""
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as spill:
+        con = connect(memory_limit, threads, spill)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _sample_key(contract: Contract, columns: Sequence[str]) -> list[str]:

@@ -21,7 +21,7 @@ from pipeline.metrics.product_coverage import (
 from pipeline.metrics.product_flows import (
     classifications, coverage_share, exports_by_product, product_classifications_present, product_flows,
 )
-from pipeline.metrics.rca import balassa_rca
+from pipeline.metrics.rca import published_rca, rca_of_flows
 from pipeline.metrics.strategic import dependency_indicators, world_supply_hhi
 from pipeline.reference.codes import country_codes
 from pipeline.reference.composites import without_covered_composites
@@ -211,18 +211,12 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
 
 
 def rca_table(bilateral: pd.DataFrame) -> pd.DataFrame:
-    """Balassa RCA per country, product and year for every world-complete classification."""
-    frames = []
-    for name in product_classifications_present(bilateral):
-        if not classifications()[name]["world_complete"]:
-            continue
-        exports = exports_by_product(product_flows(bilateral, name))
-        frames.append(balassa_rca(exports).assign(product_classification=name))
-    if not frames:
-        return pd.DataFrame()  # no world-complete classification: the gate adds the columns
-    out = pd.concat(frames, ignore_index=True).rename(columns={"value_usd": "export_value_usd"})
-    out = without_covered_composites(out, by=("year", "product_classification"))
-    return out.sort_values(["year", "iso3", "product_classification", "product_code"]).reset_index(drop=True)
+    """Balassa RCA per country, product and year for every world-complete classification, from a
+    frame of the whole product table (the published table comes from
+    :func:`pipeline.metrics.rca.rca_by_year`, one year partition at a time)."""
+    return published_rca([rca_of_flows(exports_by_product(product_flows(bilateral, name)), name)
+                          for name in product_classifications_present(bilateral)
+                          if classifications()[name]["world_complete"]])
 
 
 def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:

@@ -165,10 +165,26 @@ class PartitionedTable:
     def values(self) -> list:
         return sorted(ds.get_partition_keys(f.partition_expression)[self.column] for f in self.dataset.get_fragments())
 
+    def files(self, value) -> list[str]:
+        """The Parquet files of one partition, for an engine that scans them itself (DuckDB);
+        the partition column is in the directory name, not in the files."""
+        return sorted(f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+
     def read(self, columns: list[str] | None = None):
         wanted = None if columns is None else list(dict.fromkeys([self.column, *columns]))
         for value in self.values():
             yield value, self.dataset.to_table(columns=wanted, filter=ds.field(self.column) == value)
+
+
+def partition_reader(root: Path | str, name: str) -> PartitionedTable:
+    """Published table ``name`` under ``root`` one partition at a time, as its contract types it
+    (the partition column, the string columns read dictionary-encoded): what an asset input
+    marked ``BY_PARTITION`` gets (``assets/io_manager.py``)."""
+    from pipeline.contracts.odcs import load_contract
+
+    contract = load_contract(name)
+    labels = [c.name for c in contract.columns if c.physical_type == "string"]
+    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
 
 
 def file_metadata(path: Path) -> dict[str, str]:

@@ -21,6 +21,21 @@ def product_bilateral(shared_datasets) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def product_partitions(product_bilateral, tmp_path_factory):
+    """``product_bilateral`` published as the warehouse publishes core__bilateral_product_trade
+    (the warehouse's writer: year partitions, the contract's schema) and read back as the IO
+    manager hands it to a ``BY_PARTITION`` input."""
+    from pipeline.warehouse.parquet import partition_reader
+    from pipeline.contracts import load_contract
+    from pipeline.warehouse import write_table
+
+    root, contract = tmp_path_factory.mktemp("warehouse"), load_contract("bilateral_product_trade")
+    write_table(product_bilateral, root, contract.name, contract.arrow_schema(), contract.partition_column,
+                {"source": "tests/metrics/conftest.py product_bilateral"})
+    return partition_reader(root, contract.name)
+
+
+@pytest.fixture(scope="session")
 def membership() -> pd.DataFrame:
     return membership_panel(load_country_groups(), range(2008, 2026))
 

@@ -10,6 +10,7 @@ from assets.io_manager import ParquetWarehouseIOManager
 from assets.resources import BulkFilesResource
 from pipeline.reference.groups import load_country_groups
 from pipeline.warehouse.parquet import read_table
+from tests.metrics.materialized import checked_output_metadata
 
 pytestmark = pytest.mark.slow  # reads the whole core bilateral table (about a minute)
 
@@ -36,13 +37,7 @@ def test_materializes_behind_its_contract_with_preview_and_plot(product_bilatera
                    "bulk_files": BulkFilesResource(bulk_dir=str(shared_datasets)),
                    "io_manager": dg.mem_io_manager},
     )
-    assert result.success
-    [check] = result.get_asset_check_evaluations()
-    assert check.passed
-    [event] = [m for m in result.get_asset_materialization_events()
-               if m.asset_key.to_user_string() == "out__end_use_trade"]
-    meta = event.materialization.metadata
-    assert "data:image/png;base64," in meta["plot"].value and "end_use_share" in meta["preview"].value
+    meta = checked_output_metadata(result, "out__end_use_trade", "end_use_share")
     published = read_table(tmp_path, "end_use_trade")
     assert len(published) == meta["dagster/row_count"].value > 0
     sen = published[(published["iso3"] == "SEN") & (published["year"] == 2019) & (published["direction"] == "imports")
