@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.execution import step_tags
 from pipeline.contracts import Contract, check_frame, load_contract
 
 
@@ -128,6 +129,7 @@ def published_asset(table: str, layer: str, **kwargs: Any):
         check_specs=[contract_check_spec(table, name)],
         metadata=table_metadata(table),
         kinds={"pandas", "parquet"},
+        op_tags=step_tags(name),  # heavy steps run one at a time under the step executors
         **kwargs,
     )
 
@@ -143,5 +145,5 @@ def published_multi_asset(name: str, tables: dict[str, str], layer: str, **kwarg
                                   is_required=False,  # a subset yields only the selected tables
                                   metadata=table_metadata(t), kinds={"pandas", "parquet"})
             for t, description in tables.items()}
-    return dg.multi_asset(name=name, outs=outs, can_subset=True,
+    return dg.multi_asset(name=name, outs=outs, can_subset=True, op_tags=step_tags(name),
                           check_specs=[contract_check_spec(t, names[t]) for t in tables], **kwargs)

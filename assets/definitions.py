@@ -17,6 +17,7 @@ from assets.briefs import BRIEF_ASSETS
 from assets.bulk_tables import bulk_table_assets
 from assets.dependency_outputs import DEPENDENCY_ASSETS
 from assets.end_use import out__end_use_trade
+from assets.execution import execution_config, executor_def, executor_problems, parse_executor
 from assets.gravity import out__gravity_estimates
 from assets.io_manager import ParquetWarehouseIOManager, RawProvenanceIOManager
 from assets.outputs import out__country_group_exposure, out__country_trade_profile
@@ -27,6 +28,7 @@ from assets.resources import (BriefsResource, BulkFilesResource, ComtradeResourc
 from assets.selection import left_out_keys
 from assets.restrictiveness import RESTRICTIVENESS_ASSETS
 from assets.services import SERVICES_ASSETS
+from assets.settings import SETTINGS
 from assets.value_chains import VALUE_CHAIN_ASSETS
 
 ALL_ASSETS = [*LIVE_SOURCE_ASSETS, *bulk_table_assets(), core__country_groups, out__country_trade_profile,
@@ -77,15 +79,37 @@ def resources() -> dict[str, object]:
     }
 
 
-def _refresh_job(left_out: list[str]) -> dg.UnresolvedAssetJobDefinition:
+# every setting but the instance's own reaches a step's container (its value from the run worker)
+FORWARDED = [name for name, _, _ in SETTINGS if name != "DAGSTER_HOME"]
+
+
+def _execution(settings: Mapping[str, str]) -> tuple[str, dict]:
+    """The executor ``settings`` choose and its ``execution.config`` (:mod:`assets.execution`)."""
+    name = parse_executor(settings.get("TRADE_EXECUTOR", ""))
+    return name, execution_config(name, settings, FORWARDED)
+
+
+def refresh_job(left_out: list[str], settings: Mapping[str, str] | None = None) -> dg.UnresolvedAssetJobDefinition:
+    """The refresh job, its steps run by the executor of ``settings`` (``TRADE_EXECUTOR``,
+    :mod:`assets.execution`; in process without settings), its run config defaulting to theirs."""
+    name, config = _execution(settings or {})
     note = "".join(f"\n\nLeft out under the current settings: {reason}." for reason in left_out)
+    where = ("Runs in process: the graph is small and steps are short." if name == "in_process"
+             else f"Each step runs on its own ({name} executor), heavy steps one at a time.")
     return dg.define_asset_job(
         "refresh",
         selection=dg.AssetSelection.all(),  # materializable assets only: what the settings can run
         description="Materialize the whole graph: raw -> contract gate -> core -> out, publishing "
-        "the Parquet warehouse. Runs in process: the graph is small and steps are short." + note,
-        executor_def=dg.in_process_executor,
+        "the Parquet warehouse. " + where + note,
+        executor_def=executor_def(name),
+        config={"execution": {"config": config}} if config else None,
     )
+
+
+def _default_executor(settings: Mapping[str, str]) -> dg.ExecutorDefinition:
+    """The executor of the UI's "Materialize" (the implicit asset job): the refresh job's, configured alike."""
+    name, config = _execution(settings)
+    return executor_def(name).configured(config) if config else executor_def(name)
 
 
 def _monthly_refresh(job, keys: list[dg.AssetKey] | None, left_out: list[str]) -> dg.ScheduleDefinition:
@@ -121,29 +145,34 @@ def build_defs(settings: Mapping[str, str]) -> dg.Definitions:
     are shown as external assets with the reason, so the UI offers only what can run.
 
     ``make run``, ``make ui`` and the schedule all use it; a run launched from the UI executes in
-    process, as ``make run`` does."""
+    process, as ``make run`` does. An executor that cannot publish the warehouse correctly
+    (:func:`assets.execution.executor_problems`) is refused here too, for a UI started without
+    ``make ui``: the code location fails to load with the reason, naming TRADE_EXECUTOR."""
+    if problems := executor_problems(settings):
+        raise dg.DagsterInvalidDefinitionError("; ".join(problems))
     left_out = left_out_keys(defs.resolve_asset_graph(), settings)
     runnable = [a for a in ALL_ASSETS if not left_out.keys() & set(a.keys)]
     # a multi-asset (the value chains) is left out whole, with the reason of its first key left out
     shown = [s for a in ALL_ASSETS if left_out.keys() & set(a.keys)
              for s in _shown_not_run(a, next(left_out[k] for k in a.keys if k in left_out))]
     reasons = list(dict.fromkeys(left_out.values()))
-    job = _refresh_job(reasons)
+    job = refresh_job(reasons, settings)
     keys = sorted((k for a in runnable for k in a.keys), key=lambda k: k.to_user_string())
     return dg.Definitions(assets=[*runnable, *shown], jobs=[job], schedules=[_monthly_refresh(job, keys, reasons)],
-                          resources=resources(), executor=dg.in_process_executor)
+                          resources=resources(), executor=_default_executor(settings))
 
 
 # The whole graph, every asset materializable whatever the settings: for tests and tools that select
 # their own assets (``selected_keys(defs, refresh_selection(settings)[0])``).
-_full_job = _refresh_job([])
+_full_job = refresh_job([])
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[_full_job],
     schedules=[_monthly_refresh(_full_job, None, [])],  # None: the whole job
     resources=resources(),
     # Publishing is run-level state held by the IO managers of one process (issue 14): a
-    # multiprocess executor would commit in each step's process (issue 18 moves it to the run).
+    # multiprocess executor would commit in each step's process, hence
+    # assets.execution.OUT_OF_PROCESS_REFUSAL.
     executor=dg.in_process_executor,
 )
 

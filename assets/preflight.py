@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from assets.execution import executor_problems
 from pipeline.contracts.gate import parse_engine
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 from pipeline.sources.rate_limits import parse_rate_limits
@@ -145,6 +146,7 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
            "e.g. 0.01 for 1%")
     _check(problems, "TRADE_CONTRACT_ENGINE", env.get("TRADE_CONTRACT_ENGINE", "auto"), parse_engine, "")
     _check(problems, "TRADE_ACCEPT_COVERAGE_DROP", env.get("TRADE_ACCEPT_COVERAGE_DROP", ""), _tables, "")
+    problems += executor_problems(env)
     for name in DIRECTORY_SETTINGS:
         if env.get(name) and (problem := usable_directory(env[name], name)):
             problems.append(problem)

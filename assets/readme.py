@@ -1,4 +1,5 @@
-"""Regenerate the README's generated sections and ``.env.example``: ``python -m assets.readme``.
+"""Regenerate the README's generated sections, ``.env.example`` and the container settings
+``deploy/settings.env``: ``python -m assets.readme``.
 
 The environment table comes from :mod:`assets.settings`, the data sources from the manifest
 and the published tables from ``data_contracts/``: the README never restates a schema by hand.
@@ -15,6 +16,13 @@ from pipeline.sources.files import DEFAULT_MANIFEST, load_manifest
 
 README = REPO_ROOT / "README.md"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
+DEPLOY_ENV = REPO_ROOT / "deploy" / "settings.env"
+# In the image (Dockerfile): the code in /opt/trade, the data on a volume mounted at /data.
+CONTAINER_VALUES = {"TRADE_WAREHOUSE_DIR": "/data/warehouse", "TRADE_BULK_DIR": "/data/bulk",
+                    "TRADE_MANIFEST": "/opt/trade/pipeline/sources/manifests/shared_datasets.yaml"}
+NOT_IN_CONTAINER_FILE = {"DAGSTER_HOME": "the deployment's instance (helm sets it)",
+                         "COMTRADE_API_KEY": "a secret: kubectl create secret generic trade-api-keys "
+                                             "--from-literal=COMTRADE_API_KEY=... (empty for the preview API)"}
 
 
 def environment_table() -> str:
@@ -32,6 +40,20 @@ def env_example() -> str:
              "# them for `make run` / `make ui`; `make` and the environment take precedence.", ""]
     for name, default, text in SETTINGS:
         lines += [f"# {text}", f"{name}={default or ''}"]
+    return "\n".join(lines) + "\n"
+
+
+def deploy_env() -> str:
+    """``deploy/settings.env``: every setting for the image, paths on its volume, for
+    ``docker run --env-file`` and ``kubectl create configmap trade-settings --from-env-file``."""
+    lines = ["# The settings of the code location's image (Dockerfile), generated from assets/settings.py by",
+             "# `python -m assets.readme`: the defaults, with paths on the volume mounted at /data. Every run",
+             "# and step pod needs every variable (the code location binds them with dg.EnvVar).", ""]
+    for name, default, text in SETTINGS:
+        if name in NOT_IN_CONTAINER_FILE:
+            lines += [f"# {name}: not here, {NOT_IN_CONTAINER_FILE[name]}"]
+            continue
+        lines += [f"# {text}", f"{name}={CONTAINER_VALUES.get(name, default or '')}"]
     return "\n".join(lines) + "\n"
 
 
@@ -76,7 +98,8 @@ def render(text: str) -> str:
 def main() -> int:
     README.write_text(render(README.read_text()))
     ENV_EXAMPLE.write_text(env_example())
-    print(f"regenerated {README} and {ENV_EXAMPLE}")
+    DEPLOY_ENV.write_text(deploy_env())
+    print(f"regenerated {README}, {ENV_EXAMPLE} and {DEPLOY_ENV}")
     return 0
 
 

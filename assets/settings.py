@@ -57,6 +57,12 @@ SETTINGS: list[tuple[str, str | None, str]] = [
      "key:core__bilateral_goods_trade+ (that table and everything downstream); the other tables stay as "
      "published, and a selection reading a table that is neither selected nor published is refused before "
      "the run (+key:X adds X's upstream). Empty = every asset the settings can run."),
+    ("TRADE_EXECUTOR", "in_process", "Where a run's steps execute: `in_process` (every step in the run's process, "
+     "what `make run` does), or one of Dagster's step executors: `multiprocess`, `docker` (dagster-docker) or `k8s` "
+     "(dagster-k8s, one pod per step). The step executors are refused before the run until the warehouse "
+     "publishes once per run (README \"Running at scale\")."),
+    ("TRADE_MAX_CONCURRENT", "", "Step executors: steps running at once (empty = the executor's default); "
+     "memory-heavy steps (tag `trade/memory: heavy`) run one at a time whatever this says."),
     ("TRADE_MANIFEST", "pipeline/sources/manifests/shared_datasets.yaml",
      "Manifest mapping bulk-file patterns to canonical tables."),
     ("TRADE_COUNTRY_GROUPS_FILE", "", "Optional YAML of extra country groups (same format as pipeline/reference/country_groups.yaml)."),

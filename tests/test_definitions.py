@@ -12,7 +12,7 @@ import dagster as dg
 from assets.briefs import BRIEF_ASSETS
 from assets.definitions import build_defs, code_location, defs
 from assets.selection import refresh_selection, selected_keys
-from assets.readme import ENV_EXAMPLE, README, env_example, render
+from assets.readme import DEPLOY_ENV, ENV_EXAMPLE, README, deploy_env, env_example, render
 from tests.conftest import REPO_ROOT, SHARED_DATASETS
 
 
@@ -184,3 +184,4 @@ def test_readme_generated_sections_are_current():
     text = README.read_text()
     assert render(text) == text, "README is stale: run `python -m assets.readme`"
     assert ENV_EXAMPLE.read_text() == env_example(), ".env.example is stale: run `python -m assets.readme`"
+    assert DEPLOY_ENV.read_text() == deploy_env(), "deploy/settings.env is stale: run `python -m assets.readme`"
