@@ -52,8 +52,8 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be written "
                          f"({type(exc).__name__}: {exc.strerror or exc}): point TRADE_WAREHOUSE_DIR at a "
                          "directory you can write to; nothing was run") from None
-    if killed:
-        context.log.warning(mark_killed_run_failed(context.instance, killed, context.run_id))
+    for record in killed:  # the warehouse's lock and, on a plain root, the older layout's
+        context.log.warning(mark_killed_run_failed(context.instance, record, context.run_id))
     try:
         notes = Warehouse(root).recover()
     except BaseException:  # the step fails; the warehouse is not left locked by this process

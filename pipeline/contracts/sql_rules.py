@@ -78,15 +78,17 @@ _COMPARISONS = {"==", "!=", "<=", ">=", "<", ">", ".isin(["}
 
 def _segment_ok(segment: list[tuple[str, str]], kinds: dict[str, str]) -> bool:
     """One operand of ``and``/``or``: at most one comparison (pandas chains ``a < b < c``,
-    DuckDB refuses it), literals of their columns' kind (GX compares ``year == "2012"`` as
-    false, DuckDB casts), and ``+``/``-`` on numbers only."""
-    names = {kinds[t] for k, t in segment if k == "name" and t in kinds}
-    literals = {"text" if k == "str" else "number" for k, _ in segment if k in ("str", "num")}
-    if sum(1 for k, t in segment if t in _COMPARISONS or k == "isin") > 1 or "other" in names:
+    DuckDB refuses it), every column and literal in it of one kind (GX compares
+    ``year == "2012"`` as false and ``reporter_iso3 == year`` row by row, DuckDB casts or refuses:
+    ``True``/``False`` are bool literals), and ``+``/``-`` on numbers only."""
+    operands = [kinds[t] for k, t in segment if k == "name" and t in kinds]
+    operands += ["bool" for k, t in segment if k == "name" and t in ("True", "False")]
+    operands += ["text" if k == "str" else "number" for k, _ in segment if k in ("str", "num")]
+    if sum(1 for k, t in segment if t in _COMPARISONS or k == "isin") > 1 or "other" in operands:
         return False
-    if any(t in ("+", "-") for k, t in segment if k == "op") and names - {"number"}:
+    if any(t in ("+", "-") for k, t in segment if k == "op") and set(operands) - {"number"}:
         return False
-    return not ((literals - {"number"} and names & {"number", "bool"}) or ("number" in literals and "text" in names))
+    return len(set(operands)) <= 1
 
 
 def condition_sql(text: str, floating: set[str] = frozenset(), kinds: dict[str, str] | None = None) -> str | None:

@@ -5,7 +5,8 @@ and holds a JSON record of that run (run id, process id, host, start time, Dagst
 state). A second writer is refused at once with that record in the message. The kernel releases
 the lock when its process dies, however it dies; the record then still says ``running``, which
 is how the next writer knows that the previous run was killed (:func:`acquire` returns it, so the
-caller can mark that run failed and clear what it left behind).
+caller can mark that run failed and clear what it left behind). While the root is not yet a link
+to a snapshot, the older layout's lock ``<root>/.publish/lock`` is held too (:func:`_take_legacy`).
 
 Within one process the lock is re-entrant (the warehouse and raw IO managers of one run share it).
 """
@@ -53,6 +54,7 @@ class _Held:
     run_id: str
     count: int
     legacy: Any = None  # the older layout's lock, held too while the root is a plain directory
+    made: tuple[Path, ...] = ()  # what taking the older lock created (removed at release if still there)
 
 
 _HELD: dict[str, _Held] = {}
@@ -80,11 +82,13 @@ def _write(handle, record: dict[str, Any]) -> None:
     os.fsync(handle.fileno())
 
 
-def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> dict[str, Any] | None:
+def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> list[dict[str, Any]]:
     """Take the warehouse for ``run_id`` or raise :class:`WarehouseBusy` naming the holder.
 
-    Returns the record of a previous run that took the lock and never released it (it was
-    killed), else None. Re-entrant: a second acquire by the same run in this process counts up.
+    Returns the records of previous runs that took a lock and never released it (they were
+    killed): the warehouse's and, while the root is a plain directory, the older layout's, so
+    that the caller marks each failed; empty when none. Re-entrant: a second acquire by the
+    same run in this process counts up.
     """
     root = Path(root)
     with _GUARD:
@@ -93,7 +97,7 @@ def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> d
             if held.run_id != run_id:
                 raise WarehouseBusy(root, holder(root))
             held.count += 1
-            return None
+            return []
         lock_path(root).parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path(root), "a+")  # noqa: SIM115 (held until release)
         try:
@@ -102,44 +106,49 @@ def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> d
             handle.close()
             raise WarehouseBusy(root, holder(root)) from None
         handle.seek(0)
+        previous = _parse(handle.read())
+        record = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+                  "started_at": utc_now(), "dagster_home": dagster_home, "state": "running"}
         try:
-            previous = json.loads(handle.read() or "{}")
-        except ValueError:
-            previous = {}
-        try:
-            legacy, legacy_record = _take_legacy(root)
-        except WarehouseBusy:
+            legacy, legacy_record, made = _take_legacy(root, record)
+        except BaseException:  # busy, or the older lock cannot be made: nothing is held
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
             raise
-        _write(handle, {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
-                        "started_at": utc_now(), "dagster_home": dagster_home, "state": "running"})
-        _HELD[_key(root)] = _Held(handle, run_id, 1, legacy)
-        if previous.get("state") == "running":
-            return previous
-        return legacy_record if legacy_record.get("state") == "running" else None
+        _write(handle, record)
+        _HELD[_key(root)] = _Held(handle, run_id, 1, legacy, made)
+        killed = [r for r in (previous, legacy_record) if r.get("state") == "running"]
+        return [r for i, r in enumerate(killed) if r.get("run_id") not in {k.get("run_id") for k in killed[:i]}]
 
 
-def _take_legacy(root: Path) -> tuple[Any, dict[str, Any]]:
-    """While the root is a plain directory holding the older layout's lock
-    (``<root>/.publish/lock``), take that lock too, for the whole run: the older code locks only
-    that file, and the first publish of this code swaps the plain root (and the older run's
-    staging in it) away. Returns the handle (None when there is no such lock) and the older
-    record (a run killed while holding it says ``running``); raises :class:`WarehouseBusy` when a
-    run of the older code holds it."""
-    path = link_path(root) / LEGACY_STORE / LOCK_FILE
-    if link_path(root).is_symlink() or not path.is_file():
-        return None, {}
-    handle = open(path, "a+")  # noqa: SIM115 (held until release)
+def _take_legacy(root: Path, record: dict[str, Any]) -> tuple[Any, dict[str, Any], tuple[Path, ...]]:
+    """While the root is not a link to a snapshot (absent, or a plain directory: a brand-new
+    warehouse or the older layout), take the older layout's lock ``<root>/.publish/lock`` too,
+    making it if need be, for the whole run, and write this run's ``record`` into it: the older
+    code locks only that file (and names its holder from it), and the first publish of this code
+    swaps the plain root (with whatever an older run staged in it) away. Returns the handle
+    (None when the root is a snapshot link, or holds the guard file ``.publish`` of a snapshot's
+    copy), the older record (a run killed while holding it says ``running``) and the paths made
+    for it, deepest first (:func:`release` removes them, so a run that publishes nothing leaves
+    a new root as it found it); raises :class:`WarehouseBusy` when a run of the older code holds
+    it."""
+    store = link_path(root) / LEGACY_STORE
+    if link_path(root).is_symlink() or (store.exists() and not store.is_dir()):
+        return None, {}, ()
+    made = tuple(p for p in (store / LOCK_FILE, store, link_path(root)) if not p.exists())
+    store.mkdir(parents=True, exist_ok=True)
+    handle = open(store / LOCK_FILE, "a+")  # noqa: SIM115 (held until release)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        record = _parse(handle.read())
+        busy = _parse(handle.read())
         handle.close()
-        raise WarehouseBusy(root, record, older_code=True) from None
+        raise WarehouseBusy(root, busy, older_code=True) from None
     handle.seek(0)
-    return handle, _parse(handle.read())
+    older = _parse(handle.read())
+    _write(handle, record)
+    return handle, older, made
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -164,9 +173,24 @@ def release(root: Path | str, run_id: str) -> None:
         fcntl.flock(held.handle, fcntl.LOCK_UN)
         held.handle.close()
         if held.legacy is not None:
+            _write(held.legacy, {**record, "state": "finished", "finished_at": utc_now()})
+            _remove_made(Path(root), held.made)
             fcntl.flock(held.legacy, fcntl.LOCK_UN)
             held.legacy.close()
         del _HELD[_key(Path(root))]
+
+
+def _remove_made(root: Path, made: tuple[Path, ...]) -> None:
+    """Remove what taking the older lock created, if the root is still a plain directory (a run
+    that published swapped it away with them): the lock file, then its directory and the root
+    if empty."""
+    if link_path(root).is_symlink():
+        return
+    for path in made:
+        try:
+            path.unlink() if path.name == LOCK_FILE and not path.is_dir() else path.rmdir()
+        except OSError:
+            return
 
 
 def last_hold(root: Path | str, run_id: str) -> bool:

@@ -305,3 +305,24 @@ def test_nan_keys_are_missing_in_uniqueness_over_parquet(good_frames, tmp_path):
     gx = run_expectations(frame, contract, rules, None)
     repeated = int(frame["value_usd"].dropna().duplicated(keep=False).sum())  # NaN skipped, as GX does
     assert not left and [f.failing_rows for f in gx] == [f.failing_rows for f in duck] == [repeated]
+
+
+@pytest.mark.parametrize("condition", ["iso3 == year", "indicator_code > year", "iso3 == True",
+                                       "is_aggregate > 0.5", "is_aggregate == year"])
+def test_conditions_mixing_kinds_of_columns_are_left_to_gx(good_frames, condition):
+    """Review (stop 27): two columns of different kinds, ``True``/``False`` beside a text column
+    and a bool column beside a fraction compiled to SQL that DuckDB refuses
+    (ConversionException / BinderException) where GX gives a verdict: left to GX, on the real
+    WDI rows (where ``is_aggregate`` holds aggregates such as WLD)."""
+    from pipeline.contracts.expectations import Rule
+
+    table = "macro_indicators"
+    frame, _ = conform(good_frames[table], load_contract(table), None)
+    rule = Rule("expect_column_values_to_be_null", {"column": "value", "row_condition": condition,
+                                                    "condition_parser": "pandas"}, "fix")
+    assert compile_rule(rule, {"value"}, frame_kinds(frame)) is None
+    gx, duck = _gx_and_duck(frame, table, [rule])
+    assert duck == gx
+    if condition == "is_aggregate > 0.5":  # GX's own reading: the aggregates' non-null values fail
+        rows = frame[frame["is_aggregate"].astype(bool) & frame["value"].notna()]
+        assert len(rows) > 0 and [f.failing_rows for f in gx] == [len(rows)]

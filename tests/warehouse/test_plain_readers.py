@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.warehouse import Warehouse, lock, read_catalog
+from tests.conftest import REPO_ROOT
 from tests.env import digests
 from tests.warehouse.conftest import publish_here
 
@@ -253,7 +254,7 @@ def test_a_writer_of_the_older_code_still_running_stops_this_one(versions, tmp_p
         holder.wait()
     killed = lock.acquire(legacy, "adopter")  # the older run died holding its lock: its record says so
     try:
-        assert killed and killed["run_id"] == "older-run-1"
+        assert [r["run_id"] for r in killed] == ["older-run-1"]
         notes = Warehouse(legacy).recover()
         assert any("brought" in n for n in notes) == published
     finally:
@@ -275,3 +276,64 @@ def test_a_snapshot_stops_a_writer_of_the_older_code(versions, tmp_path):
     assert "restart `dagster dev`" in (root / ".publish").read_text()
     assert str(Warehouse(root).meta) in (root / ".publish").read_text()
     assert _visible_files(root) == before and Warehouse(root).tables(Warehouse(root).current()) == ["country_groups"]
+
+
+def _older_code_takes(root: Path) -> dict:
+    """What the older code's ``lock.acquire`` (commit 168c17f^) does first, in a process of its
+    own: ``<root>/.publish/lock`` made (``mkdir(parents=True, exist_ok=True)``) and flocked
+    without waiting; busy -> the holder it would name, read from that file."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import fcntl, json, pathlib, sys; p = pathlib.Path(sys.argv[1]) / '.publish' / 'lock'; "
+            "p.parent.mkdir(parents=True, exist_ok=True); f = open(p, 'a+')\n"
+            "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); busy = False\n"
+            "except BlockingIOError:\n    busy = True\n"
+            "f.seek(0); text = f.read(); print(json.dumps({'busy': busy, 'record': json.loads(text or '{}')}))")
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("fresh", ["absent", "empty"])
+def test_a_writer_of_the_older_code_is_stopped_by_a_run_on_a_fresh_root(tmp_path, fresh):
+    """Review (stop 27): on a root with no older lock yet (a new warehouse, or an empty directory
+    made for it), a run of the older code took its lock freely while a new run held the
+    warehouse; the new run's first publish swapped the older run's staging away and the older run
+    still said success. Now the new run holds the older lock too, and writes its own record in
+    it, so the older code is refused naming the run that holds the warehouse (not a dead one),
+    and afterwards finds no run to mark killed; the root is left as it was found."""
+    root = tmp_path / "warehouse"
+    if fresh == "empty":
+        root.mkdir()
+    lock.acquire(root, "new-run")
+    try:
+        seen = _older_code_takes(root)
+        assert seen["busy"] and seen["record"]["run_id"] == "new-run"
+    finally:
+        lock.release(root, "new-run")
+    assert not root.exists() if fresh == "absent" else sorted(root.iterdir()) == []  # as found
+    seen = _older_code_takes(root)
+    assert not seen["busy"] and seen["record"].get("state") != "running"
+
+
+def test_a_new_and_an_older_run_both_killed_are_both_returned(tmp_path):
+    """Review (stop 27): a new run killed on a fresh root, then an older run killed holding its
+    own lock: the next run returned only the first, and the older run stayed STARTED in its
+    Dagster instance (its lock went with the plain root at the next publish)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "warehouse"
+    first = subprocess.Popen([sys.executable, "-c", "import sys, time; from pipeline.warehouse import lock; "
+                              f"lock.acquire({str(root)!r}, 'new-run-g1'); print('held', flush=True); time.sleep(600)"],
+                             cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().strip() == "held"
+    first.kill()
+    first.wait()
+    older = _hold_older_lock(root / ".publish" / "lock", OLDER_RUN)
+    older.kill()
+    older.wait()
+    killed = lock.acquire(root, "new-run-g3")
+    lock.release(root, "new-run-g3")
+    assert [r["run_id"] for r in killed] == ["new-run-g1", "older-run-1"]

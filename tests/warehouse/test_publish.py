@@ -156,7 +156,7 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_warehouse(published, vers
         now = state(root)
         assert now in (before, after), f"kill at {point}: a mix of old and new files is visible"
         seen[point] = "new" if now == after else "old"
-        assert lock.acquire(root, "next")["run_id"] == f"run-killed-{point}"  # it never finished
+        assert [r["run_id"] for r in lock.acquire(root, "next")] == [f"run-killed-{point}"]  # it never finished
         Warehouse(root).recover()
         lock.release(root, "next")
         assert state(root) == now
@@ -183,9 +183,9 @@ def test_a_second_writer_is_refused_naming_the_first(tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    assert lock.acquire(tmp_path, "run-second")["run_id"] == "run-first"  # killed holding it
+    assert [r["run_id"] for r in lock.acquire(tmp_path, "run-second")] == ["run-first"]  # killed holding it
     lock.release(tmp_path, "run-second")
-    assert lock.acquire(tmp_path, "run-third") is None  # released cleanly: nothing to recover
+    assert lock.acquire(tmp_path, "run-third") == []  # released cleanly: nothing to recover
     lock.release(tmp_path, "run-third")
 
 
