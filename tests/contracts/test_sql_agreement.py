@@ -278,15 +278,21 @@ def dataclasses_replace(finding, **changes):
 def test_conditions_pandas_reads_otherwise_are_left_to_gx(good_frames, condition):
     """Review (stop 26): chained comparisons, literals of another kind than their column,
     ``+`` on text, escapes and ``1_000`` either crashed DuckDB or counted otherwise than GX."""
+    _left_to_gx(good_frames, "bilateral_goods_trade", "reporter_iso3", condition, {"value_usd"})
+
+
+def _left_to_gx(good_frames, table: str, column: str, condition: str, floating: set[str]):
+    """A not-null rule on ``column`` under ``condition``: not compiled, and GX's verdict stands
+    (the frame and GX's findings returned)."""
     from pipeline.contracts.expectations import Rule
 
-    table = "bilateral_goods_trade"
     frame, _ = conform(good_frames[table], load_contract(table), None)
-    rule = Rule("expect_column_values_to_be_null", {"column": "reporter_iso3", "row_condition": condition,
+    rule = Rule("expect_column_values_to_be_null", {"column": column, "row_condition": condition,
                                                     "condition_parser": "pandas"}, "fix")
-    assert compile_rule(rule, {"value_usd"}, frame_kinds(frame)) is None
+    assert compile_rule(rule, floating, frame_kinds(frame)) is None
     gx, duck = _gx_and_duck(frame, table, [rule])
     assert duck == gx
+    return frame, gx
 
 
 def test_nan_keys_are_missing_in_uniqueness_over_parquet(good_frames, tmp_path):
@@ -314,15 +320,7 @@ def test_conditions_mixing_kinds_of_columns_are_left_to_gx(good_frames, conditio
     and a bool column beside a fraction compiled to SQL that DuckDB refuses
     (ConversionException / BinderException) where GX gives a verdict: left to GX, on the real
     WDI rows (where ``is_aggregate`` holds aggregates such as WLD)."""
-    from pipeline.contracts.expectations import Rule
-
-    table = "macro_indicators"
-    frame, _ = conform(good_frames[table], load_contract(table), None)
-    rule = Rule("expect_column_values_to_be_null", {"column": "value", "row_condition": condition,
-                                                    "condition_parser": "pandas"}, "fix")
-    assert compile_rule(rule, {"value"}, frame_kinds(frame)) is None
-    gx, duck = _gx_and_duck(frame, table, [rule])
-    assert duck == gx
+    frame, gx = _left_to_gx(good_frames, "macro_indicators", "value", condition, {"value"})
     if condition == "is_aggregate > 0.5":  # GX's own reading: the aggregates' non-null values fail
         rows = frame[frame["is_aggregate"].astype(bool) & frame["value"].notna()]
         assert len(rows) > 0 and [f.failing_rows for f in gx] == [len(rows)]
