@@ -54,7 +54,6 @@ class _Held:
     run_id: str
     count: int
     legacy: Any = None  # the older layout's lock, held too while the root is a plain directory
-    made: tuple[Path, ...] = ()  # what taking the older lock created (removed at release if still there)
 
 
 _HELD: dict[str, _Held] = {}
@@ -110,32 +109,32 @@ def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> l
         record = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
                   "started_at": utc_now(), "dagster_home": dagster_home, "state": "running"}
         try:
-            legacy, legacy_record, made = _take_legacy(root, record)
+            legacy, legacy_record = _take_legacy(root, record)
         except BaseException:  # busy, or the older lock cannot be made: nothing is held
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
             raise
         _write(handle, record)
-        _HELD[_key(root)] = _Held(handle, run_id, 1, legacy, made)
+        _HELD[_key(root)] = _Held(handle, run_id, 1, legacy)
         killed = [r for r in (previous, legacy_record) if r.get("state") == "running"]
         return [r for i, r in enumerate(killed) if r.get("run_id") not in {k.get("run_id") for k in killed[:i]}]
 
 
-def _take_legacy(root: Path, record: dict[str, Any]) -> tuple[Any, dict[str, Any], tuple[Path, ...]]:
+def _take_legacy(root: Path, record: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """While the root is not a link to a snapshot (absent, or a plain directory: a brand-new
     warehouse or the older layout), take the older layout's lock ``<root>/.publish/lock`` too,
     making it if need be, for the whole run, and write this run's ``record`` into it: the older
     code locks only that file (and names its holder from it), and the first publish of this code
     swaps the plain root (with whatever an older run staged in it) away. Returns the handle
     (None when the root is a snapshot link, or holds the guard file ``.publish`` of a snapshot's
-    copy), the older record (a run killed while holding it says ``running``) and the paths made
-    for it, deepest first (:func:`release` removes them, so a run that publishes nothing leaves
-    a new root as it found it); raises :class:`WarehouseBusy` when a run of the older code holds
-    it."""
+    copy) and the older record (a run killed while holding it says ``running``); raises
+    :class:`WarehouseBusy` when a run of the older code holds it. The file is never removed (an
+    older process may have opened it and be about to lock it: it would lock a deleted file), so
+    a run that publishes nothing on a new root leaves ``<root>/.publish/lock`` behind, which
+    both versions accept."""
     store = link_path(root) / LEGACY_STORE
     if link_path(root).is_symlink() or (store.exists() and not store.is_dir()):
-        return None, {}, ()
-    made = tuple(p for p in (store / LOCK_FILE, store, link_path(root)) if not p.exists())
+        return None, {}
     store.mkdir(parents=True, exist_ok=True)
     handle = open(store / LOCK_FILE, "a+")  # noqa: SIM115 (held until release)
     try:
@@ -148,7 +147,7 @@ def _take_legacy(root: Path, record: dict[str, Any]) -> tuple[Any, dict[str, Any
     handle.seek(0)
     older = _parse(handle.read())
     _write(handle, record)
-    return handle, older, made
+    return handle, older
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -168,29 +167,15 @@ def release(root: Path | str, run_id: str) -> None:
         held.count -= 1
         if held.count:
             return
-        record = holder(root)
-        _write(held.handle, {**record, "state": "finished", "finished_at": utc_now()})
-        fcntl.flock(held.handle, fcntl.LOCK_UN)
-        held.handle.close()
-        if held.legacy is not None:
-            _write(held.legacy, {**record, "state": "finished", "finished_at": utc_now()})
-            _remove_made(Path(root), held.made)
+        record = {**holder(root), "state": "finished", "finished_at": utc_now()}
+        if held.legacy is not None:  # first: a run taking the warehouse next must not find it busy
+            _write(held.legacy, record)
             fcntl.flock(held.legacy, fcntl.LOCK_UN)
             held.legacy.close()
+        _write(held.handle, record)
+        fcntl.flock(held.handle, fcntl.LOCK_UN)
+        held.handle.close()
         del _HELD[_key(Path(root))]
-
-
-def _remove_made(root: Path, made: tuple[Path, ...]) -> None:
-    """Remove what taking the older lock created, if the root is still a plain directory (a run
-    that published swapped it away with them): the lock file, then its directory and the root
-    if empty."""
-    if link_path(root).is_symlink():
-        return
-    for path in made:
-        try:
-            path.unlink() if path.name == LOCK_FILE and not path.is_dir() else path.rmdir()
-        except OSError:
-            return
 
 
 def last_hold(root: Path | str, run_id: str) -> bool:

@@ -185,4 +185,5 @@ def test_a_run_whose_publish_fails_is_a_failed_run(tmp_path, good):
     message = failure.dagster_event.event_specific_data.error.message
     assert "publishing its tables" in message and "FileExistsError" in message and "nothing of this run" in message
     assert [line for line in failure_lines(result.all_events) if "publishing its tables" in line]  # `make run` says it
-    assert not warehouse.exists() and not list(Warehouse(warehouse).staging.glob("*"))
+    assert Warehouse(warehouse).current() is None and not list(Warehouse(warehouse).staging.glob("*"))
+    assert [p.name for p in warehouse.rglob("*")] == [".publish", "lock"]  # only the older layout's lock
