@@ -1,6 +1,8 @@
 """Scenario files (shipped and user), member resolution by date, and the simulate command."""
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 import yaml
@@ -122,10 +124,11 @@ def test_cli_reports_data_problems_without_traceback(tmp_path, shared_datasets, 
 
 def test_panel_read_back_from_parquet_with_nullable_integers(shared_datasets):
     """The published core table comes back from Parquet with nullable Int16 dummies: the
-    scenario gives the same table (regression found on main by the e2e run, c36866b)."""
+    scenario gives the same table (regression found on main by the e2e run, c36866b), Monte
+    Carlo intervals included (50 draws, same seed)."""
     panel = load_gravity_panel("yotov2016_agtpa", bulk_dir=shared_datasets)
     typed = panel.astype({c: "Int16" for c in ("contiguity", "common_language", "colony", "agreement")})
-    scenario = load_scenario("nafta")
+    scenario = dataclasses.replace(load_scenario("nafta"), monte_carlo_draws=50)
     years = (1990, 1994, 1998)
     left = run_scenario(scenario, prepare_gravity_panel(typed, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])
     right = run_scenario(scenario, prepare_gravity_panel(panel, "yotov2016_agtpa", years), ["CAN", "MEX", "USA"])

@@ -2,7 +2,7 @@
 
 Every column of the book's table (Yotov et al. 2016, ch. 1, "Estimating the effects of
 regional trade agreements": OLS, PPML, INTRA, BRDR, LEAD, PHSNG, GLBZN) is estimated by
-``estimate_specs`` on the real ``yotov2016_agtpa`` panel and compared with the published
+the ``estimate`` command (``estimate_specs``) on the real ``yotov2016_agtpa`` panel and compared with the published
 estimate, standard error (three decimals, the book's rounding) and N in
 :mod:`tests.gravity.book_chapter1`.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline.gravity.panels import load_gravity_panel
-from pipeline.gravity.specs import SPECS, estimate_specs, prepare_panel
+from pipeline.gravity.specs import SPECS, prepare_panel
 from tests.conftest import REPO_ROOT
 from tests.gravity.book_chapter1 import BOOK_TABLE
 
@@ -30,8 +30,22 @@ def panel(shared_datasets):
 
 
 @pytest.fixture(scope="module")
-def table(panel):
-    return estimate_specs(panel).set_index(["spec", "term"])
+def command(shared_datasets, tmp_path_factory):
+    """The book's table as a user gets it: ``python -m pipeline.gravity estimate --spec all``
+    (the book's years by default), its output and the table it wrote (estimated once for the
+    module: every column of the book is checked on it)."""
+    out = tmp_path_factory.mktemp("estimates") / "estimates.parquet"
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline.gravity", "estimate", "--bulk-dir", str(shared_datasets),
+         "--panel", "yotov2016_agtpa", "--spec", "all", "--out", str(out)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run, pd.read_parquet(out)
+
+
+@pytest.fixture(scope="module")
+def table(command):
+    return command[1].set_index(["spec", "term"])
 
 
 def test_the_registry_is_the_book_table():
@@ -73,17 +87,11 @@ def test_canonical_panel_is_the_book_data(panel, shared_datasets):
     assert panel["trade"].sum() == pytest.approx(raw["trade"].sum(), rel=1e-12)
 
 
-def test_estimate_command_prints_the_book_table(shared_datasets, tmp_path):
-    out = tmp_path / "estimates.csv"
-    run = subprocess.run(
-        [sys.executable, "-m", "pipeline.gravity", "estimate", "--bulk-dir", str(shared_datasets),
-         "--panel", "yotov2016_agtpa", "--spec", "all", "--out", str(out)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
+def test_estimate_command_prints_the_book_table(command):
+    run, written = command
     assert "0.5572" in run.stdout and "0.1022" in run.stdout and "rta_lead4" in run.stdout
     # dropped observations are reported: 14 symmetric pairs that never trade, 6 years each
     assert "separated" in run.stdout and "84" in run.stdout
-    written = pd.read_csv(out)
     assert list(dict.fromkeys(written["spec"])) == list(BOOK_TABLE)
     book = written.set_index(["spec", "term"]).loc[("intranational", "rta")]
     assert abs(book["estimate"] - 0.409) <= ROUNDING and abs(book["std_error"] - 0.069) <= ROUNDING

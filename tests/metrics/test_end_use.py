@@ -5,6 +5,8 @@ concordance and Open Trade Statistics CSVs (imports, exports, intermediate goods
 that splits HS2 chapters by world HS4 export weights); bad concordances fail by name."""
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 
@@ -65,10 +67,16 @@ def _wholly(codes, raw_bec, classes: set) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _ots_rows(shared_datasets) -> pd.DataFrame:
+    """The raw OTS 2017 file, as text, read once (each chapter's fractions look into it)."""
+    return pd.read_csv(shared_datasets / OTS, dtype=str)
+
+
 def _ots_heading_fractions(shared_datasets, raw_bec, chapter: str, classes: set) -> float:
     """Share of chapter ``chapter``'s 2017 world exports (raw OTS file, all reporters summed) in
     HS4 headings whose HS92 subheadings all map into ``classes``; headings with no HS92 row left out."""
-    ots = pd.read_csv(shared_datasets / OTS, dtype=str)
+    ots = _ots_rows(shared_datasets)
     ots = ots[ots["product_code"].str[:2] == chapter]
     world = ots.assign(v=pd.to_numeric(ots["export_value_usd"])).groupby("product_code")["v"].sum()
     world = world[[raw_bec["hs6"].str.startswith(h).any() for h in world.index]]
