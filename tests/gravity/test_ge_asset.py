@@ -1,41 +1,24 @@
-"""The out__agreement_impacts asset on the real core tables: every shipped scenario, the
-contract check passes, and the UI gets a preview and the members-vs-outsiders plot."""
+"""The out__agreement_impacts asset on the real core tables, as the session's `make run` on bulk
+settings published it (tests/conftest.py ``bulk_run``: the full gravity panels and WIOD 2000-2014):
+every shipped scenario, the contract check passes, and the UI gets a preview and the
+members-vs-outsiders plot."""
 from __future__ import annotations
 
-import dagster as dg
 import pytest
 
-from assets.agreement_impacts import out__agreement_impacts
 from pipeline.gravity.ge.scenario import shipped_scenarios
-from pipeline.reference.groups import load_country_groups
-from pipeline.sources.files import FilesSource
-from pipeline.transform import canonical
+from pipeline.warehouse import read_table
 
-pytestmark = pytest.mark.slow  # builds seven scenarios from the core tables (about a minute)
+pytestmark = pytest.mark.slow  # reads the session's bulk run
 
 
-@pytest.fixture(scope="module")
-def core_tables(shared_datasets):
-    source = FilesSource(shared_datasets)
-    gravity = canonical.finalize_gravity_panel(
-        [source.read(i) for i in source.discover("gravity_panel")])
-    wiod = [i for i in source.discover("input_output")
-            if any(y in i.provenance.location for y in ("2000", "2005", "2010"))]
-    io = canonical.finalize_input_output([source.read(i) for i in wiod])
-    groups = load_country_groups()
-    return gravity, io, groups.assign(start_date=groups["start_date"].dt.date,
-                                      end_date=groups["end_date"].dt.date)
-
-
-@pytest.mark.filterwarnings("error::FutureWarning")  # scenarios concatenate cleanly
-def test_asset_publishes_every_scenario_behind_its_contract(core_tables):
-    gravity, io, groups = core_tables
-    events = list(out__agreement_impacts(dg.build_asset_context(), core__gravity_panel=gravity,
-                                         core__input_output=io, core__country_groups=groups))
-    check = next(e for e in events if isinstance(e, dg.AssetCheckResult))
-    output = next(e for e in events if isinstance(e, dg.Output))
+def test_asset_publishes_every_scenario_behind_its_contract(bulk_run):
+    key = "out__agreement_impacts"
+    [check] = [c for c in bulk_run.run.get_asset_check_evaluations() if c.asset_key.to_user_string() == key]
+    [event] = [m for m in bulk_run.run.get_asset_materialization_events() if m.asset_key.to_user_string() == key]
+    metadata = event.materialization.metadata
     assert check.passed
-    frame = output.value
+    frame = read_table(bulk_run.warehouse, "agreement_impacts")
     assert sorted(frame["scenario"].unique()) == shipped_scenarios()
     sizes = frame.groupby("scenario").size().to_dict()
     assert sizes == {"nafta": 69, "ttip": 44, "brics_fta": 44, "tisa_services": 41,
@@ -56,11 +39,11 @@ def test_asset_publishes_every_scenario_behind_its_contract(core_tables):
     for name, rows in frame[frame["scenario"] != "nafta"].groupby("scenario"):
         assert rows.loc[rows["member"], "pct_change_exports"].min() > 0, name
         assert not rows.loc[rows["pct_change_exports"].idxmin(), "member"], name
-    notes = output.metadata["scenarios"].data
+    notes = metadata["scenarios"].data
     assert notes["brics_fta"]["members_missing_from_data"] == ["ZAF"]
     assert notes["brics_fta_agtpa"]["members_missing_from_data"] == ["RUS"]
     assert notes["brics_2025_agtpa"]["members_missing_from_data"] == ["ARE", "ETH", "RUS"]
     assert set(frame.loc[frame["scenario"] == "ttip_agtpa", "members_absent_from_panel"]) == {
         "CZE, EST, HRV, LTU, LUX, LVA, SVK, SVN"}
-    assert "data:image/png;base64," in output.metadata["plot"].value
-    assert "pct_change_real_gdp" in output.metadata["preview"].value
+    assert "data:image/png;base64," in metadata["plot"].value
+    assert "pct_change_real_gdp" in metadata["preview"].value
