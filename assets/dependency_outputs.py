@@ -16,7 +16,8 @@ from assets.outputs import totals_precedence
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
-from pipeline.metrics.dependency import product_concentration_table, strategic_table
+from pipeline.metrics.dependency import strategic_table
+from pipeline.metrics.product_concentration_sql import product_concentration_by_year
 from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
 from pipeline.metrics.rca import rca_by_year
 from pipeline.metrics.scorecard import country_scorecard
@@ -33,14 +34,27 @@ def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
     return membership_panel(groups, sorted({int(y) for y in years}))
 
 
+def _no_products(asset: str) -> dg.Failure:
+    return dg.Failure(description=(
+        f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Ask Comtrade "
+        "for HS detail (COMTRADE_COMMODITIES=AG2, AG4 or AG6; AG6 needs COMTRADE_API_KEY, the preview "
+        "caps answers at 500 records) or add product-level bulk files (TRADE_BULK_DIR); `make run` "
+        "leaves this asset out until then"))
+
+
 def _require_products(bilateral: pd.DataFrame, asset: str) -> None:
     """Product metrics need product detail; a live Comtrade refresh of TOTAL has none."""
     if not product_classifications_present(bilateral):
-        raise dg.Failure(description=(
-            f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Ask Comtrade "
-            "for HS detail (COMTRADE_COMMODITIES=AG2, AG4 or AG6; AG6 needs COMTRADE_API_KEY, the preview "
-            "caps answers at 500 records) or add product-level bulk files (TRADE_BULK_DIR); `make run` "
-            "leaves this asset out until then"))
+        raise _no_products(asset)
+
+
+def _require_partitions(totals: pd.DataFrame, products: PartitionedTable, asset: str) -> None:
+    """:func:`_require_products` of a product table read one year partition at a time; a totals
+    table published before the product split (product rows in it) is refused as
+    :func:`~pipeline.metrics.product_flows.goods_and_products` refuses it."""
+    goods_and_products(totals, None)
+    if not products.values():
+        raise _no_products(asset)
 
 
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -51,9 +65,10 @@ def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame[frame["year"] == year], year
 
 
-@published_asset("export_product_concentration", "out")
+@published_asset("export_product_concentration", "out",
+                 ins={"core__bilateral_product_trade": dg.AssetIn(metadata=BY_PARTITION)})
 def out__export_product_concentration(context, core__bilateral_goods_trade: pd.DataFrame,
-    core__bilateral_product_trade: pd.DataFrame,
+                                      core__bilateral_product_trade: PartitionedTable,
                                       core__macro_indicators: pd.DataFrame, bulk_files: BulkFilesResource):
     """How concentrated each country's exports are on few products: HHI = sum of squared product
     shares (0..1), Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N) and UNCTAD's normalised HHI on SITC
@@ -62,9 +77,8 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     HS detail exists; and whether each row covers enough of the country's merchandise exports
     (WDI TX.VAL.MRCH.CD.WT, else the declared goods-totals source, named in coverage_reference)
     to be its figure: 0.8 to 2 times, noted above 1.25 times. Atlas-sector rows are kept whatever
-    their coverage."""
-    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
-    _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
+    their coverage. Computed one year partition of the product table at a time, the flows in DuckDB."""
+    _require_partitions(core__bilateral_goods_trade, core__bilateral_product_trade, "out__export_product_concentration")
     sitc_map, country_exports, provenance, caveats = None, None, [], {}
     if bulk_files.bulk_dir:
         source = bulk_files.source()
@@ -82,9 +96,11 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     else:
         context.log.warning(f"TRADE_BULK_DIR is not set: no {FLAG_FILE}, so commodity export shares "
                             "stay empty")
-    frame = product_concentration_table(core__bilateral_goods_trade, sitc_map, core__macro_indicators,
-                                        country_exports, totals_precedence(bulk_files), caveats)
-    sources = f"core__bilateral_goods_trade, core__macro_indicators, {FLAG_FILE}, {COUNTRY_EXPORTS} files"
+    frame = product_concentration_by_year(core__bilateral_goods_trade, core__bilateral_product_trade, sitc_map,
+                                          core__macro_indicators, country_exports, totals_precedence(bulk_files),
+                                          caveats)
+    sources = (f"core__bilateral_goods_trade, core__bilateral_product_trade, core__macro_indicators, {FLAG_FILE}, "
+               f"{COUNTRY_EXPORTS} files")
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
     sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]
     latest, year = _latest(sectors)

@@ -1,0 +1,36 @@
+"""The product metrics computed one year partition at a time in DuckDB against their pandas
+implementation on the whole table (the reference: both are written from the metric's definition,
+and the pandas path is checked against published figures in the other tests of tests/metrics),
+on the real Atlas and BACI product rows published as the warehouse publishes them."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.metrics.product_concentration_sql import product_concentration_by_year
+from tests.metrics.same_table import assert_same_table
+
+
+@pytest.fixture(scope="module")
+def totals(totals_bilateral):
+    """The goods totals table of a bulk run (the Comtrade/DTA panel's TOTAL rows)."""
+    return totals_bilateral[totals_bilateral["product_classification"] == "TOTAL"]
+
+
+def test_export_product_concentration_per_year_equals_the_pandas_table(shared_datasets, product_table,
+                                                                       product_partitions, totals, macro):
+    """HHI/Theil/UNCTAD concentration and UNCTAD commodity dependence (HS via SITC Rev.3), with
+    coverage against WDI and the Atlas as declared totals source: every row and value of
+    :func:`product_concentration_table` (read whole), from the year partitions."""
+    from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
+    from pipeline.sources.country_product_exports import read_country_product_exports
+    from pipeline.sources.files import FilesSource
+
+    source = FilesSource(shared_datasets)
+    got = product_concentration_by_year(totals, product_partitions, load_sitc_map(shared_datasets / FLAG_FILE),
+                                        macro, read_country_product_exports(source), caveats=source.caveats())
+    same = assert_same_table(got, product_table, ["year", "iso3", "product_classification"])
+    assert same["rows"] > 3000
+    # Every product source and both kinds of reference are in the comparison.
+    assert set(got["product_classification"]) >= {"ATLAS_SECTION", "HS92_2_4", "HS92_6", "HS17_6"}
+    assert {"WDI TX.VAL.MRCH.CD.WT", "atlas_sections"} <= set(got["coverage_reference"])
+    assert got["unctad_concentration_index"].notna().sum() > 100 and got["commodity_export_share"].notna().any()
