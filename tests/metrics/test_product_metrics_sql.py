@@ -34,3 +34,21 @@ def test_export_product_concentration_per_year_equals_the_pandas_table(shared_da
     assert set(got["product_classification"]) >= {"ATLAS_SECTION", "HS92_2_4", "HS92_6", "HS17_6"}
     assert {"WDI TX.VAL.MRCH.CD.WT", "atlas_sections"} <= set(got["coverage_reference"])
     assert got["unctad_concentration_index"].notna().sum() > 100 and got["commodity_export_share"].notna().any()
+
+
+def test_strategic_dependencies_per_year_equal_the_pandas_table(product_bilateral, product_partitions, membership):
+    """The European Commission's three criteria (SWD(2021) 352) for every unit (each economy, the
+    EU as one unit on Atlas sectors), product and year: every row and value of
+    :func:`strategic_table` (read whole), from the year partitions with the sums in DuckDB."""
+    from pipeline.metrics.dependency import strategic_table
+    from pipeline.metrics.strategic import load_strategic_config
+    from pipeline.metrics.strategic_sql import strategic_by_year
+
+    config = load_strategic_config()
+    got = strategic_by_year(product_partitions, membership, config)
+    expected = strategic_table(product_bilateral, membership, config)
+    same = assert_same_table(got, expected, ["year", "unit", "product_classification", "product_code"])
+    assert same["rows"] > 80_000
+    assert got["is_dependency"].sum() > 1000 and (got["unit"] == "EU").sum() > 100
+    assert set(got["product_classification"]) == {"ATLAS_SECTION", "HS92_2_4"}
+    assert got["world_supply_hhi"].notna().any() and got["top_supplier_iso3"].notna().any()
