@@ -51,15 +51,17 @@ def declared_product_rows(con, products: PartitionedTable, precedence: list[Tota
     return pd.concat(frames, ignore_index=True) if frames else year_source_pair_rows(con, [], 0, [])
 
 
-def _world_weights(con, products: PartitionedTable, by_year: dict[int, list[str]], present: list[str],
-                   country_exports: pd.DataFrame | None) -> tuple[pd.Series | None, str]:
-    """:func:`pipeline.metrics.dependency.world_trade_weights`: the latest year of the first
-    world-complete HS6 classification, its exports summed in DuckDB, else country exports."""
+def world_weights_by_year(con, products: PartitionedTable, by_year: dict[int, list[str]], present: list[str],
+                          country_exports: pd.DataFrame | None,
+                          keep_unallocated: bool = True) -> tuple[pd.Series | None, str]:
+    """:func:`pipeline.metrics.dependency.world_trade_weights` of the flows of ``present``
+    (with or without undeclared partners): the latest year of the first world-complete HS6
+    classification, its exports summed in DuckDB, else country exports."""
     hs6 = world_hs6(present)
     if hs6 is None:
         return country_export_weights(country_exports)
     year = max(y for y, names in by_year.items() if hs6 in names)
-    exports = year_exports_by_product(con, products.files(year), year, hs6, keep_unallocated=True)
+    exports = year_exports_by_product(con, products.files(year), year, hs6, keep_unallocated)
     return world_weights(exports), f"world exports {hs6} {year}"
 
 
@@ -79,7 +81,7 @@ def product_concentration_by_year(totals: pd.DataFrame, products: PartitionedTab
         by_year, present = present_by_year(con, products)
         declared = pd.concat([totals, declared_product_rows(con, products, precedence)], ignore_index=True)
         reference = reference_exports(macro, declared_exports(declared, precedence))
-        weights, weights_name = _world_weights(con, products, by_year, present, country_exports)
+        weights, weights_name = world_weights_by_year(con, products, by_year, present, country_exports)
         for year, names in by_year.items():
             files = products.files(year)
             names = [c for c in present if c in names]
