@@ -202,6 +202,12 @@ def end_use_trade(bilateral: pd.DataFrame, membership: pd.DataFrame, hs_bec_path
             if len(covered):
                 frames.append(end_use_by_direction(flows, covered, groups, direction, split).assign(
                     product_classification=name, estimate_weights=weights_name))
+    return published_end_use(frames)
+
+
+def published_end_use(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``end_use_trade`` table from :func:`end_use_by_direction` frames, sorted by year,
+    country, classification, direction, partner group and end use."""
     if not frames:
         return pd.DataFrame(columns=END_USE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)[END_USE_COLUMNS]

@@ -23,7 +23,7 @@ from pipeline.contracts.sql import session
 from pipeline.contracts.sql_rules import literal
 from pipeline.metrics.dependency import MIN_COVERAGE
 from pipeline.metrics.end_use import (
-    END_USE_COLUMNS, SIDES, SUM_COLUMNS, WORLD, end_use_table, partner_groups,
+    END_USE_COLUMNS, SIDES, SUM_COLUMNS, WORLD, end_use_table, partner_groups, published_end_use,
 )
 from pipeline.metrics.end_use_classes import UN_CLASSES, code_classes, end_use_label, load_hs6_classes
 from pipeline.metrics.end_use_estimate import end_use_split, is_ship
@@ -126,9 +126,4 @@ def end_use_by_year(products: PartitionedTable, membership: pd.DataFrame, hs_bec
                                                 groups[groups["year"] == year], code_weights)
                         frames.append(end_use_table(sums, covered, groups, direction).assign(
                             product_classification=name, estimate_weights=weights_name))
-    if not frames:
-        return pd.DataFrame(columns=END_USE_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)[END_USE_COLUMNS]
-    out["year"] = out["year"].astype(int)
-    order = ["year", "iso3", "product_classification", "direction", "partner_group", "end_use"]
-    return out.sort_values(order).reset_index(drop=True)
+    return published_end_use(frames)
