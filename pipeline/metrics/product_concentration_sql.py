@@ -27,8 +27,8 @@ from pipeline.metrics.goods_sources import TotalsSource, declared_exports, load_
 from pipeline.metrics.product_coverage import reference_exports
 from pipeline.metrics.product_flows import classifications
 from pipeline.metrics.product_flows_sql import (
-    classifications_in, year_export_reporters, year_exporter_sources, year_exports_by_product, year_pair_flows,
-    year_source_pair_rows,
+    classifications_in, declared_product_rows, year_export_reporters, year_exporter_sources, year_exports_by_product,
+    year_pair_flows,
 )
 
 if TYPE_CHECKING:
@@ -41,14 +41,6 @@ def present_by_year(con, products: PartitionedTable) -> tuple[dict[int, list[str
     by_year = {int(y): classifications_in(con, products.files(y)) for y in products.values()}
     seen = list(dict.fromkeys(c for names in by_year.values() for c in names))
     return by_year, sorted(seen, key=lambda c: -classifications()[c]["detail"])
-
-
-def declared_product_rows(con, products: PartitionedTable, precedence: list[TotalsSource]) -> pd.DataFrame:
-    """The product rows of the declared goods-totals sources (``goods_totals`` entries whose
-    classification is not TOTAL), summed per reporter, partner, year and flow in DuckDB."""
-    wanted = [(s.source, s.classification) for s in precedence if s.classification != "TOTAL"]
-    frames = [year_source_pair_rows(con, products.files(y), y, wanted) for y in products.values()]
-    return pd.concat(frames, ignore_index=True) if frames else year_source_pair_rows(con, [], 0, [])
 
 
 def world_weights_by_year(con, products: PartitionedTable, by_year: dict[int, list[str]], present: list[str],

@@ -150,3 +150,14 @@ def year_source_pair_rows(con, files: Sequence[str], year: int, wanted: Sequence
         GROUP BY reporter_iso3, partner_iso3, flow, product_classification, source
         ORDER BY source, reporter_iso3, partner_iso3, flow"""
     return _frame(con, query, year, columns)
+
+
+def declared_product_rows(con, products, precedence) -> pd.DataFrame:
+    """The product rows of the declared goods-totals sources (``precedence``: the manifest's
+    ``goods_totals`` entries whose classification is not TOTAL, Atlas sectors in the shared
+    manifest) summed per reporter, partner, year and flow in DuckDB, one year partition of
+    ``products`` (a :class:`~pipeline.warehouse.parquet.PartitionedTable`) at a time:
+    :func:`year_source_pair_rows` of every year."""
+    wanted = [(s.source, s.classification) for s in precedence if s.classification != "TOTAL"]
+    frames = [year_source_pair_rows(con, products.files(y), y, wanted) for y in products.values()]
+    return pd.concat(frames, ignore_index=True) if frames else year_source_pair_rows(con, [], 0, [])

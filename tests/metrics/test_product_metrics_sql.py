@@ -74,3 +74,26 @@ def test_end_use_trade_per_year_equals_the_pandas_table(shared_datasets, product
     assert same["rows"] > 60_000
     assert set(got["product_classification"]) == {"HS92_2_4"}  # BACI extracts: no reference, never covered
     assert (got["value_usd_estimate"] > 0).any() and (got["ships_share"] > 0).any()
+
+
+def test_profile_and_group_exposure_from_the_declared_rows_summed_per_year_equal_the_whole_table(
+        product_partitions, totals_bilateral, totals, macro, membership):
+    """Goods totals (one declared source per country-year: the Atlas sectors before the
+    Comtrade/DTA panel), partner HHI and group shares from the totals table plus the Atlas rows
+    summed per pair in DuckDB, per year partition: the profile and exposure of the whole table."""
+    from pipeline.contracts.sql import session
+    from pipeline.metrics.goods_sources import load_totals_precedence
+    from pipeline.metrics.product_flows import goods_and_products
+    from pipeline.metrics.product_flows_sql import declared_product_rows
+    from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+
+    with session() as con:
+        declared = declared_product_rows(con, product_partitions, load_totals_precedence())
+    assert set(declared["source"]) == {"atlas_sections"} and len(declared) < len(totals_bilateral) / 10
+    rows = goods_and_products(totals, declared)
+    got, expected = country_trade_profile(rows, macro), country_trade_profile(totals_bilateral, macro)
+    same = assert_same_table(got, expected, ["iso3", "year"])
+    assert same["rows"] > 4000 and set(got["source"]) == {"atlas_sections", "penppml_comtrade_dta"}
+    got, expected = country_group_exposure(rows, membership), country_group_exposure(totals_bilateral, membership)
+    same = assert_same_table(got, expected, ["iso3", "year", "group_id", "direction"])
+    assert same["rows"] > 50_000
