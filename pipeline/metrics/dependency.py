@@ -44,7 +44,10 @@ def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     return flows[complete[0]] if complete else None
 
 
-def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unknown_ok: bool) -> pd.DataFrame:
+def covered_countries(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str,
+                      unknown_ok: bool) -> pd.DataFrame:
+    """``coverage_share`` rows of the countries whose ``side`` flows reach :data:`MIN_WITHIN_SOURCE`
+    of ``reference`` (or have none to compare with, where ``unknown_ok``)."""
     cov = coverage_share(flows, reference, side)
     ok = cov["coverage_share"] >= MIN_WITHIN_SOURCE
     if unknown_ok:
@@ -301,8 +304,8 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
         complete = None
         if not spec["world_complete"]:
             # Imports are mirror flows and exports feed criterion 3: both sides must be held in full.
-            importers = _covered(flows, reference, "importer_iso3", unknown_ok=False)
-            exporters = _covered(flows, reference, "exporter_iso3", unknown_ok=False)
+            importers = covered_countries(flows, reference, "importer_iso3", unknown_ok=False)
+            exporters = covered_countries(flows, reference, "exporter_iso3", unknown_ok=False)
             complete = importers[["iso3", "year"]].merge(exporters[["iso3", "year"]], on=["iso3", "year"])
             if complete.empty:
                 continue

@@ -25,7 +25,7 @@ from pipeline.metrics.dependency import (
 from pipeline.metrics.commodity import world_weights
 from pipeline.metrics.goods_sources import TotalsSource, declared_exports, load_totals_precedence
 from pipeline.metrics.product_coverage import reference_exports
-from pipeline.metrics.product_flows import classifications
+from pipeline.metrics.product_flows import classifications, goods_and_products
 from pipeline.metrics.product_flows_sql import (
     classifications_in, declared_product_rows, year_export_reporters, year_exporter_sources, year_exports_by_product,
     year_pair_flows,
@@ -71,7 +71,7 @@ def product_concentration_by_year(totals: pd.DataFrame, products: PartitionedTab
     frames = []
     with session(memory_limit, threads) as con:
         by_year, present = present_by_year(con, products)
-        declared = pd.concat([totals, declared_product_rows(con, products, precedence)], ignore_index=True)
+        declared = goods_and_products(totals, declared_product_rows(con, products, precedence))
         reference = reference_exports(macro, declared_exports(declared, precedence))
         weights, weights_name = world_weights_by_year(con, products, by_year, present, country_exports)
         for year, names in by_year.items():

@@ -36,7 +36,7 @@ def classifications_in(con, files: Sequence[str]) -> list[str]:
     return product_classifications_present(pd.DataFrame({"product_classification": names}))
 
 
-def _not_in(column: str, codes: Sequence[str]) -> str:
+def not_in(column: str, codes: Sequence[str]) -> str:
     # A hash anti-join against the list, not a literal IN chain (pipeline/contracts/sql_rules.py).
     return f"{column} NOT IN (SELECT unnest([{', '.join(literal(c) for c in codes)}]))"
 
@@ -68,7 +68,7 @@ def flows_sql(files: Sequence[str], classification: str, keep_unallocated: bool 
             SELECT i.* FROM imports i ANTI JOIN exports e USING (exporter_iso3, importer_iso3, product_code))
         SELECT exporter_iso3, importer_iso3, product_code, sum(value_usd) AS value_usd FROM flows
         WHERE value_usd > 0 AND NOT isnan(value_usd) AND exporter_iso3 <> importer_iso3
-          AND {_not_in("exporter_iso3", excluded)} AND {_not_in("importer_iso3", excluded)}
+          AND {not_in("exporter_iso3", excluded)} AND {not_in("importer_iso3", excluded)}
         GROUP BY exporter_iso3, importer_iso3, product_code"""
 
 

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pipeline.contracts.sql import session
-from pipeline.metrics.dependency import _covered
+from pipeline.metrics.dependency import covered_countries
 from pipeline.metrics.product_concentration_sql import present_by_year
 from pipeline.metrics.product_flows import classifications
-from pipeline.metrics.product_flows_sql import _not_in, excluded_codes, flows_sql, year_exports_by_product, \
-    year_pair_flows
+from pipeline.metrics.product_flows_sql import (
+    excluded_codes, flows_sql, not_in, year_exports_by_product, year_pair_flows,
+)
 from pipeline.metrics.strategic import AGGREGATE_COLUMNS, criteria, evaluation_units, world_supply_hhi
 from pipeline.reference.composites import without_covered_composites
 
@@ -52,7 +53,7 @@ def unit_aggregates_sql(con, files: Sequence[str], year: int, classification: st
             extra AS (SELECT * FROM imp ANTI JOIN unit_inside USING (unit, partner_iso3)),
             named AS (
                 SELECT *, value_usd / sum(value_usd) OVER (PARTITION BY unit, product_code) AS share
-                FROM extra WHERE {_not_in("partner_iso3", excluded_codes(False))}),
+                FROM extra WHERE {not_in("partner_iso3", excluded_codes(False))}),
             suppliers AS (
                 SELECT unit, product_code, sum(share * share) AS supplier_hhi,
                        first(partner_iso3 ORDER BY share DESC, partner_iso3) AS top_supplier_iso3,
@@ -90,8 +91,8 @@ def _year_table(con, files: Sequence[str], year: int, name: str, reference: str 
     if not spec["world_complete"]:
         # Imports are mirror flows and exports feed criterion 3: both sides must be held in full.
         ref = year_pair_flows(con, files, year, reference, keep_unallocated=True) if reference else None
-        importers = _covered(pairs, ref, "importer_iso3", unknown_ok=False)
-        exporters = _covered(pairs, ref, "exporter_iso3", unknown_ok=False)
+        importers = covered_countries(pairs, ref, "importer_iso3", unknown_ok=False)
+        exporters = covered_countries(pairs, ref, "exporter_iso3", unknown_ok=False)
         complete = importers[["iso3", "year"]].merge(exporters[["iso3", "year"]], on=["iso3", "year"])
         if complete.empty:
             return None
