@@ -16,11 +16,12 @@ from assets.outputs import totals_precedence
 from assets.plots import bar_chart_md
 from assets.resources import BulkFilesResource
 from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
-from pipeline.metrics.dependency import product_concentration_table, strategic_table
-from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
+from pipeline.metrics.product_concentration_sql import product_concentration_by_year
+from pipeline.metrics.product_flows import goods_and_products
 from pipeline.metrics.rca import rca_by_year
 from pipeline.metrics.scorecard import country_scorecard
 from pipeline.metrics.strategic import load_strategic_config
+from pipeline.metrics.strategic_sql import strategic_by_year
 from pipeline.reference.groups import membership_panel
 from pipeline.sources.base import SourceError, file_provenance
 from pipeline.warehouse.parquet import PartitionedTable
@@ -33,14 +34,22 @@ def _membership(groups: pd.DataFrame, years) -> pd.DataFrame:
     return membership_panel(groups, sorted({int(y) for y in years}))
 
 
-def _require_products(bilateral: pd.DataFrame, asset: str) -> None:
-    """Product metrics need product detail; a live Comtrade refresh of TOTAL has none."""
-    if not product_classifications_present(bilateral):
-        raise dg.Failure(description=(
-            f"{asset}: core__bilateral_goods_trade holds no product detail (TOTAL only). Ask Comtrade "
-            "for HS detail (COMTRADE_COMMODITIES=AG2, AG4 or AG6; AG6 needs COMTRADE_API_KEY, the preview "
-            "caps answers at 500 records) or add product-level bulk files (TRADE_BULK_DIR); `make run` "
-            "leaves this asset out until then"))
+def _no_products(asset: str) -> dg.Failure:
+    return dg.Failure(description=(
+        f"{asset}: core__bilateral_product_trade has no year partition (no product detail: the goods totals "
+        "hold TOTAL only). Ask Comtrade "
+        "for HS detail (COMTRADE_COMMODITIES=AG2, AG4 or AG6; AG6 needs COMTRADE_API_KEY, the preview "
+        "caps answers at 500 records) or add product-level bulk files (TRADE_BULK_DIR); `make run` "
+        "leaves this asset out until then"))
+
+
+def _require_partitions(totals: pd.DataFrame, products: PartitionedTable, asset: str) -> None:
+    """Product metrics need product detail (a live Comtrade refresh of TOTAL has none): a year
+    partition of the product table; a totals table published before the product split (product
+    rows in it) is refused as :func:`~pipeline.metrics.product_flows.goods_and_products` refuses it."""
+    goods_and_products(totals, None)
+    if not products.values():
+        raise _no_products(asset)
 
 
 def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -51,9 +60,10 @@ def _latest(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame[frame["year"] == year], year
 
 
-@published_asset("export_product_concentration", "out")
+@published_asset("export_product_concentration", "out",
+                 ins={"core__bilateral_product_trade": dg.AssetIn(metadata=BY_PARTITION)})
 def out__export_product_concentration(context, core__bilateral_goods_trade: pd.DataFrame,
-    core__bilateral_product_trade: pd.DataFrame,
+                                      core__bilateral_product_trade: PartitionedTable,
                                       core__macro_indicators: pd.DataFrame, bulk_files: BulkFilesResource):
     """How concentrated each country's exports are on few products: HHI = sum of squared product
     shares (0..1), Theil = (1/N) sum (x/mu) ln(x/mu) (0..ln N) and UNCTAD's normalised HHI on SITC
@@ -62,9 +72,8 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     HS detail exists; and whether each row covers enough of the country's merchandise exports
     (WDI TX.VAL.MRCH.CD.WT, else the declared goods-totals source, named in coverage_reference)
     to be its figure: 0.8 to 2 times, noted above 1.25 times. Atlas-sector rows are kept whatever
-    their coverage."""
-    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
-    _require_products(core__bilateral_goods_trade, "out__export_product_concentration")
+    their coverage. Computed one year partition of the product table at a time, the flows in DuckDB."""
+    _require_partitions(core__bilateral_goods_trade, core__bilateral_product_trade, "out__export_product_concentration")
     sitc_map, country_exports, provenance, caveats = None, None, [], {}
     if bulk_files.bulk_dir:
         source = bulk_files.source()
@@ -82,9 +91,11 @@ def out__export_product_concentration(context, core__bilateral_goods_trade: pd.D
     else:
         context.log.warning(f"TRADE_BULK_DIR is not set: no {FLAG_FILE}, so commodity export shares "
                             "stay empty")
-    frame = product_concentration_table(core__bilateral_goods_trade, sitc_map, core__macro_indicators,
-                                        country_exports, totals_precedence(bulk_files), caveats)
-    sources = f"core__bilateral_goods_trade, core__macro_indicators, {FLAG_FILE}, {COUNTRY_EXPORTS} files"
+    frame = product_concentration_by_year(core__bilateral_goods_trade, core__bilateral_product_trade, sitc_map,
+                                          core__macro_indicators, country_exports, totals_precedence(bulk_files),
+                                          caveats)
+    sources = (f"core__bilateral_goods_trade, core__bilateral_product_trade, core__macro_indicators, {FLAG_FILE}, "
+               f"{COUNTRY_EXPORTS} files")
     frame = yield from gate("out__export_product_concentration", frame, "export_product_concentration", sources)
     sectors = frame[frame["product_classification"] == "ATLAS_SECTION"]
     latest, year = _latest(sectors)
@@ -117,17 +128,18 @@ def out__revealed_comparative_advantage(core__bilateral_product_trade: Partition
     yield dg.Output(frame, metadata=meta)
 
 
-@published_asset("strategic_dependencies", "out")
-def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFrame,
-    core__bilateral_product_trade: pd.DataFrame,
+@published_asset("strategic_dependencies", "out",
+                 ins={"core__bilateral_product_trade": dg.AssetIn(metadata=BY_PARTITION)})
+def out__strategic_dependencies(context, core__bilateral_product_trade: PartitionedTable,
                                 core__country_groups: pd.DataFrame):
     """Strategic dependencies after the European Commission (SWD(2021) 352), each criterion on one
     unit's own imports and exports (every economy alone, the EU and other configured groups as one
     unit where all members' flows are held): extra-group supplier HHI > 0.4, extra-group share of
     imports > 0.5 and extra-group imports / the unit's exports > 1 (thresholds in
-    pipeline/reference/strategic_dependencies.yaml). Every evaluated row, flagged in is_dependency."""
-    core__bilateral_goods_trade = goods_and_products(core__bilateral_goods_trade, core__bilateral_product_trade)
-    _require_products(core__bilateral_goods_trade, "out__strategic_dependencies")
+    pipeline/reference/strategic_dependencies.yaml). Every evaluated row, flagged in is_dependency.
+    Computed one year partition of the product table at a time, the sums over flows in DuckDB."""
+    if not core__bilateral_product_trade.values():
+        raise _no_products("out__strategic_dependencies")
     try:
         config = load_strategic_config()
     except (FileNotFoundError, ValueError) as exc:
@@ -136,9 +148,9 @@ def out__strategic_dependencies(context, core__bilateral_goods_trade: pd.DataFra
     if missing:
         context.log.warning(f"home_groups {missing} of pipeline/reference/strategic_dependencies.yaml are not in "
                             "core__country_groups: they are not evaluated as units (add them to the groups file)")
-    membership = _membership(core__country_groups, core__bilateral_goods_trade["year"].unique())
-    frame = strategic_table(core__bilateral_goods_trade, membership, config)
-    sources = "core__bilateral_goods_trade, core__country_groups, pipeline/reference/strategic_dependencies.yaml"
+    membership = _membership(core__country_groups, core__bilateral_product_trade.values())
+    frame = strategic_by_year(core__bilateral_product_trade, membership, config)
+    sources = "core__bilateral_product_trade, core__country_groups, pipeline/reference/strategic_dependencies.yaml"
     frame = yield from gate("out__strategic_dependencies", frame, "strategic_dependencies", sources)
     latest, year = _latest(frame[(frame["product_classification"] == "HS92_2_4") & frame["is_dependency"]])
     # Only codes inside a listed heading: a whole chapter (28 for rare earths) would overstate the sector.

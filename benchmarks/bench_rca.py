@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.timing import peak_rss_mb, run_limited  # noqa: E402
+from benchmarks.timing import peak_rss_mb, run_limited, run_paths  # noqa: E402
 
 SHARED = Path(os.environ.get("TRADE_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "datasets"
 PRODUCT_DATASETS = ("atlas_sections", "atlas_hs2hs4_subset", "baci_hs92_zaf_afg", "baci_hs17_zaf_afg")
@@ -61,14 +61,10 @@ def duckdb_path(root: str):
 
 
 def compare(case: str, root: str) -> None:
-    results = {}
-    for name, fn in (("pandas rca_table", pandas_path), ("rca_by_year (DuckDB)", duckdb_path)):
-        status, answer, seconds = run_limited(fn, (root,), memory_gb=16.0)
-        if status != "ok":
-            print(f"  {name}: {status} after {seconds:.1f} s")
-            return
-        results[name] = (answer[0], answer[1], seconds)
-        print(f"  {name:22s} {seconds:6.2f} s  peak RSS {answer[1]:7.0f} MB  ({len(answer[0]):,} RCA rows)")
+    results = run_paths((("pandas rca_table", pandas_path), ("rca_by_year (DuckDB)", duckdb_path)), (root,),
+                        unit="RCA rows")
+    if results is None:
+        return
     (ours, our_rss, our_s), (theirs, their_rss, their_s) = results["rca_by_year (DuckDB)"], results["pandas rca_table"]
     merged = ours.merge(theirs.astype({"year": ours["year"].dtype}), on=KEY, suffixes=("", "_pd"), how="outer")
     rel = ((merged["rca"] - merged["rca_pd"]).abs() / merged["rca_pd"].abs().where(merged["rca_pd"] != 0, 1.0)).max()

@@ -66,3 +66,19 @@ def run_limited(fn, args=(), memory_gb: float = 16.0, timeout_s: float = 3600.0)
     if answer is None:  # died without a word (OOM kill, a C library abort on allocation)
         return f"exit code {child.exitcode}", None, time.perf_counter() - start
     return answer
+
+
+def run_paths(paths, args=(), memory_gb: float = 16.0, unit: str = "rows") -> dict | None:
+    """Each ``(name, fn)`` of ``paths`` once in its own :func:`run_limited` child, ``fn(*args)``
+    returning ``(frame, peak_rss_mb)``; prints a line per path. Returns ``name -> (frame, peak
+    RSS MB, seconds)``, or None when a path did not finish (said in its line)."""
+    results = {}
+    width = max(len(name) for name, _ in paths)
+    for name, fn in paths:
+        status, answer, seconds = run_limited(fn, args, memory_gb=memory_gb)
+        if status != "ok":
+            print(f"  {name}: {status} after {seconds:.1f} s")
+            return None
+        results[name] = (answer[0], answer[1], seconds)
+        print(f"  {name:{width}s} {seconds:6.2f} s  peak RSS {answer[1]:7.0f} MB  ({len(answer[0]):,} {unit})")
+    return results

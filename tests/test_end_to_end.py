@@ -138,6 +138,77 @@ def test_rca_published_per_year_partition_equals_the_pandas_table(first_run):
     assert ago > 5  # crude oil: Angola's revealed advantage in Atlas sector 3 (Minerals)
 
 
+@pytest.fixture(scope="module")
+def whole_goods(first_run) -> pd.DataFrame:
+    """The published totals and product tables read whole into one frame: what the product
+    metrics read before they went per year partition (the pandas reference)."""
+    _, warehouse = first_run
+    return pd.concat([_as_loaded(warehouse, "bilateral_goods_trade"), _as_loaded(warehouse, "bilateral_product_trade")],
+                     ignore_index=True)
+
+
+def _as_loaded(warehouse: Path, table: str) -> pd.DataFrame:
+    """A published table as the IO manager hands it to an asset (typed by its contract)."""
+    from pipeline.contracts import load_contract
+
+    return read_table(warehouse, table, load_contract(table).arrow_schema())
+
+
+def _published_equal(warehouse: Path, table: str, expected: pd.DataFrame, key: list[str]) -> dict:
+    from tests.metrics.same_table import assert_same_table
+
+    published = read_table(warehouse, table)
+    assert set(published.columns) <= set(expected.columns), set(published.columns) - set(expected.columns)
+    return assert_same_table(published, expected[list(published.columns)], key)
+
+
+def test_product_metrics_published_per_year_partition_equal_the_pandas_tables(bulk_run, whole_goods):
+    """out__export_product_concentration, out__strategic_dependencies, out__end_use_trade,
+    out__country_trade_profile and out__country_group_exposure (DuckDB, one year partition of the
+    product table at a time) publish every row and value of their pandas implementations computed
+    here from the whole published tables, with the run's own inputs."""
+    from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
+    from pipeline.metrics.dependency import product_concentration_table, strategic_table
+    from pipeline.metrics.end_use import end_use_trade
+    from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
+    from pipeline.metrics.goods_sources import load_totals_precedence
+    from pipeline.metrics.strategic import load_strategic_config
+    from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
+    from pipeline.reference.groups import membership_panel
+    from pipeline.sources.country_product_exports import read_country_product_exports
+    from pipeline.sources.files import FilesSource
+
+    warehouse, bulk = bulk_run.warehouse, Path(bulk_run.settings["TRADE_BULK_DIR"])
+    manifest = bulk_run.settings["TRADE_MANIFEST"]
+    source = FilesSource(bulk, manifest)
+    country_exports = read_country_product_exports(source)
+    groups = _as_loaded(warehouse, "country_groups")
+    groups = groups.assign(start_date=pd.to_datetime(groups["start_date"]), end_date=pd.to_datetime(groups["end_date"]))
+    membership = membership_panel(groups, sorted(whole_goods["year"].astype(int).unique()))
+
+    concentration = product_concentration_table(whole_goods, load_sitc_map(bulk / FLAG_FILE),
+                                                _as_loaded(warehouse, "macro_indicators"), country_exports,
+                                                load_totals_precedence(manifest), source.caveats())
+    same = _published_equal(warehouse, "export_product_concentration", concentration,
+                            ["year", "iso3", "product_classification"])
+    assert same["rows"] == len(concentration) > 3000 and same["max_rel"] <= 1e-9
+    strategic = strategic_table(whole_goods, membership, load_strategic_config())
+    same = _published_equal(warehouse, "strategic_dependencies", strategic,
+                            ["year", "unit", "product_classification", "product_code"])
+    assert same["rows"] == len(strategic) > 80_000
+    end_use = end_use_trade(whole_goods, membership, bulk / HS_BEC_FILE, bulk / BEC_SNA_FILE, country_exports)
+    same = _published_equal(warehouse, "end_use_trade", end_use,
+                            ["year", "iso3", "product_classification", "direction", "partner_group", "end_use"])
+    assert same["rows"] == len(end_use) > 60_000
+    # The profile and group exposure read only the declared totals sources' product rows, summed per pair.
+    precedence = load_totals_precedence(manifest)
+    profile = country_trade_profile(whole_goods, _as_loaded(warehouse, "macro_indicators"), precedence)
+    assert _published_equal(warehouse, "country_trade_profile", profile, ["iso3", "year"])["rows"] == len(profile)
+    exposure = country_group_exposure(whole_goods, membership, precedence)
+    same = _published_equal(warehouse, "country_group_exposure", exposure, ["iso3", "year", "group_id", "direction"])
+    assert same["rows"] == len(exposure) > 50_000
+
+
 def test_services_restrictiveness_is_published_from_the_bulk_files(first_run, shared_datasets):
     """`make run` publishes both STRI tables: the files' values unchanged (China's 2020 Digital STRI
     0.3470705), group averages equal to the mean of the members' file rows, the closing note's

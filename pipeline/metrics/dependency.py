@@ -44,7 +44,10 @@ def _reference(flows: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     return flows[complete[0]] if complete else None
 
 
-def _covered(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str, unknown_ok: bool) -> pd.DataFrame:
+def covered_countries(flows: pd.DataFrame, reference: pd.DataFrame | None, side: str,
+                      unknown_ok: bool) -> pd.DataFrame:
+    """``coverage_share`` rows of the countries whose ``side`` flows reach :data:`MIN_WITHIN_SOURCE`
+    of ``reference`` (or have none to compare with, where ``unknown_ok``)."""
     cov = coverage_share(flows, reference, side)
     ok = cov["coverage_share"] >= MIN_WITHIN_SOURCE
     if unknown_ok:
@@ -57,12 +60,25 @@ def world_trade_weights(all_flows: dict[str, pd.DataFrame],
     """World exports per product from the finest world-level HS source at hand: a
     world-complete HS6 classification (a user's full BACI) first, else the country-by-product
     world exports (Open Trade Statistics HS4), latest year. Returns the weights and their name."""
-    hs6 = [c for c, f in all_flows.items() if classifications()[c]["world_complete"]
-           and classifications()[c]["nomenclature"] and c.endswith("_6") and len(f)]
+    hs6 = world_hs6([c for c, f in all_flows.items() if len(f)])
     if hs6:
-        flows = all_flows[hs6[0]]
+        flows = all_flows[hs6]
         year = int(flows["year"].max())
-        return world_weights(exports_by_product(flows[flows["year"] == year])), f"world exports {hs6[0]} {year}"
+        return world_weights(exports_by_product(flows[flows["year"] == year])), f"world exports {hs6} {year}"
+    return country_export_weights(country_exports)
+
+
+def world_hs6(names: list[str]) -> str | None:
+    """The first world-complete HS6 classification of ``names`` (those holding flows), if any:
+    the source of :func:`world_trade_weights`."""
+    hs6 = [c for c in names if classifications()[c]["world_complete"]
+           and classifications()[c]["nomenclature"] and c.endswith("_6")]
+    return hs6[0] if hs6 else None
+
+
+def country_export_weights(country_exports: pd.DataFrame | None) -> tuple[pd.Series | None, str]:
+    """:func:`world_trade_weights` without a world-complete HS6 classification: the
+    country-by-product world exports of the latest year, else none."""
     if country_exports is not None and len(country_exports):
         year = int(country_exports["year"].max())
         latest = country_exports[country_exports["year"] == year]
@@ -93,21 +109,26 @@ def _row_sources(bilateral: pd.DataFrame, name: str) -> pd.DataFrame:
     return pairs.groupby(["iso3", "year"], as_index=False)["source"].agg(lambda s: "; ".join(sorted(s)))
 
 
-def _own_reporters(bilateral: pd.DataFrame, name: str, flows: pd.DataFrame,
-                   reference: pd.DataFrame | None) -> pd.DataFrame:
-    """The ``iso3, year`` a partial classification holds as product sources of their own.
-
-    A reporter of its export rows whose flows reach partners taking at least
-    :data:`MIN_PARTNER_COVERAGE` of its exports in the world-complete reference (unknown
-    without one). Where the classification holds some country's imports in full that year (the
-    Atlas HS subset holds both sides of its 31 countries) its imports must be held too
-    (:data:`MIN_WITHIN_SOURCE`, as :func:`strategic_table`): the Netherlands Antilles 2011 sends
-    99 % of its exports to Togo, one of the 31, but is none of them. An exporters' extract
-    (BACI of South Africa and Afghanistan) holds nobody's imports: export side only.
-    """
+def export_reporters(bilateral: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``iso3, year`` of every reporter of export rows of one classification."""
     reporters = bilateral.loc[(bilateral["product_classification"] == name) & (bilateral["flow"] == "export"),
                               ["reporter_iso3", "year"]].drop_duplicates()
-    reporters = reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
+    return reporters.rename(columns={"reporter_iso3": "iso3"}).astype({"iso3": str, "year": int})
+
+
+def _own_reporters(reporters: pd.DataFrame, flows: pd.DataFrame, reference: pd.DataFrame | None) -> pd.DataFrame:
+    """The ``iso3, year`` a partial classification holds as product sources of their own.
+
+    A reporter of its export rows (``reporters``, :func:`export_reporters`) whose flows reach
+    partners taking at least :data:`MIN_PARTNER_COVERAGE` of its exports in the world-complete
+    reference (unknown without one). Where the classification holds some country's imports in
+    full that year (the Atlas HS subset holds both sides of its 31 countries) its imports must
+    be held too (:data:`MIN_WITHIN_SOURCE`, as :func:`strategic_table`): the Netherlands
+    Antilles 2011 sends 99 % of its exports to Togo, one of the 31, but is none of them. An
+    exporters' extract (BACI of South Africa and Afghanistan) holds nobody's imports: export
+    side only. ``flows`` and ``reference`` need only exporter, importer, year and value (summed
+    over products or not).
+    """
     reach = partner_coverage(flows, reference)
     own = reach[reach["partner_coverage_share"].isna() | (reach["partner_coverage_share"] >= MIN_PARTNER_COVERAGE)]
     own = own[["iso3", "year"]].merge(reporters, on=["iso3", "year"])
@@ -123,28 +144,39 @@ def _own_reporters(bilateral: pd.DataFrame, name: str, flows: pd.DataFrame,
 
 def _bilateral_sources(bilateral: pd.DataFrame, present: list[str], all_flows: dict[str, pd.DataFrame],
                        economy_flows: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
+    """:func:`product_sources` of a frame of the whole product table."""
+    return product_sources(present, {name: exports_by_product(all_flows[name]) for name in present},
+                           {name: _row_sources(bilateral, name) for name in present},
+                           {name: export_reporters(bilateral, name) for name in present}, economy_flows)
+
+
+def product_sources(present: list[str], exports: dict[str, pd.DataFrame], row_sources: dict[str, pd.DataFrame],
+                    reporters: dict[str, pd.DataFrame],
+                    economy_flows: dict[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame]]:
     """Each classification's exports by product of the countries it holds as product sources.
 
-    Exports are to all partners but aggregates (``all_flows``, kept with ``keep_unallocated``):
-    a country's product mix is its whole export basket, Atlas ``ANS`` and areas n.e.s.
-    included, as in the WDI total it is compared with (Bahrain 2011: sector 3 is 48 % of its
-    exports to economies, 81 % of all). Exporters are economies only (ANS exports are no
-    country's). A world-complete classification holds every exporter; a partial
-    one the countries of :func:`_own_reporters`, judged on flows between economies
-    (``economy_flows``): the Atlas HS subset's 31 countries, a BACI extract's exporters whatever
-    its values (South Africa 2020: 60 % of WDI, kept with its coverage note), not a neighbour
-    seen only through its exports to those 31.
+    ``exports``: each classification's exports by product to all partners but aggregates
+    (flows kept with ``keep_unallocated``): a country's product mix is its whole export basket,
+    Atlas ``ANS`` and areas n.e.s. included, as in the WDI total it is compared with (Bahrain
+    2011: sector 3 is 48 % of its exports to economies, 81 % of all). Exporters are economies
+    only (ANS exports are no country's). ``row_sources``: the dataset(s) of each exporter-year
+    (:func:`_row_sources`); ``reporters``: :func:`export_reporters`. A world-complete
+    classification holds every exporter; a partial one the countries of :func:`_own_reporters`,
+    judged on flows between economies (``economy_flows``, which may be summed over products):
+    the Atlas HS subset's 31 countries, a BACI extract's exporters whatever its values (South
+    Africa 2020: 60 % of WDI, kept with its coverage note), not a neighbour seen only through
+    its exports to those 31.
     """
     reference = _reference(economy_flows)
     out = []
     for name in present:
-        exports = exports_by_product(all_flows[name])
-        exports = exports[country_codes().is_economy(exports["iso3"])]  # ANS exports: no country's
-        exports = exports.merge(_row_sources(bilateral, name), on=["iso3", "year"], how="left")
+        by_product = exports[name]
+        by_product = by_product[country_codes().is_economy(by_product["iso3"])]  # ANS exports: no country's
+        by_product = by_product.merge(row_sources[name], on=["iso3", "year"], how="left")
         if not classifications()[name]["world_complete"]:
-            own = _own_reporters(bilateral, name, economy_flows[name], reference)
-            exports = exports.merge(own, on=["iso3", "year"])
-        out.append((name, exports))
+            own = _own_reporters(reporters[name], economy_flows[name], reference)
+            by_product = by_product.merge(own, on=["iso3", "year"])
+        out.append((name, by_product))
     return out
 
 
@@ -180,12 +212,29 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
     totals = reference_exports(macro, declared_exports(bilateral, precedence))
     weights, weights_name = world_trade_weights(all_flows, country_exports)
     sources = _bilateral_sources(bilateral, present, all_flows, _all_flows(bilateral, present))
+    frames = concentration_frames(sources + country_export_sources(country_exports), sitc_map, totals, weights,
+                                  weights_name, caveats)
+    return published_concentration(frames)
+
+
+def country_export_sources(country_exports: pd.DataFrame | None) -> list[tuple[str, pd.DataFrame]]:
+    """Each classification of ``country_exports`` as a product source: each country's exports to
+    the world by product, with the dataset(s) of its rows."""
+    sources = []
     if country_exports is not None:
         for name, rows in country_exports.groupby("product_classification"):
             by_product = rows.groupby(["iso3", "year", "product_code"], as_index=False)["value_usd"].sum()
             row_sources = rows.groupby(["iso3", "year"], as_index=False)["source"].agg(
                 lambda s: "; ".join(sorted(set(map(str, s)))))
             sources.append((name, by_product.merge(row_sources, on=["iso3", "year"], how="left")))
+    return sources
+
+
+def concentration_frames(sources: list[tuple[str, pd.DataFrame]], sitc_map: pd.DataFrame | None,
+                         totals: pd.DataFrame, weights: pd.Series | None, weights_name: str,
+                         caveats: dict[str, str] | None) -> list[pd.DataFrame]:
+    """The rows of :func:`product_concentration_table` of each product source (``name, exports
+    by product with source``), against the reference exports ``totals``."""
     frames = []
     for name, exports in sources:
         spec = classifications()[name]
@@ -201,6 +250,12 @@ def product_concentration_table(bilateral: pd.DataFrame, sitc_map: pd.DataFrame 
             table["commodity_note"] = table["unctad_concentration_note"] = _no_hs_note(name, sitc_map)
         coverage = export_coverage(table, totals, caveats, world_complete=bool(spec["world_complete"]))
         frames.append(table.merge(coverage, on=["iso3", "year"], how="left").assign(product_classification=name))
+    return frames
+
+
+def published_concentration(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``export_product_concentration`` table from :func:`concentration_frames`: no composite
+    code beside its constituents in a year, sorted by year, country and classification."""
     if not frames:
         return pd.DataFrame()  # no product detail (TOTAL only): the gate adds the columns
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
@@ -249,8 +304,8 @@ def strategic_table(bilateral: pd.DataFrame, membership: pd.DataFrame, config: d
         complete = None
         if not spec["world_complete"]:
             # Imports are mirror flows and exports feed criterion 3: both sides must be held in full.
-            importers = _covered(flows, reference, "importer_iso3", unknown_ok=False)
-            exporters = _covered(flows, reference, "exporter_iso3", unknown_ok=False)
+            importers = covered_countries(flows, reference, "importer_iso3", unknown_ok=False)
+            exporters = covered_countries(flows, reference, "exporter_iso3", unknown_ok=False)
             complete = importers[["iso3", "year"]].merge(exporters[["iso3", "year"]], on=["iso3", "year"])
             if complete.empty:
                 continue

@@ -112,17 +112,28 @@ def end_use_by_direction(flows: pd.DataFrame, covered: pd.DataFrame, groups: pd.
     flows = flows.rename(columns={side: "iso3", other: "partner_iso3"})
     flows = flows.merge(covered[["iso3", "year"]], on=["iso3", "year"])
     flows["end_use"] = flows["sna_classes"].map(end_use_label)
-    keys = ["iso3", "year", "partner_group", "end_use"]
-    names = pd.DataFrame({"partner_group": [WORLD, *sorted(groups["group_id"].unique())]})
-    uses = pd.DataFrame({"end_use": list(END_USES)})
-    grid = covered[["iso3", "year"]].drop_duplicates().merge(names, how="cross").merge(uses, how="cross")
-    out = grid.merge(_sums(flows, groups), on=keys, how="left")
     reach = _sums(_reach(flows), groups).rename(columns={"value_usd": "reach_usd"})
     estimate = flows.drop(columns="end_use").merge(split, on="product_code")
     estimate["value_usd"] = estimate["value_usd"] * estimate["fraction"]
     estimate = _sums(estimate, groups).rename(columns={"value_usd": "value_usd_estimate"})
     ships = _sums(flows[is_ship(flows["product_code"])], groups).rename(columns={"value_usd": "ships_usd"})
-    for extra in (reach, estimate, ships):
+    return end_use_table([_sums(flows, groups), reach, estimate, ships], covered, groups, direction)
+
+
+SUM_COLUMNS = ("value_usd", "reach_usd", "value_usd_estimate", "ships_usd")
+
+
+def end_use_table(sums: list[pd.DataFrame], covered: pd.DataFrame, groups: pd.DataFrame,
+                  direction: str) -> pd.DataFrame:
+    """:func:`end_use_by_direction` from the sums over flows (any engine's): one frame per
+    :data:`SUM_COLUMNS` (the value by end use, the flows that may hold each UN class, the
+    estimate, ships), each ``iso3, year, partner_group, end_use`` and its column; ``groups``
+    gives every group a row (zeros kept) and the members of the year."""
+    keys = ["iso3", "year", "partner_group", "end_use"]
+    names = pd.DataFrame({"partner_group": [WORLD, *sorted(groups["group_id"].unique())]})
+    uses = pd.DataFrame({"end_use": list(END_USES)})
+    out = covered[["iso3", "year"]].drop_duplicates().merge(names, how="cross").merge(uses, how="cross")
+    for extra in sums:
         out = out.merge(extra, on=keys, how="left")
     out = out.fillna({"value_usd": 0.0, "reach_usd": 0.0, "value_usd_estimate": 0.0, "ships_usd": 0.0})
     # mixed and unmapped are exact amounts of themselves: their bound is their value
@@ -191,6 +202,12 @@ def end_use_trade(bilateral: pd.DataFrame, membership: pd.DataFrame, hs_bec_path
             if len(covered):
                 frames.append(end_use_by_direction(flows, covered, groups, direction, split).assign(
                     product_classification=name, estimate_weights=weights_name))
+    return published_end_use(frames)
+
+
+def published_end_use(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``end_use_trade`` table from :func:`end_use_by_direction` frames, sorted by year,
+    country, classification, direction, partner group and end use."""
     if not frames:
         return pd.DataFrame(columns=END_USE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)[END_USE_COLUMNS]

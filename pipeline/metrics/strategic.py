@@ -209,9 +209,19 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
     for less than ``thresholds.min_imports_usd`` (a project filter, not in the EC method) are
     dropped (not evaluated).
     """
-    t = config["thresholds"]
     members, inside = evaluation_units(flows, membership, config, complete)
-    attrs = members.drop_duplicates(["unit", "year"])[["unit", "year", "unit_type", "home_group"]]
+    return criteria(unit_aggregates(flows, members, inside), members, config)
+
+
+AGGREGATE_COLUMNS = [*UNIT_KEY, "imports_usd", "extra_group_imports_usd", "supplier_hhi", "top_supplier_iso3",
+                     "top_supplier_share", "unit_exports_usd"]
+
+
+def unit_aggregates(flows: pd.DataFrame, members: pd.DataFrame, inside: pd.DataFrame) -> pd.DataFrame:
+    """The sums over flows that the criteria read, per unit, year and product imported
+    (:func:`dependency_indicators`): :data:`AGGREGATE_COLUMNS`, ``extra_group_imports_usd``,
+    ``supplier_hhi``, the top supplier and ``unit_exports_usd`` NaN where there is none.
+    ``members`` and ``inside`` from :func:`evaluation_units`."""
     imp = flows.merge(members[["unit", "year", "iso3"]].rename(columns={"iso3": "importer_iso3"}),
                       on=["importer_iso3", "year"])
     imp = imp.groupby(UNIT_KEY + ["exporter_iso3"], as_index=False)["value_usd"].sum()
@@ -221,15 +231,24 @@ def dependency_indicators(flows: pd.DataFrame, membership: pd.DataFrame, config:
     out = imp.groupby(UNIT_KEY, as_index=False)["value_usd"].sum().rename(columns={"value_usd": "imports_usd"})
     out = out.merge(extra.groupby(UNIT_KEY, as_index=False)["value_usd"].sum().rename(
         columns={"value_usd": "extra_group_imports_usd"}), on=UNIT_KEY, how="left")
-    out = out.merge(_suppliers(extra), on=UNIT_KEY, how="left").merge(attrs, on=["unit", "year"])
-    out["extra_group_imports_usd"] = out["extra_group_imports_usd"].fillna(0.0)
-    out["criterion2_applicable"] = (out["unit_type"] == "group") | (out["home_group"] != out["unit"])
-    out["extra_group_import_share"] = (out["extra_group_imports_usd"] / out["imports_usd"]).clip(0.0, 1.0).where(
-        out["criterion2_applicable"])
+    out = out.merge(_suppliers(extra), on=UNIT_KEY, how="left")
     exports = flows.merge(members[["unit", "year", "iso3"]].rename(columns={"iso3": "exporter_iso3"}),
                           on=["exporter_iso3", "year"])
     exports = exports.groupby(UNIT_KEY, as_index=False)["value_usd"].sum()
     out = out.merge(exports.rename(columns={"value_usd": "unit_exports_usd"}), on=UNIT_KEY, how="left")
+    return out[AGGREGATE_COLUMNS]
+
+
+def criteria(aggregates: pd.DataFrame, members: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The three criteria, the flag and the sector labels of :func:`dependency_indicators` from
+    :func:`unit_aggregates` (any engine's) and the units' ``members``."""
+    t = config["thresholds"]
+    attrs = members.drop_duplicates(["unit", "year"])[["unit", "year", "unit_type", "home_group"]]
+    out = aggregates.merge(attrs, on=["unit", "year"])
+    out["extra_group_imports_usd"] = out["extra_group_imports_usd"].fillna(0.0)
+    out["criterion2_applicable"] = (out["unit_type"] == "group") | (out["home_group"] != out["unit"])
+    out["extra_group_import_share"] = (out["extra_group_imports_usd"] / out["imports_usd"]).clip(0.0, 1.0).where(
+        out["criterion2_applicable"])
     out["unit_exports_usd"] = out["unit_exports_usd"].fillna(0.0)
     out["import_to_export_ratio"] = out["extra_group_imports_usd"] / out["unit_exports_usd"].where(
         out["unit_exports_usd"] > 0)

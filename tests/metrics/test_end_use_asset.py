@@ -19,8 +19,8 @@ def test_materializes_behind_its_contract_with_preview_and_plot(product_bilatera
     groups = load_country_groups()
     groups = groups.assign(start_date=groups["start_date"].dt.date, end_date=groups["end_date"].dt.date)
 
-    @dg.asset(name="core__bilateral_product_trade")
-    def bilateral():
+    @dg.asset(name="core__bilateral_product_trade", io_manager_key="warehouse_io_manager")
+    def bilateral():  # published as year partitions: end use reads them one at a time
         return product_bilateral[product_bilateral["year"] >= 2018]
 
     @dg.asset(name="core__bilateral_goods_trade")
