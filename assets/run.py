@@ -92,7 +92,7 @@ def main() -> int:
     warehouse = os.environ["TRADE_WAREHOUSE_DIR"]
     from pipeline.warehouse import Warehouse
 
-    if result.success and Warehouse(warehouse).stage_dir(result.run_id).exists():
+    if result.success and Warehouse(warehouse).left_staged(result.run_id):
         # Every step passed but the switch did not happen: the run is FAILURE already
         # (assets/io_manager.py PublishFailed); a second guard here, never "succeeded".
         print(f"every step passed but publishing the run's tables failed (see the run's log): "
