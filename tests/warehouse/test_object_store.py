@@ -29,6 +29,7 @@ import pyarrow.dataset as ds
 import pytest
 import s3fs
 
+from assets.run import failure_lines
 from pipeline.warehouse import lock, read_table
 from tests.env import environment
 from tests.publish.probes import MACRO, WDI, WDI_FILE, bulk_dir, csv_lines, materialize, settings, step_failure
@@ -282,8 +283,7 @@ def test_second_writer_is_refused_naming_the_first(s3, published, tmp_path):
         assert holder.stdout.readline().strip() == "held"
         result = materialize(MACRO, run_env(s3, published["bulk"], published["url"]))
         assert not result.success
-        message = step_failure(result) if any(e.is_step_failure for e in result.all_events) else \
-            "\n".join(str(e.message) for e in result.all_events if e.is_failure or "busy" in str(e.message))
+        [message] = failure_lines(result.all_events)  # what `make run` prints
         assert "holder-run-0001" in message and f"pid {holder.pid}" in message, message
         assert "object_lock unlock" in message
         with environment(**s3.env()), pytest.raises(lock.WarehouseBusy, match="holder-run-0001"):
