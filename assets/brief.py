@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.briefs import UnknownCountry, WarehouseNotPublished, parse_countries
     from pipeline.briefs.publish import BRIEFS_DIR, publish_briefs
     from pipeline.warehouse.lock import WarehouseBusy
+    from pipeline.warehouse.objects import is_remote
 
     args = sys.argv[1:] if argv is None else argv
     root = os.environ["TRADE_WAREHOUSE_DIR"]
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc}\nThe briefs were not written: run `make brief` again when the refresh has finished.",
               file=sys.stderr)
         return 1
+    if is_remote(root):  # the briefs are in the snapshot that CURRENT now names
+        from pipeline.warehouse.objects import resolve, url
+
+        root = url(resolve(root))
     for iso3, brief in briefs.items():
         shown = ", ".join(f"{f['label']} {f['display']} ({f['year']})" for f in brief["headline"])
         print(f"{root}/{BRIEFS_DIR}/{iso3}.html ({brief['name']}: {shown})")

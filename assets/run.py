@@ -99,7 +99,8 @@ def main() -> int:
               f"{warehouse} is as the last good run left it; run `make run` again", file=sys.stderr)
         return 1
     if result.success:
-        print(f"refresh succeeded: warehouse at {warehouse} (see {warehouse}/catalog.json)")
+        where = f"{warehouse}/CURRENT names the snapshot" if "://" in warehouse else f"see {warehouse}/catalog.json"
+        print(f"refresh succeeded: warehouse at {warehouse} ({where})")
         return 0
     for line in failure_lines(result.all_events):
         print(line, file=sys.stderr)

@@ -186,6 +186,8 @@ class PartitionedTable:
 
     dataset: ds.Dataset
     column: str
+    filesystem: Any = None  # the fsspec filesystem of a table on object storage (None: local files)
+    scheme: str = ""
 
     def values(self) -> list:
         return sorted(ds.get_partition_keys(f.partition_expression)[self.column] for f in self.dataset.get_fragments())
@@ -193,7 +195,15 @@ class PartitionedTable:
     def files(self, value) -> list[str]:
         """The Parquet files of one partition, for an engine that scans them itself (DuckDB);
         the partition column is in the directory name, not in the files."""
-        return sorted(f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+        prefix = f"{self.scheme}://" if self.scheme else ""
+        return sorted(prefix + f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+
+    def attach(self, con) -> None:
+        """Let DuckDB connection ``con`` open :meth:`files` on object storage (an fsspec
+        filesystem registered: DuckDB's httpfs is not bundled, README "The warehouse on object
+        storage"); nothing to do for local files."""
+        if self.filesystem is not None:
+            con.register_filesystem(self.filesystem)
 
     def read(self, columns: list[str] | None = None):
         wanted = None if columns is None else list(dict.fromkeys([self.column, *columns]))
@@ -209,7 +219,11 @@ def partition_reader(root: Path | str, name: str) -> PartitionedTable:
 
     contract = load_contract(name)
     labels = [c.name for c in contract.columns if c.physical_type == "string"]
-    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
+    dataset = table_dataset(root, name, contract.arrow_schema(), labels)
+    if is_remote(root):
+        path = as_path(root)
+        return PartitionedTable(dataset, contract.partition_column, path.fs, path.protocol)
+    return PartitionedTable(dataset, contract.partition_column)
 
 
 def file_metadata(path: Path) -> dict[str, str]:

@@ -31,6 +31,7 @@ import s3fs
 
 from assets.run import failure_lines
 from pipeline.warehouse import lock, read_table
+from pipeline.warehouse.parquet import partition_reader
 from tests.env import environment
 from tests.publish.probes import MACRO, WDI, WDI_FILE, bulk_dir, csv_lines, materialize, settings, step_failure
 from tests.s3_server import SECRET, S3Server, free_port, s3_server
@@ -148,6 +149,15 @@ def test_project_reader_and_briefs_work_on_s3(published, s3):
                   for k, v in visible_state(fs, published["bucket"]).items() if "macro_indicators/" in k}
         briefs = publish_briefs(published["url"], ["IND"])
     assert list(briefs) == ["IND"]
+    with environment(**s3.env()):  # a by-partition input (the RCA's DuckDB scan): s3:// files, read by DuckDB
+        reader = partition_reader(published["url"], "macro_indicators")
+        files = reader.files(2019)
+        con = duckdb.connect()
+        reader.attach(con)
+        literal = ", ".join(f"'{f}'" for f in files)
+        [(rows,)] = con.execute(f"SELECT count(*) FROM read_parquet([{literal}])").fetchall()
+    assert files and all(f.startswith(f"s3://{published['bucket']}/wh.publish/snapshots/") for f in files)
+    assert rows == int((expected["year"] == 2019).sum()) > 0
     after = visible_state(fs, published["bucket"])
     snapshot = fs.cat_file(f"{published['bucket']}/wh/CURRENT").decode().strip()
     assert any(k.endswith("/briefs/IND.html") for k in after) and "/snapshots/brief-" in snapshot
