@@ -16,10 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.briefs import UnknownCountry, WarehouseNotPublished, parse_countries
     from pipeline.briefs.publish import BRIEFS_DIR, publish_briefs
     from pipeline.warehouse.lock import WarehouseBusy
-    from pipeline.warehouse.objects import is_remote
+    from pipeline.warehouse.objects import is_remote, preflight_problem
 
     args = sys.argv[1:] if argv is None else argv
     root = os.environ["TRADE_WAREHOUSE_DIR"]
+    if is_remote(root) and (problem := preflight_problem(root, os.environ)):
+        print(f"{problem}\nThe briefs were not written.", file=sys.stderr)
+        return 2
     try:
         countries = parse_countries(" ".join(args), "country") if args else \
             parse_countries(os.environ["TRADE_BRIEF_COUNTRIES"])

@@ -23,7 +23,7 @@ from pipeline.warehouse import Warehouse, lock, read_table, write_table
 from pipeline.warehouse.publish import publish_alone
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
-from pipeline.warehouse.objects import ObjectStoreSettingError, as_path
+from pipeline.warehouse.objects import ObjectStoreSettingError, as_path, is_remote
 from pipeline.warehouse.parquet import PartitionedTable, partition_reader
 
 LAYER_PREFIXES = ("core__", "out__")
@@ -52,7 +52,13 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         raise dg.Failure(description=str(exc)) from None
     except ObjectStoreSettingError as exc:
         raise dg.Failure(description=f"{exc}; nothing was run") from None
-    except OSError as exc:
+    except Exception as exc:
+        if not is_remote(root) and not isinstance(exc, OSError):
+            raise
+        if is_remote(root):  # botocore's connection errors are no OSError; no credential is in the message
+            raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be reached or "
+                             f"written ({type(exc).__name__}): check AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID / "
+                             "AWS_SECRET_ACCESS_KEY and the bucket; nothing was run") from None
         raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be written "
                          f"({type(exc).__name__}: {exc.strerror or exc}): point TRADE_WAREHOUSE_DIR at a "
                          "directory you can write to; nothing was run") from None

@@ -138,9 +138,10 @@ def preflight_problem(value: str, env: Mapping[str, str]) -> str | None:
         import fsspec
 
         fs = fsspec.filesystem(scheme(value), skip_instance_cache=True, **options)
-    except ImportError as exc:
-        return (f"TRADE_WAREHOUSE_DIR={value}: {scheme(value)}:// needs the fsspec backend {exc.name} "
-                f"(pip install {exc.name}), which is not installed")
+    except ImportError:
+        backend = {"s3": "s3fs", "gs": "gcsfs"}[scheme(value)]
+        return (f"TRADE_WAREHOUSE_DIR={value}: {scheme(value)}:// needs the fsspec backend {backend}, which is not "
+                f"installed: pip install {backend} (into .venv)")
     if scheme(value) != "s3":
         return None
     name, where = endpoint(env)

@@ -341,3 +341,61 @@ def test_preflight_names_the_setting(s3, published):
     assert "scheme ftp:// is not supported" in said
     for text in _problems(TRADE_WAREHOUSE_DIR=url, **{**good, "AWS_ENDPOINT_URL": closed}):
         assert SECRET not in text
+
+
+def test_stale_lock_of_another_host(s3, published, tmp_path):
+    """A lock left by a run on another host (a killed pod): refused naming it while this Dagster
+    instance does not know that run as ended, with the unlock command; taken over once it does
+    (the run is finished in the instance); ``object_lock unlock`` removes such a lock."""
+    fs = plain_fs(s3)
+    home = _dagster_home(tmp_path)
+    env = run_env(s3, published["bulk"], published["url"])
+    lock_key = f"{published['bucket']}/wh.publish/lock"
+
+    def plant(run_id: str) -> None:
+        fs.pipe_file(lock_key, json.dumps({"run_id": run_id, "pid": 1, "host": "pod-7f9c", "state": "running",
+                                           "started_at": "2026-12-01T06:00:00Z"}).encode())
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        done = materialize(MACRO, env, instance=instance)  # a run this instance knows as ended
+        assert done.success, step_failure(done)
+        plant("unknown-run-of-a-pod")
+        refused = materialize(MACRO, env, instance=instance)
+        [message] = failure_lines(refused.all_events)
+        assert not refused.success and "unknown-run-of-a-pod" in message and "pod-7f9c" in message
+        assert f"python -m pipeline.warehouse.object_lock unlock {published['url']}" in message
+        plant(done.run_id)
+        again = materialize(MACRO, env, instance=instance)
+        assert again.success, step_failure(again)
+        assert not fs.exists(lock_key)
+    plant("unknown-run-of-a-pod")
+    out = subprocess.run([sys.executable, "-m", "pipeline.warehouse.object_lock", "unlock", published["url"]],
+                         cwd=REPO, capture_output=True, text=True, env={**os.environ, **s3.env()})
+    assert out.returncode == 0 and "unknown-run-of-a-pod" in out.stdout and not fs.exists(lock_key)
+
+
+def test_make_brief_stops_at_preflight(s3, published, capsys):
+    """``make brief`` against s3:// without the secret key: one line naming it, nothing written."""
+    from assets.brief import main
+
+    env = {k: v for k, v in s3.env(TRADE_WAREHOUSE_DIR=published["url"]).items()}
+    saved = os.environ.pop("AWS_SECRET_ACCESS_KEY", None)
+    try:
+        with environment(**{k: v for k, v in env.items() if k != "AWS_SECRET_ACCESS_KEY"}):
+            os.environ.pop("AWS_SECRET_ACCESS_KEY", None)
+            assert main(["IND"]) == 2
+    finally:
+        if saved is not None:
+            os.environ["AWS_SECRET_ACCESS_KEY"] = saved
+    err = capsys.readouterr().err
+    assert "AWS_SECRET_ACCESS_KEY" in err and "TRADE_WAREHOUSE_DIR=s3://" in err and SECRET not in err
+
+
+def test_run_without_preflight_names_the_setting(s3, published):
+    """A run started without the preflight (the UI, a schedule) on an endpoint that is down
+    fails before any step, naming TRADE_WAREHOUSE_DIR and AWS_ENDPOINT_URL, never the secret."""
+    env = run_env(s3, published["bulk"], published["url"], AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    result = materialize(MACRO, env)
+    [message] = failure_lines(result.all_events)
+    assert not result.success and "(TRADE_WAREHOUSE_DIR) cannot be reached" in message
+    assert "AWS_ENDPOINT_URL" in message and SECRET not in message
