@@ -9,7 +9,6 @@ atomic switch (:mod:`pipeline.warehouse.publish`); a failed run publishes nothin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import dagster as dg

@@ -46,7 +46,8 @@ between that copy and the switch is fetched again by a later run (a cache, never
 
 On object storage (issue 18) the same shape holds without symlinks: snapshots under a prefix
 beside the root's, and the switch a single pointer object (one atomic PUT) naming the current
-snapshot prefix, which readers resolve once and glob.
+snapshot prefix, which readers resolve once and glob: ``Warehouse(root)`` of an ``s3://`` URL is
+an :class:`pipeline.warehouse.object_publish.ObjectWarehouse` with the same methods.
 """
 from __future__ import annotations
 

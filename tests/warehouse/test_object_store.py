@@ -399,3 +399,24 @@ def test_run_without_preflight_names_the_setting(s3, published):
     [message] = failure_lines(result.all_events)
     assert not result.success and "(TRADE_WAREHOUSE_DIR) cannot be reached" in message
     assert "AWS_ENDPOINT_URL" in message and SECRET not in message
+
+
+def test_failed_run_publishes_nothing(s3, shared_datasets, tmp_path):
+    """A run whose macro contract fails (every GDP of 2000 near 1e300) changes no visible object
+    and leaves no prefix behind; the lock is given back."""
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    for folder in ("good", "bad"):
+        (tmp_path / folder).mkdir()
+    first = materialize(MACRO, run_env(s3, bulk_dir(tmp_path / "good", shared_datasets, [WDI]), url))
+    assert first.success, step_failure(first)
+    fs = plain_fs(s3)
+    before = visible_state(fs, bucket)
+    bad = bulk_dir(tmp_path / "bad", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, 1e288),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    result = materialize(MACRO, run_env(s3, bad, url))
+    assert not result.success and "macro_indicators" in step_failure(result)
+    assert visible_state(fs, bucket) == before
+    assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/")] == [first.run_id]
+    assert not fs.exists(f"{bucket}/wh.publish/lock")
