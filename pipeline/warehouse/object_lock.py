@@ -67,7 +67,7 @@ def _read(path) -> tuple[dict[str, Any], str | None]:
         record = json.loads(text or "{}")
     except ValueError:
         record = {}
-    return (record if isinstance(record, dict) else {}), info.get("ETag")
+    return (record if isinstance(record, dict) else {}), info.get("ETag") or info.get("etag") or info.get("generation")
 
 
 def holder(root: Any) -> dict[str, Any]:
@@ -89,6 +89,11 @@ def _alive_here(record: dict[str, Any]) -> bool | None:
 
 def _delete(path, etag: str) -> bool:
     """Remove the lock object if it still has ``etag``; False when someone else's is there now."""
+    if not hasattr(path.fs, "call_s3"):  # gs:// (untested): read, compare, delete
+        if _read(path)[1] not in (etag, None):
+            return False
+        path.fs.rm(path.path)
+        return True
     bucket, key, _ = path.fs.split_path(path.path)
     try:
         path.fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=etag)
@@ -129,7 +134,7 @@ def acquire(root: Any, run_id: str, dagster_home: str | None = None,
                 if not dead or etag is None or killed is not None or not _delete(path, etag):
                     raise WarehouseBusy(url(as_path(root)), previous, remote_lock=url(path)) from None
                 killed = previous
-        etag = path.fs.info(path.path).get("ETag")
+        etag = _read(path)[1]
         mine = _read(path)[0]
         if mine.get("run_id") != run_id:  # pragma: no cover - a store without conditional writes
             raise WarehouseBusy(url(as_path(root)), mine, remote_lock=url(path))
