@@ -9,7 +9,6 @@ atomic switch (:mod:`pipeline.warehouse.publish`); a failed run publishes nothin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -23,6 +22,7 @@ from pipeline.warehouse import Warehouse, lock, read_table, write_table
 from pipeline.warehouse.publish import publish_alone
 from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
+from pipeline.warehouse.objects import ObjectStoreSettingError, as_path, is_remote
 from pipeline.warehouse.parquet import PartitionedTable, partition_reader
 
 LAYER_PREFIXES = ("core__", "out__")
@@ -45,10 +45,19 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         return
     home = getattr(context.instance, "root_directory", None)
     try:
-        killed = lock.acquire(root, context.run_id, dagster_home=str(home) if home else None)
+        killed = lock.acquire(root, context.run_id, dagster_home=str(home) if home else None,
+                              stale=lambda record: _ended(context.instance, record))
     except lock.WarehouseBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    except OSError as exc:
+    except ObjectStoreSettingError as exc:
+        raise dg.Failure(description=f"{exc}; nothing was run") from None
+    except Exception as exc:
+        if not is_remote(root) and not isinstance(exc, OSError):
+            raise
+        if is_remote(root):  # botocore's connection errors are no OSError; no credential is in the message
+            raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be reached or "
+                             f"written ({type(exc).__name__}): check AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID / "
+                             "AWS_SECRET_ACCESS_KEY and the bucket; nothing was run") from None
         raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be written "
                          f"({type(exc).__name__}: {exc.strerror or exc}): point TRADE_WAREHOUSE_DIR at a "
                          "directory you can write to; nothing was run") from None
@@ -61,6 +70,14 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         raise
     for note in notes:
         context.log.warning(f"warehouse {root}: {note}")
+
+
+def _ended(instance: dg.DagsterInstance, record: dict[str, Any]) -> bool:
+    """True when the run holding an object-store lock from another host is known to this Dagster
+    instance and no longer running (killed, then marked failed by run monitoring or by hand):
+    its lock is stale (:mod:`pipeline.warehouse.object_lock`)."""
+    run = instance.get_run_by_id(record.get("run_id", "")) if record.get("run_id") else None
+    return run is not None and run.status not in UNFINISHED and run.status != dg.DagsterRunStatus.QUEUED
 
 
 def give_back_warehouse(context: dg.InitResourceContext, root: str) -> None:
@@ -100,8 +117,7 @@ class PublishFailed(dg.DagsterError):
 def _unpublished(warehouse: Warehouse, root: str, run_id: str, exc: Exception) -> Exception:
     """The error of a commit that raised: :class:`PublishFailed` when the switch did not happen
     (the run's staging is discarded), the original error when it did (the run is published)."""
-    current = warehouse.current()
-    if current is not None and current.name.endswith(f"-{run_id[:8]}"):
+    if warehouse.published_by(run_id):
         return exc
     warehouse.discard(run_id)
     return PublishFailed(
@@ -185,7 +201,7 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             "code_version": code_version(),
         })
         def entry(published):
-            return catalog_entry(published, contract, Path(self.root), materialized_at,
+            return catalog_entry(published, contract, as_path(self.root), materialized_at,
                                  str(extra.get("source", "")), coverage)
 
         warehouse = Warehouse(self.root)

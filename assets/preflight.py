@@ -16,6 +16,7 @@ from assets.execution import executor_problems
 from pipeline.contracts.gate import parse_engine
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 from pipeline.sources.rate_limits import parse_rate_limits
+from pipeline.warehouse.objects import is_remote, preflight_problem
 from pipeline.warehouse.publish import Warehouse, WarehouseRootError
 
 URL_SETTINGS = ("WORLD_BANK_API_URL", "COMTRADE_API_URL", "OECD_SDMX_API_URL")
@@ -148,7 +149,10 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     _check(problems, "TRADE_ACCEPT_COVERAGE_DROP", env.get("TRADE_ACCEPT_COVERAGE_DROP", ""), _tables, "")
     problems += executor_problems(env)
     for name in DIRECTORY_SETTINGS:
-        if env.get(name) and (problem := usable_directory(env[name], name)):
+        if name == "TRADE_WAREHOUSE_DIR" and is_remote(env.get(name, "")):
+            if problem := preflight_problem(env[name], env):  # the scheme, credentials, the bucket reached
+                problems.append(problem)
+        elif env.get(name) and (problem := usable_directory(env[name], name)):
             problems.append(problem)
         elif name == "TRADE_WAREHOUSE_DIR" and env.get(name) and (problem := warehouse_place(env[name])):
             problems.append(problem)

@@ -1,6 +1,7 @@
 """Resources: configuration bound from the environment in ``definitions.py`` only."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ from pipeline.sources.base import SourceError
 from pipeline.sources.files import DEFAULT_MANIFEST, FilesSource
 from pipeline.sources.live import parse_codes, parse_years, resolve_mode
 from pipeline.sources.rate_limits import parse_rate_limits, per_minute_for
+from pipeline.warehouse.objects import is_remote
 
 
 class BulkFilesResource(dg.ConfigurableResource):
@@ -89,6 +91,12 @@ class SourceModeResource(dg.ConfigurableResource):
 
     @property
     def landing_root(self) -> Path:
+        """``<warehouse>/landing`` is in the published snapshot; with the warehouse on object
+        storage the response cache stays on this machine, ``$DAGSTER_HOME/landing-cache/<bucket>/
+        <prefix>/landing`` (a cache, never a table: README "The warehouse on object storage")."""
+        if is_remote(self.warehouse_dir):
+            home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
+            return home / "landing-cache" / self.warehouse_dir.split("://", 1)[1].strip("/")
         return Path(self.warehouse_dir)
 
 

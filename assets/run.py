@@ -92,14 +92,15 @@ def main() -> int:
     warehouse = os.environ["TRADE_WAREHOUSE_DIR"]
     from pipeline.warehouse import Warehouse
 
-    if result.success and Warehouse(warehouse).stage_dir(result.run_id).exists():
+    if result.success and Warehouse(warehouse).left_staged(result.run_id):
         # Every step passed but the switch did not happen: the run is FAILURE already
         # (assets/io_manager.py PublishFailed); a second guard here, never "succeeded".
         print(f"every step passed but publishing the run's tables failed (see the run's log): "
               f"{warehouse} is as the last good run left it; run `make run` again", file=sys.stderr)
         return 1
     if result.success:
-        print(f"refresh succeeded: warehouse at {warehouse} (see {warehouse}/catalog.json)")
+        where = f"{warehouse}/CURRENT names the snapshot" if "://" in warehouse else f"see {warehouse}/catalog.json"
+        print(f"refresh succeeded: warehouse at {warehouse} ({where})")
         return 0
     for line in failure_lines(result.all_events):
         print(line, file=sys.stderr)

@@ -151,7 +151,7 @@ def unpublished_inputs(defs: dg.Definitions, keys: list[dg.AssetKey], root: str)
                 continue
             label = parent.path[-1]
             held = (warehouse.raw_path(label).is_file() if not label.startswith(("core__", "out__"))
-                    else (warehouse.root / table_name(parent)).exists())
+                    else (warehouse.location(table_name(parent)) / table_name(parent)).exists())
             if not held:
                 missing.setdefault(key.to_user_string(), []).append(parent.to_user_string())
     return missing

@@ -41,7 +41,9 @@ SETTINGS: list[tuple[str, str | None, str]] = [
      "exports; other codes: see pipeline/sources/oecd_dataflows.yaml)."),
     ("OECD_INCREMENTAL", "true", "Once a BaTIS, TiVA or STRI table is published from the API, ask the OECD "
      "only for observations revised since (updatedAfter) and lay them over it; false = full refresh."),
-    ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published."),
+    ("TRADE_WAREHOUSE_DIR", "warehouse", "Where the Parquet warehouse and catalog.json are published: a directory, "
+     "or object storage as s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY only, "
+     "endpoint AWS_ENDPOINT_URL, region AWS_REGION; README \"The warehouse on object storage\")."),
     ("TRADE_DISABLED_DATASETS", "", "Manifest dataset ids to run without (comma-separated, e.g. atlas_sections). "
      "Every other dataset the manifest declares for a table must have its file under TRADE_BULK_DIR, "
      "or the run stops naming it."),

@@ -18,6 +18,7 @@ from pipeline.briefs import sections_trade as trade
 from pipeline.briefs.figures import country_name
 from pipeline.briefs.reader import WarehouseView, contract
 from pipeline.reference.codes import country_codes
+from pipeline.warehouse.objects import is_remote
 
 SECTIONS = (trade.trade_profile, trade.group_exposure, trade.commodities, trade.end_use, chains.strategic,
             chains.value_chains, chains.services, chains.scenarios)
@@ -128,6 +129,9 @@ def companion(brief: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(path: Path, text: str) -> None:
+    if is_remote(path):  # one PUT: whole or absent (and the run's snapshot prefix is not visible yet)
+        path.write_text(text, encoding="utf-8")
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -140,7 +144,8 @@ def write_briefs(view: WarehouseView, countries: list[str], out_dir: Path,
     briefs by ISO3."""
     from pipeline.briefs.render import render_brief, render_index
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if not is_remote(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
     briefs = {}
     for iso3 in parse_countries(",".join(countries), "countries"):
         brief = build_brief(view, iso3)

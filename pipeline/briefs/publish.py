@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.briefs.build import existing_headlines, write_briefs
 from pipeline.briefs.reader import WarehouseNotPublished, WarehouseView
 from pipeline.warehouse import lock
+from pipeline.warehouse.objects import as_path, is_remote
 from pipeline.warehouse.publish import BRIEFS_DIR, Warehouse
 
 
@@ -26,8 +27,8 @@ def stage_briefs(root: Path | str, run_id: str, countries: list[str]) -> tuple[P
     as that run sees them; returns the staged directory and the briefs."""
     view = WarehouseView(root, run_id)
     out_dir = Warehouse(root).stage_dir(run_id) / BRIEFS_DIR
-    if out_dir.exists():
-        shutil.rmtree(out_dir)  # a retried step starts again
+    if out_dir.exists():  # a retried step starts again
+        remove_tree(out_dir)
     return out_dir, write_briefs(view, countries, out_dir)
 
 
@@ -36,7 +37,7 @@ def publish_briefs(root: Path | str, countries: list[str]) -> dict[str, dict[str
     briefs already published for other countries) in one switch. Raises
     :class:`WarehouseNotPublished` before the first publish and :class:`lock.WarehouseBusy` while
     a refresh holds the warehouse."""
-    root = Path(root)
+    root = as_path(root)
     warehouse = Warehouse(root)
     if warehouse.visible() is None:
         WarehouseView(root)  # raises WarehouseNotPublished with the fix
@@ -48,7 +49,7 @@ def publish_briefs(root: Path | str, countries: list[str]) -> dict[str, dict[str
         out_dir = warehouse.stage_dir(run_id) / BRIEFS_DIR
         published = view.snapshot / BRIEFS_DIR if view.snapshot else None
         if published is not None and published.is_dir():
-            shutil.copytree(published, out_dir, copy_function=os.link)
+            copy_tree(published, out_dir)
         keep = existing_headlines(out_dir)
         briefs = write_briefs(view, countries, out_dir, keep=keep)
         warehouse.commit(run_id)
@@ -56,6 +57,22 @@ def publish_briefs(root: Path | str, countries: list[str]) -> dict[str, dict[str
     finally:
         warehouse.discard(run_id)
         lock.release(root, run_id)
+
+
+def remove_tree(folder) -> None:
+    if is_remote(folder):
+        folder.fs.rm(folder.path, recursive=True)
+    else:
+        shutil.rmtree(folder)
+
+
+def copy_tree(source, target) -> None:
+    """``target`` as a copy of ``source``: hard links, or server-side copies on object storage."""
+    if is_remote(source):
+        for key in source.fs.find(source.path):
+            source.fs.copy(key, target.path + key[len(source.path):])
+    else:
+        shutil.copytree(source, target, copy_function=os.link)
 
 
 __all__ = ["BRIEFS_DIR", "WarehouseNotPublished", "publish_briefs", "stage_briefs"]

@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 from pipeline.contracts import load_contract
 from pipeline.contracts.odcs import ContractError
 from pipeline.warehouse.catalog import CATALOG_FILE
+from pipeline.warehouse.objects import arrow_source, as_path, url
 from pipeline.warehouse.parquet import file_metadata
 from pipeline.warehouse.publish import Warehouse
 
@@ -31,7 +32,7 @@ class WarehouseView:
     """The tables a brief reads: those staged by ``run_id`` (if any), else the published ones."""
 
     def __init__(self, root: Path | str, run_id: str | None = None):
-        self.root = Path(root)
+        self.root = as_path(root)  # a directory, or an object-store prefix (a UPath)
         self.warehouse = Warehouse(self.root)
         self.run_id = run_id
         self.snapshot = self.warehouse.visible()  # a plain copy too, before a writer adopts it
@@ -84,7 +85,7 @@ class WarehouseView:
         path = self.table_dir(name)
         if path is None:
             return None
-        return _dataset(str(path))
+        return _dataset(url(path))
 
     def rows(self, name: str, where: dict[str, Any], columns: list[str] | None = None) -> pd.DataFrame:
         """Rows of table ``name`` whose columns equal ``where`` (a value, or a list of values);
@@ -123,8 +124,8 @@ class WarehouseView:
 @lru_cache(maxsize=64)
 def _dataset(path: str) -> ds.Dataset:
     """A dataset of a table directory, its Hive partition typed by the contract (int32 year)."""
-    root = Path(path)
-    parts = sorted({p.name.split("=", 1)[0] for p in root.glob("*=*") if p.is_dir()})
+    root = as_path(path)
+    parts = sorted({p.name.split("=", 1)[0] for p in root.iterdir() if "=" in p.name and p.is_dir()})
     partitioning: Any = None
     if parts:
         try:
@@ -133,7 +134,8 @@ def _dataset(path: str) -> ds.Dataset:
             schema = None
         part_type = schema.field(parts[0]).type if schema is not None else pa.int32()
         partitioning = ds.partitioning(pa.schema([(parts[0], part_type)]), flavor="hive")
-    return ds.dataset(root, format="parquet", partitioning=partitioning)
+    where, filesystem = arrow_source(root)
+    return ds.dataset(where, format="parquet", partitioning=partitioning, filesystem=filesystem)
 
 
 @lru_cache(maxsize=None)

@@ -73,6 +73,7 @@ def rca_by_year(products: PartitionedTable, memory_limit: str = "2GB", threads: 
     table; memory does not grow with the number of years."""
     frames = []
     with session(memory_limit, threads) as con:
+        products.attach(con)
         for year in products.values():
             files = products.files(year)
             for name in classifications_in(con, files):

@@ -162,7 +162,9 @@ def published_since(warehouse: Path | str, spec: dict[str, Any], margin_hours: f
     was published from a query of another scope (then everything is asked for again)."""
     from pipeline.warehouse.parquet import file_metadata
 
-    files = sorted((Path(warehouse) / spec["table"]).rglob("*.parquet"))
+    from pipeline.warehouse.objects import resolve
+
+    files = sorted((resolve(warehouse) / spec["table"]).rglob("*.parquet"))
     if not files:
         return None
     provenance = json.loads(file_metadata(files[0]).get("provenance") or "[]")

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contracts.odcs import Contract
+from pipeline.warehouse.objects import is_remote, resolve
 from pipeline.warehouse.parquet import PublishedTable
 
 CATALOG_FILE = "catalog.json"
 
 
 def read_catalog(root: Path | str) -> dict[str, Any]:
-    path = Path(root) / CATALOG_FILE
+    """The published catalog (on object storage, that of the snapshot ``CURRENT`` names)."""
+    path = resolve(root) / CATALOG_FILE if is_remote(root) else Path(root) / CATALOG_FILE
     if not path.exists():
         return {"tables": {}}
     return json.loads(path.read_text())
@@ -26,7 +28,7 @@ def catalog_entry(published: PublishedTable, contract: Contract, root: Path, mat
     :func:`pipeline.warehouse.coverage.table_coverage` (the next publish is compared with it)."""
     return {
         "name": published.name,
-        "path": str(published.path.relative_to(root)),
+        "path": published.name if is_remote(published.path) else str(published.path.relative_to(root)),
         "contract_id": contract.id,
         "contract_version": contract.version,
         "description": contract.description,

@@ -17,11 +17,14 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.sources.base import utc_now
+from pipeline.warehouse import object_lock
+from pipeline.warehouse.objects import is_remote
 from pipeline.warehouse.switch import link_path, store_dir
 
 LOCK_FILE = "lock"  # in the store
@@ -35,7 +38,8 @@ def lock_path(root: Path | str) -> Path:
 class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse; the message names it."""
 
-    def __init__(self, root: Path, holder: dict[str, Any], older_code: bool = False):
+    def __init__(self, root: Path | str, holder: dict[str, Any], older_code: bool = False,
+                 remote_lock: str | None = None):
         self.holder = holder
         who = (f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
                f"started {holder.get('started_at', '?')}, Dagster instance {holder.get('dagster_home') or '?'})")
@@ -43,9 +47,13 @@ class WarehouseBusy(RuntimeError):
             who += (" of an older version of this pipeline (its lock is the older layout's "
                     f"{Path(root) / LEGACY_STORE / LOCK_FILE}; restart `dagster dev` or the daemon on the new code "
                     "once that run has ended)")
+        fix = "wait for that run to finish (or stop it), then start this one again; nothing was written."
+        if remote_lock:
+            fix += (f" If that run is known to be dead (a killed pod or container on another host), remove its "
+                    f"lock object {remote_lock} with `python -m pipeline.warehouse.object_lock unlock "
+                    f"{root}`; the next run then clears what it left")
         super().__init__(
-            f"the warehouse {root} is being written by {who}. Only one run may write a warehouse at a time: "
-            "wait for that run to finish (or stop it), then start this one again; nothing was written.")
+            f"the warehouse {root} is being written by {who}. Only one run may write a warehouse at a time: {fix}")
 
 
 @dataclass
@@ -66,6 +74,8 @@ def _key(root: Path) -> str:
 
 def holder(root: Path | str) -> dict[str, Any]:
     """The record of the last run that took the lock (``{}`` when none ever did)."""
+    if is_remote(root):
+        return object_lock.holder(root)
     path = lock_path(root)
     try:
         return json.loads(path.read_text() or "{}")
@@ -81,14 +91,20 @@ def _write(handle, record: dict[str, Any]) -> None:
     os.fsync(handle.fileno())
 
 
-def acquire(root: Path | str, run_id: str, dagster_home: str | None = None) -> list[dict[str, Any]]:
+def acquire(root: Path | str, run_id: str, dagster_home: str | None = None,
+            stale: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
     """Take the warehouse for ``run_id`` or raise :class:`WarehouseBusy` naming the holder.
 
     Returns the records of previous runs that took a lock and never released it (they were
     killed): the warehouse's and, while the root is a plain directory, the older layout's, so
     that the caller marks each failed; empty when none. Re-entrant: a second acquire by the
-    same run in this process counts up.
+    same run in this process counts up. On object storage the lock is an object
+    (:mod:`pipeline.warehouse.object_lock`); ``stale`` says whether a holder on another host is
+    known dead.
     """
+    if is_remote(root):
+        killed = object_lock.acquire(root, run_id, dagster_home, stale)
+        return [killed] if killed else []
     root = Path(root)
     with _GUARD:
         held = _HELD.get(_key(root))
@@ -160,6 +176,8 @@ def _parse(text: str) -> dict[str, Any]:
 
 def release(root: Path | str, run_id: str) -> None:
     """Give the warehouse back (the last release of this run unlocks it, marked finished)."""
+    if is_remote(root):
+        return object_lock.release(root, run_id)
     with _GUARD:
         held = _HELD.get(_key(Path(root)))
         if held is None or held.run_id != run_id:
@@ -180,11 +198,15 @@ def release(root: Path | str, run_id: str) -> None:
 
 def last_hold(root: Path | str, run_id: str) -> bool:
     """True when run ``run_id`` holds ``root`` once more only (its next release unlocks it)."""
+    if is_remote(root):
+        return object_lock.last_hold(root, run_id)
     held = _HELD.get(_key(Path(root)))
     return held is not None and held.run_id == run_id and held.count == 1
 
 
 def held_by(root: Path | str) -> str | None:
     """The run id holding ``root`` in this process, if any."""
+    if is_remote(root):
+        return object_lock.held_by(root)
     held = _HELD.get(_key(Path(root)))
     return held.run_id if held else None

@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from pipeline.warehouse.objects import arrow_source, as_path, is_remote, resolve, url
+
 METADATA_PREFIX = "trade_exposure."
 
 
@@ -57,7 +59,7 @@ def file_name(fingerprint: str) -> str:
     return f"part-{fingerprint[:HASH_DIGITS]}.parquet"
 
 
-def _same_data(previous: Path, fingerprint: str) -> bool:
+def _same_data(previous, fingerprint: str) -> bool:
     if not previous.is_file():
         return False
     try:
@@ -66,7 +68,7 @@ def _same_data(previous: Path, fingerprint: str) -> bool:
         return False
 
 
-def _unchanged(previous: Path | None, fingerprint: str) -> Path | None:
+def _unchanged(previous, fingerprint: str):
     """The published file of ``previous`` (a partition's directory) holding this data, if any."""
     if previous is None:
         return None
@@ -83,13 +85,22 @@ def _write_file(table: pa.Table, folder: Path, previous: Path | None) -> Path:
     of a good run stay byte-identical. Returns the file's path."""
     fingerprint = data_fingerprint(table)
     target = folder / file_name(fingerprint)
-    folder.mkdir(parents=True, exist_ok=True)
+    remote = is_remote(folder)
+    if not remote:
+        folder.mkdir(parents=True, exist_ok=True)
     if (same := _unchanged(previous, fingerprint)) is not None:
-        os.link(same, target)
+        if remote:  # a server-side copy: no byte goes through this process
+            target.fs.copy(same.path, target.path)
+        else:
+            os.link(same, target)
         return target
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), f"{METADATA_PREFIX}data_sha256".encode(): fingerprint.encode()}
     )
+    if remote:  # one object, visible only once whole (a PUT, or a multipart upload completed at close)
+        with target.fs.open(target.path, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+        return target
     with open(target, "wb") as handle:
         pq.write_table(table, handle, compression="zstd")
         handle.flush()
@@ -106,7 +117,8 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema, metadata: dict[str, Any]) 
 def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_column: str | None,
                 metadata: dict[str, Any], previous: Path | None = None) -> list[Path]:
     """Write ``frame`` as a table directory ``base`` (which must not exist yet); ``previous``
-    is the published directory of the same table, whose unchanged files are linked."""
+    is the published directory of the same table, whose unchanged files are linked (copied
+    server-side on object storage, where ``base`` is a UPath)."""
     if base.exists():
         raise FileExistsError(f"{base} exists: a table is staged once per run")
     written: list[Path] = []
@@ -114,13 +126,19 @@ def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_co
         return [_write_file(_to_arrow(frame, schema, metadata), base, previous)]
     value_schema = pa.schema([f for f in schema if f.name != partition_column])
     for value, part in frame.groupby(partition_column, sort=True):
-        folder = Path(f"{partition_column}={value}")
+        folder = f"{partition_column}={value}"
         data = part.drop(columns=[partition_column])
         written.append(_write_file(_to_arrow(data, value_schema, metadata), base / folder,
                                    previous and previous / folder))
     if not written:
-        base.mkdir(parents=True)
+        if is_remote(base):  # a prefix exists only with an object in it
+            (base / EMPTY_MARKER).write_bytes(b"")
+        else:
+            base.mkdir(parents=True)
     return written
+
+
+EMPTY_MARKER = "_EMPTY"  # object storage: the one object of a table without rows (no Parquet reader reads it)
 
 
 def read_table(root: Path | str, name: str, schema: pa.Schema | None = None) -> pd.DataFrame:
@@ -136,18 +154,25 @@ def table_dataset(root: Path | str, name: str, schema: pa.Schema | None = None,
     """The published table as an Arrow dataset (nothing read yet), its Hive partition column
     typed as ``schema`` says (int32 without one); ``dictionary_columns`` are read dictionary-
     encoded (codes and labels, no string per row: the label columns of a large long table)."""
-    path = Path(root) / name
-    if not path.exists():
-        raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
-    # Resolved once: every file comes from the same snapshot even if a publish switches meanwhile.
-    path = Path(os.path.realpath(path))
+    if is_remote(root):  # the pointer CURRENT read once: every file from the same snapshot
+        path = resolve(root) / name
+        if not path.is_dir():
+            raise FileNotFoundError(f"table {name} is not published under {url(as_path(root))}: run `make run` first")
+        parts = sorted({p.name.split("=", 1)[0] for p in path.iterdir() if "=" in p.name and p.is_dir()})
+    else:
+        path = Path(root) / name
+        if not path.exists():
+            raise FileNotFoundError(f"table {name} is not published under {root}: run `make run` first")
+        # Resolved once: every file comes from the same snapshot even if a publish switches meanwhile.
+        path = Path(os.path.realpath(path))
+        parts = sorted(p.name.split("=", 1)[0] for p in path.glob("*=*") if p.is_dir())
     partitioning: Any = "hive"
-    parts = sorted(p.name.split("=", 1)[0] for p in path.glob("*=*") if p.is_dir())
     if parts:
         part_type = schema.field(parts[0]).type if schema is not None else pa.int32()
         partitioning = ds.partitioning(pa.schema([(parts[0], part_type)]), flavor="hive")
     file_format = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns or []))
-    return ds.dataset(path, format=file_format, partitioning=partitioning)
+    where, filesystem = arrow_source(path)
+    return ds.dataset(where, format=file_format, partitioning=partitioning, filesystem=filesystem)
 
 
 @dataclass(frozen=True)
@@ -161,6 +186,8 @@ class PartitionedTable:
 
     dataset: ds.Dataset
     column: str
+    filesystem: Any = None  # the fsspec filesystem of a table on object storage (None: local files)
+    scheme: str = ""
 
     def values(self) -> list:
         return sorted(ds.get_partition_keys(f.partition_expression)[self.column] for f in self.dataset.get_fragments())
@@ -168,7 +195,15 @@ class PartitionedTable:
     def files(self, value) -> list[str]:
         """The Parquet files of one partition, for an engine that scans them itself (DuckDB);
         the partition column is in the directory name, not in the files."""
-        return sorted(f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+        prefix = f"{self.scheme}://" if self.scheme else ""
+        return sorted(prefix + f.path for f in self.dataset.get_fragments(filter=ds.field(self.column) == value))
+
+    def attach(self, con) -> None:
+        """Let DuckDB connection ``con`` open :meth:`files` on object storage (an fsspec
+        filesystem registered: DuckDB's httpfs is not bundled, README "The warehouse on object
+        storage"); nothing to do for local files."""
+        if self.filesystem is not None:
+            con.register_filesystem(self.filesystem)
 
     def read(self, columns: list[str] | None = None):
         wanted = None if columns is None else list(dict.fromkeys([self.column, *columns]))
@@ -184,11 +219,16 @@ def partition_reader(root: Path | str, name: str) -> PartitionedTable:
 
     contract = load_contract(name)
     labels = [c.name for c in contract.columns if c.physical_type == "string"]
-    return PartitionedTable(table_dataset(root, name, contract.arrow_schema(), labels), contract.partition_column)
+    dataset = table_dataset(root, name, contract.arrow_schema(), labels)
+    if is_remote(root):
+        path = as_path(root)
+        return PartitionedTable(dataset, contract.partition_column, path.fs, path.protocol)
+    return PartitionedTable(dataset, contract.partition_column)
 
 
 def file_metadata(path: Path) -> dict[str, str]:
-    raw = pq.read_schema(path).metadata or {}
+    where, filesystem = arrow_source(path)
+    raw = pq.read_schema(where, filesystem=filesystem).metadata or {}
     return {
         k.decode()[len(METADATA_PREFIX):]: v.decode()
         for k, v in raw.items()

@@ -46,7 +46,8 @@ between that copy and the switch is fetched again by a later run (a cache, never
 
 On object storage (issue 18) the same shape holds without symlinks: snapshots under a prefix
 beside the root's, and the switch a single pointer object (one atomic PUT) naming the current
-snapshot prefix, which readers resolve once and glob.
+snapshot prefix, which readers resolve once and glob: ``Warehouse(root)`` of an ``s3://`` URL is
+an :class:`pipeline.warehouse.object_publish.ObjectWarehouse` with the same methods.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ import pyarrow as pa
 
 from pipeline.warehouse import lock
 from pipeline.warehouse.catalog import CATALOG_FILE
+from pipeline.warehouse.objects import is_remote
 from pipeline.warehouse.parquet import PublishedTable, write_files
 from pipeline.warehouse.switch import fsync_dir, link_or_copy, link_path, link_tree, store_dir, switch_root
 
@@ -87,7 +89,15 @@ class WarehouseRootError(RuntimeError):
 
 
 class Warehouse:
-    """The published warehouse under ``root`` (module docstring)."""
+    """The published warehouse under ``root`` (module docstring); for an object-store URL
+    (``s3://bucket/prefix``), an :class:`pipeline.warehouse.object_publish.ObjectWarehouse`."""
+
+    def __new__(cls, root: Path | str | Any = None):
+        if cls is Warehouse and is_remote(root):
+            from pipeline.warehouse.object_publish import ObjectWarehouse
+
+            return ObjectWarehouse(root)
+        return super().__new__(cls)
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -203,6 +213,15 @@ class Warehouse:
 
     def discard(self, run_id: str) -> None:
         shutil.rmtree(self.stage_dir(run_id), ignore_errors=True)
+
+    def left_staged(self, run_id: str) -> bool:
+        """True when run ``run_id`` staged something that was not published."""
+        return self.stage_dir(run_id).exists()
+
+    def published_by(self, run_id: str) -> bool:
+        """True when the current snapshot is run ``run_id``'s."""
+        current = self.current()
+        return current is not None and current.name.endswith(f"-{run_id[:8]}")
 
     # -- the switch ------------------------------------------------------------------------
     def commit(self, run_id: str) -> str | None:
