@@ -76,10 +76,9 @@ def holder(root: Path | str) -> dict[str, Any]:
     """The record of the last run that took the lock (``{}`` when none ever did)."""
     if is_remote(root):
         return object_lock.holder(root)
-    path = lock_path(root)
     try:
-        return json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
+        return _parse(lock_path(root).read_text())
+    except OSError:
         return {}
 
 

@@ -212,6 +212,23 @@ def _dagster_home(tmp: Path) -> Path:
 
 
 @pytest.mark.slow
+def _published_then_edited(s3, shared_datasets, tmp_path, factor: float):
+    """The real macro table published into a new bucket, and a bulk folder whose WDI file has
+    every GDP of 2000 times ``factor``: (bucket, url, fs, the first run, its visible state, the
+    edited folder)."""
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    for folder in ("good", "edited"):
+        (tmp_path / folder).mkdir()
+    first = materialize(MACRO, run_env(s3, bulk_dir(tmp_path / "good", shared_datasets, [WDI]), url))
+    assert first.success, step_failure(first)
+    fs = plain_fs(s3)
+    edited = bulk_dir(tmp_path / "edited", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, factor),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    return bucket, url, fs, first, visible_state(fs, bucket), edited
+
+
 @pytest.mark.parametrize("point", ["staging", "copies", "switch"])
 def test_killed_run_leaves_no_visible_partial_object(point, s3, shared_datasets, tmp_path):
     """A run changing the macro table (GDP of 2000 x 1.5) SIGKILLed while it stages its files
@@ -219,17 +236,7 @@ def test_killed_run_leaves_no_visible_partial_object(point, s3, shared_datasets,
     before the switch: CURRENT and every object it reaches are byte-identical, readers get the
     old GDP; the lock still names the killed process; the next run takes the lock over (the
     killed run is marked failed in its instance), removes the leftovers and publishes."""
-    bucket = s3.new_bucket()
-    url = f"s3://{bucket}/wh"
-    for folder in ("good", "changed"):
-        (tmp_path / folder).mkdir()
-    first = materialize(MACRO, run_env(s3, bulk_dir(tmp_path / "good", shared_datasets, [WDI]), url))
-    assert first.success, step_failure(first)
-    fs = plain_fs(s3)
-    before = visible_state(fs, bucket)
-    changed = bulk_dir(tmp_path / "changed", shared_datasets, files={
-        WDI_FILE: edited_wdi(shared_datasets, 1.5),
-        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    bucket, url, fs, first, before, changed = _published_then_edited(s3, shared_datasets, tmp_path, 1.5)
     home = _dagster_home(tmp_path)
     env = run_env(s3, changed, url)
     child = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(env), str(home),
@@ -404,17 +411,7 @@ def test_run_without_preflight_names_the_setting(s3, published):
 def test_failed_run_publishes_nothing(s3, shared_datasets, tmp_path):
     """A run whose macro contract fails (every GDP of 2000 near 1e300) changes no visible object
     and leaves no prefix behind; the lock is given back."""
-    bucket = s3.new_bucket()
-    url = f"s3://{bucket}/wh"
-    for folder in ("good", "bad"):
-        (tmp_path / folder).mkdir()
-    first = materialize(MACRO, run_env(s3, bulk_dir(tmp_path / "good", shared_datasets, [WDI]), url))
-    assert first.success, step_failure(first)
-    fs = plain_fs(s3)
-    before = visible_state(fs, bucket)
-    bad = bulk_dir(tmp_path / "bad", shared_datasets, files={
-        WDI_FILE: edited_wdi(shared_datasets, 1e288),
-        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    bucket, url, fs, first, before, bad = _published_then_edited(s3, shared_datasets, tmp_path, 1e288)
     result = materialize(MACRO, run_env(s3, bad, url))
     assert not result.success and "macro_indicators" in step_failure(result)
     assert visible_state(fs, bucket) == before
