@@ -38,13 +38,15 @@ brief: $(STAMP)
 system-packages:
 	@.ci/system-packages
 
-## The whole test suite, offline, on the real data in ../shared: every tier, nothing skipped.
+## The whole test suite, offline, on the real data in ../shared: every tier, nothing skipped, in
+## TEST_WORKERS processes (pytest-xdist; one `make run` shared by all: tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP) system-packages
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## The edit loop: every tier but the end-to-end materializations (slow) and the browser.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser"
 
 ## The Dagster UI on http://127.0.0.1:3000 (workspace.yaml).
 ui: $(STAMP)

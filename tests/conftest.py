@@ -1,6 +1,7 @@
 """Shared test fixtures: where the real datasets and recorded API answers live."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -46,23 +47,58 @@ def setting_defaults():
 def _bulk_run_in_background(request, tmp_path_factory):
     """Starts the session's one `make run` (``bulk_run``) at the first test when any selected test
     needs it: it runs in a subprocess on the second core while the tests that do not need it go
-    on (they run first: :func:`pytest_collection_modifyitems`)."""
+    on (they run first: :func:`pytest_collection_modifyitems`).
+
+    Under pytest-xdist (``make test`` runs two workers) the first worker to get here starts it into
+    a directory all workers share, and the others wait for that same run: one `make run` per
+    session whatever the number of workers."""
     if not any("bulk_run" in getattr(item, "fixturenames", ()) for item in request.session.items):
         yield None
         return
+    from filelock import FileLock
+
     from tests.make_run import PendingRun, bulk_links, bulk_settings
 
-    bulk = bulk_links(tmp_path_factory.mktemp("bulk"), request.getfixturevalue("shared_datasets"))
-    settings = bulk_settings(bulk, tmp_path_factory.mktemp("warehouse"))
-    pending = PendingRun(settings, tmp_path_factory.mktemp("dagster_home"))
+    shared_datasets = request.getfixturevalue("shared_datasets")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one process (no pytest-xdist)
+        bulk = bulk_links(tmp_path_factory.mktemp("bulk"), shared_datasets)
+        pending = PendingRun(bulk_settings(bulk, tmp_path_factory.mktemp("warehouse")),
+                             tmp_path_factory.mktemp("dagster_home"))
+        yield pending
+        pending.stop()
+        return
+    shared = tmp_path_factory.getbasetemp().parent / "bulk_run"  # the same for every worker of the session
+    shared.mkdir(exist_ok=True)
+    settings_file = shared / "settings.json"
+    with FileLock(str(shared / "start.lock")):
+        if settings_file.exists():
+            pending = PendingRun.joined(json.loads(settings_file.read_text()), shared / "dagster_home")
+        else:
+            (shared / "bulk").mkdir()
+            settings = bulk_settings(bulk_links(shared / "bulk", shared_datasets), shared / "warehouse")
+            pending = PendingRun(settings, shared / "dagster_home")
+            settings_file.write_text(json.dumps(settings))
     yield pending
-    pending.stop()
+    pending.stop(wait=True)  # another worker may still read it: the owner lets it end
+
+
+# Session fixtures that cost tens of seconds each (tests/*/conftest.py): under pytest-xdist the tests
+# that use one run in one worker (`--dist loadgroup`), so each is built once per session, not per worker.
+SHARED_FIXTURE_GROUPS = {
+    "product_bilateral": "products", "product_partitions": "products", "totals_bilateral": "products",
+    "product_table": "products", "good_frames": "good_frames",
+}
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests that read the session's `make run` go last, so that the run started in the
-    background at the first test has finished (or nearly) when they need it."""
+    background at the first test has finished (or nearly) when they need it; tests sharing an
+    expensive session fixture are grouped for pytest-xdist (SHARED_FIXTURE_GROUPS)."""
     items.sort(key=lambda item: "bulk_run" in getattr(item, "fixturenames", ()))
+    for item in items:
+        groups = {SHARED_FIXTURE_GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in SHARED_FIXTURE_GROUPS}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(min(groups)))
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,10 @@ tests use."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -83,25 +85,50 @@ class MakeRun:
 
 class PendingRun:
     """`make run` started in a subprocess (its output going to files beside ``home``), collected by
-    :meth:`result`: the session's run goes on in the background while other tests run."""
+    :meth:`result`: the session's run goes on in the background while other tests run.
 
-    def __init__(self, settings: dict[str, str], home: Path, timeout: int = 1500):
+    The subprocess writes its exit status to ``<home>.rc`` when it ends, so another pytest worker
+    (pytest-xdist) can wait for the same run with :meth:`joined` without owning the process."""
+
+    def __init__(self, settings: dict[str, str], home: Path, timeout: int = 1500, *, start: bool = True):
         self.settings, self.home, self.timeout = settings, Path(home), timeout
-        self.home.mkdir(parents=True, exist_ok=True)
-        self._out, self._err = (self.home.with_name(f"{self.home.name}.{s}") for s in ("stdout", "stderr"))
-        env = {**os.environ, **settings, "DAGSTER_HOME": str(home)}
-        with open(self._out, "w") as out, open(self._err, "w") as err:
-            self._proc = subprocess.Popen([sys.executable, "-m", "assets.run"], cwd=REPO_ROOT, env=env,
-                                          stdout=out, stderr=err, text=True)
+        self._out, self._err, self._rc = (self.home.with_name(f"{self.home.name}.{s}")
+                                          for s in ("stdout", "stderr", "rc"))
+        self._proc: subprocess.Popen | None = None
         self._result: MakeRun | None = None
+        if not start:
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **settings, "DAGSTER_HOME": str(home), "TRADE_RC_FILE": str(self._rc)}
+        # The status is written by the shell after the run ends (tmp + mv: a reader sees all of it or nothing).
+        script = 'python="$1"; shift; "$python" -m assets.run; rc=$?; echo $rc > "$TRADE_RC_FILE.tmp"; ' \
+                 'mv "$TRADE_RC_FILE.tmp" "$TRADE_RC_FILE"'
+        with open(self._out, "w") as out, open(self._err, "w") as err:
+            self._proc = subprocess.Popen(["sh", "-c", script, "sh", sys.executable], cwd=REPO_ROOT, env=env,
+                                          stdout=out, stderr=err, text=True, start_new_session=True)
+
+    @classmethod
+    def joined(cls, settings: dict[str, str], home: Path, timeout: int = 1500) -> PendingRun:
+        """The run another worker started into ``home`` (same settings), waited for by its status file."""
+        return cls(settings, home, timeout, start=False)
+
+    def _returncode(self) -> int:
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise
+        deadline = time.monotonic() + self.timeout
+        while not self._rc.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the session's `make run` into {self.home} did not end in {self.timeout} s")
+            time.sleep(0.5)
+        return int(self._rc.read_text())
 
     def result(self) -> MakeRun:
         if self._result is None:
-            try:
-                returncode = self._proc.wait(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                raise
+            returncode = self._returncode()
             stdout, stderr = self._out.read_text(), self._err.read_text()
             with dg.DagsterInstance.from_config(str(self.home)) as instance:
                 runs = instance.get_runs()
@@ -111,10 +138,18 @@ class PendingRun:
             self._result = MakeRun({**self.settings, "DAGSTER_HOME": str(self.home)}, returncode, stdout, stderr, run)
         return self._result
 
-    def stop(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
+    def stop(self, *, wait: bool = False) -> None:
+        """Kill the run if it is still going (``wait``: let it end first, for a worker that may still read it)."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        if wait:
+            try:
+                self._proc.wait(timeout=self.timeout)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
 
 
 def make_run(settings: dict[str, str], home: Path, timeout: int = 1500) -> MakeRun:

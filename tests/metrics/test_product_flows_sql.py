@@ -85,6 +85,9 @@ def _spill_dirs() -> set[Path]:
 
 def test_a_connection_spills_into_its_own_directory_and_leaves_none_behind(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # DuckDB's default spill directory is .tmp in the working directory
+    # A temporary directory of this test's own: another pytest worker's connections spill at the same time.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     before = _spill_dirs()
     with session(memory_limit="64MB", threads=1) as con:
         spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
