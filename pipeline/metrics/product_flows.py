@@ -27,7 +27,9 @@ def classifications() -> dict[str, dict[str, Any]]:
 
 
 def product_classifications_present(bilateral: pd.DataFrame) -> list[str]:
-    """Classifications other than TOTAL in ``bilateral``, finest first; unknown ones raise."""
+    """Classifications other than TOTAL in ``bilateral``, finest first, equal detail by name (the
+    same order whatever the row order: the pandas and the per-partition DuckDB paths take the first
+    world-complete one as reference); unknown ones raise."""
     present = [c for c in bilateral["product_classification"].unique() if c != "TOTAL"]
     known = classifications()
     unknown = sorted(set(present) - set(known))
@@ -36,7 +38,7 @@ def product_classifications_present(bilateral: pd.DataFrame) -> list[str]:
             f"bilateral_goods_trade holds product_classification {unknown}, not declared in "
             f"{CLASSIFICATIONS_FILE}: declare them there (nomenclature, level, world coverage)"
         )
-    return sorted(present, key=lambda c: -known[c]["detail"])
+    return sorted(present, key=lambda c: (-known[c]["detail"], c))
 
 
 def product_flows(bilateral: pd.DataFrame, classification: str, keep_unallocated: bool = False) -> pd.DataFrame:

@@ -102,3 +102,22 @@ def test_a_connection_spills_into_its_own_directory_and_leaves_none_behind(tmp_p
     del con
     gc.collect()
     assert _spill_dirs() == before
+
+
+@pytest.mark.parametrize("first", ["HS92_6", "HS17_6"])
+def test_classifications_of_equal_detail_come_in_one_order_whatever_the_rows(first, tmp_path):
+    """The BACI extracts' two HS6 classifications (equal detail, pipeline/reference/
+    product_classifications.yaml) in either row order: pandas (``unique`` in row order) and DuckDB
+    (``SELECT DISTINCT``) list them alike, finest first then by name, so both paths pick the same
+    first (reference) classification where two of equal detail are world-complete."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.metrics.product_flows import product_classifications_present
+
+    names = [first, ({"HS92_6", "HS17_6"} - {first}).pop(), "HS92_2_4", "TOTAL"]
+    frame = pd.DataFrame({"product_classification": names})
+    pq.write_table(pa.Table.from_pandas(frame), tmp_path / "rows.parquet")
+    with session() as con:
+        in_sql = classifications_in(con, [str(tmp_path / "rows.parquet")])
+    assert product_classifications_present(frame) == in_sql == ["HS17_6", "HS92_6", "HS92_2_4"]
