@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.product_fixtures"]  # the product rows and references, for every directory
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("TRADE_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
 SHARED_DATASETS = SHARED_DIR / "datasets"
@@ -86,19 +88,20 @@ def _bulk_run_in_background(request, tmp_path_factory):
 # that use one run in one worker (`--dist loadgroup`), so each is built once per session, not per worker.
 SHARED_FIXTURE_GROUPS = {
     "product_bilateral": "products", "product_partitions": "products", "totals_bilateral": "products",
-    "product_table": "products", "good_frames": "good_frames",
+    "product_table": "products", "strategic_reference": "products", "end_use_reference": "products",
+    "good_frames": "good_frames",
 }
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests that read the session's `make run` go last, so that the run started in the
     background at the first test has finished (or nearly) when they need it; tests sharing an
-    expensive session fixture are grouped for pytest-xdist (SHARED_FIXTURE_GROUPS)."""
+    expensive session fixture are grouped for pytest-xdist (SHARED_FIXTURE_GROUPS), the others by file."""
     items.sort(key=lambda item: "bulk_run" in getattr(item, "fixturenames", ()))
     for item in items:
         groups = {SHARED_FIXTURE_GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in SHARED_FIXTURE_GROUPS}
-        if groups:
-            item.add_marker(pytest.mark.xdist_group(min(groups)))
+        # Else the test's file: its module-scoped fixtures are built once too (as --dist loadfile).
+        item.add_marker(pytest.mark.xdist_group(min(groups) if groups else item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")

@@ -158,49 +158,37 @@ def _published_equal(warehouse: Path, table: str, expected: pd.DataFrame, key: l
     from tests.metrics.same_table import assert_same_table
 
     published = read_table(warehouse, table)
-    assert set(published.columns) <= set(expected.columns), set(published.columns) - set(expected.columns)
+    # Every column both ways: none the reference has may be missing from the published table.
+    assert set(published.columns) == set(expected.columns), set(published.columns) ^ set(expected.columns)
     return assert_same_table(published, expected[list(published.columns)], key)
 
 
-def test_product_metrics_published_per_year_partition_equal_the_pandas_tables(bulk_run, whole_goods):
+def test_product_metrics_published_per_year_partition_equal_the_pandas_tables(
+        bulk_run, whole_goods, product_table, strategic_reference, end_use_reference):
     """out__export_product_concentration, out__strategic_dependencies, out__end_use_trade,
     out__country_trade_profile and out__country_group_exposure (DuckDB, one year partition of the
-    product table at a time) publish every row and value of their pandas implementations computed
-    here from the whole published tables, with the run's own inputs."""
-    from pipeline.metrics.commodity import FLAG_FILE, load_sitc_map
-    from pipeline.metrics.dependency import product_concentration_table, strategic_table
-    from pipeline.metrics.end_use import end_use_trade
-    from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
+    product table at a time) publish every row and value of their pandas implementations: the first
+    three computed from the shared files themselves, read through the manifest (tests/product_fixtures.py:
+    the references tests/metrics compares the per-year functions with, built once per session), the
+    profile and exposure here from the whole published tables with the run's own inputs."""
     from pipeline.metrics.goods_sources import load_totals_precedence
-    from pipeline.metrics.strategic import load_strategic_config
     from pipeline.metrics.trade_profile import country_group_exposure, country_trade_profile
     from pipeline.reference.groups import membership_panel
-    from pipeline.sources.country_product_exports import read_country_product_exports
-    from pipeline.sources.files import FilesSource
 
-    warehouse, bulk = bulk_run.warehouse, Path(bulk_run.settings["TRADE_BULK_DIR"])
-    manifest = bulk_run.settings["TRADE_MANIFEST"]
-    source = FilesSource(bulk, manifest)
-    country_exports = read_country_product_exports(source)
+    warehouse, manifest = bulk_run.warehouse, bulk_run.settings["TRADE_MANIFEST"]
+    same = _published_equal(warehouse, "export_product_concentration", product_table,
+                            ["year", "iso3", "product_classification"])
+    assert same["rows"] == len(product_table) > 3000 and same["max_rel"] <= 1e-9
+    same = _published_equal(warehouse, "strategic_dependencies", strategic_reference,
+                            ["year", "unit", "product_classification", "product_code"])
+    assert same["rows"] == len(strategic_reference) > 80_000
+    same = _published_equal(warehouse, "end_use_trade", end_use_reference,
+                            ["year", "iso3", "product_classification", "direction", "partner_group", "end_use"])
+    assert same["rows"] == len(end_use_reference) > 60_000
+    # The profile and group exposure read only the declared totals sources' product rows, summed per pair.
     groups = _as_loaded(warehouse, "country_groups")
     groups = groups.assign(start_date=pd.to_datetime(groups["start_date"]), end_date=pd.to_datetime(groups["end_date"]))
     membership = membership_panel(groups, sorted(whole_goods["year"].astype(int).unique()))
-
-    concentration = product_concentration_table(whole_goods, load_sitc_map(bulk / FLAG_FILE),
-                                                _as_loaded(warehouse, "macro_indicators"), country_exports,
-                                                load_totals_precedence(manifest), source.caveats())
-    same = _published_equal(warehouse, "export_product_concentration", concentration,
-                            ["year", "iso3", "product_classification"])
-    assert same["rows"] == len(concentration) > 3000 and same["max_rel"] <= 1e-9
-    strategic = strategic_table(whole_goods, membership, load_strategic_config())
-    same = _published_equal(warehouse, "strategic_dependencies", strategic,
-                            ["year", "unit", "product_classification", "product_code"])
-    assert same["rows"] == len(strategic) > 80_000
-    end_use = end_use_trade(whole_goods, membership, bulk / HS_BEC_FILE, bulk / BEC_SNA_FILE, country_exports)
-    same = _published_equal(warehouse, "end_use_trade", end_use,
-                            ["year", "iso3", "product_classification", "direction", "partner_group", "end_use"])
-    assert same["rows"] == len(end_use) > 60_000
-    # The profile and group exposure read only the declared totals sources' product rows, summed per pair.
     precedence = load_totals_precedence(manifest)
     profile = country_trade_profile(whole_goods, _as_loaded(warehouse, "macro_indicators"), precedence)
     assert _published_equal(warehouse, "country_trade_profile", profile, ["iso3", "year"])["rows"] == len(profile)

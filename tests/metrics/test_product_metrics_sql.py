@@ -36,30 +36,26 @@ def test_export_product_concentration_per_year_equals_the_pandas_table(shared_da
     assert got["unctad_concentration_index"].notna().sum() > 100 and got["commodity_export_share"].notna().any()
 
 
-def test_strategic_dependencies_per_year_equal_the_pandas_table(product_bilateral, product_partitions, membership):
+def test_strategic_dependencies_per_year_equal_the_pandas_table(strategic_reference, product_partitions, membership):
     """The European Commission's three criteria (SWD(2021) 352) for every unit (each economy, the
     EU as one unit on Atlas sectors), product and year: every row and value of
     :func:`strategic_table` (read whole), from the year partitions with the sums in DuckDB."""
-    from pipeline.metrics.dependency import strategic_table
     from pipeline.metrics.strategic import load_strategic_config
     from pipeline.metrics.strategic_sql import strategic_by_year
 
-    config = load_strategic_config()
-    got = strategic_by_year(product_partitions, membership, config)
-    expected = strategic_table(product_bilateral, membership, config)
-    same = assert_same_table(got, expected, ["year", "unit", "product_classification", "product_code"])
+    got = strategic_by_year(product_partitions, membership, load_strategic_config())
+    same = assert_same_table(got, strategic_reference, ["year", "unit", "product_classification", "product_code"])
     assert same["rows"] > 80_000
     assert got["is_dependency"].sum() > 1000 and (got["unit"] == "EU").sum() > 100
     assert set(got["product_classification"]) == {"ATLAS_SECTION", "HS92_2_4"}
     assert got["world_supply_hhi"].notna().any() and got["top_supplier_iso3"].notna().any()
 
 
-def test_end_use_trade_per_year_equals_the_pandas_table(shared_datasets, product_bilateral, product_partitions,
+def test_end_use_trade_per_year_equals_the_pandas_table(shared_datasets, end_use_reference, product_partitions,
                                                         membership):
     """UN BEC Rev.4 end use (SNA capital / intermediate / consumption, lower and upper bounds, the
     estimate split by world HS4 weights, ships) by partner group: every row and value of
     :func:`end_use_trade` (read whole), from the year partitions with the sums in DuckDB."""
-    from pipeline.metrics.end_use import end_use_trade
     from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
     from pipeline.metrics.end_use_sql import end_use_by_year
     from pipeline.sources.country_product_exports import read_country_product_exports
@@ -68,9 +64,8 @@ def test_end_use_trade_per_year_equals_the_pandas_table(shared_datasets, product
     paths = shared_datasets / HS_BEC_FILE, shared_datasets / BEC_SNA_FILE
     country_exports = read_country_product_exports(FilesSource(shared_datasets))
     got = end_use_by_year(product_partitions, membership, *paths, country_exports)
-    expected = end_use_trade(product_bilateral, membership, *paths, country_exports)
     key = ["year", "iso3", "product_classification", "direction", "partner_group", "end_use"]
-    same = assert_same_table(got, expected, key)
+    same = assert_same_table(got, end_use_reference, key)
     assert same["rows"] > 60_000
     assert set(got["product_classification"]) == {"HS92_2_4"}  # BACI extracts: no reference, never covered
     assert (got["value_usd_estimate"] > 0).any() and (got["ships_share"] > 0).any()

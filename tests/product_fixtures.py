@@ -1,5 +1,8 @@
 """Real product-level trade for the metric tests: the Atlas and BACI files of the shared
-datasets, read through the manifest exactly as the core asset reads them (never copied)."""
+datasets, read through the manifest exactly as the core asset reads them (never copied), and the
+pandas implementations of the product metrics on them (the references of the per-year DuckDB
+paths, in tests/metrics and in the end-to-end tier). A plugin of tests/conftest.py, so that every
+directory shares one copy per session (one pytest-xdist worker: SHARED_FIXTURE_GROUPS)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -70,3 +73,23 @@ def product_table(shared_datasets, totals_bilateral, macro) -> pd.DataFrame:
     source = FilesSource(shared_datasets)
     return product_concentration_table(totals_bilateral, load_sitc_map(shared_datasets / FLAG_FILE), macro,
                                        read_country_product_exports(source), caveats=source.caveats())
+
+
+@pytest.fixture(scope="session")
+def strategic_reference(product_bilateral, membership) -> pd.DataFrame:
+    """:func:`pipeline.metrics.dependency.strategic_table` of the whole product table (pandas)."""
+    from pipeline.metrics.dependency import strategic_table
+    from pipeline.metrics.strategic import load_strategic_config
+
+    return strategic_table(product_bilateral, membership, load_strategic_config())
+
+
+@pytest.fixture(scope="session")
+def end_use_reference(shared_datasets, product_bilateral, membership) -> pd.DataFrame:
+    """:func:`pipeline.metrics.end_use.end_use_trade` of the whole product table (pandas)."""
+    from pipeline.metrics.end_use import end_use_trade
+    from pipeline.metrics.end_use_classes import BEC_SNA_FILE, HS_BEC_FILE
+    from pipeline.sources.country_product_exports import read_country_product_exports
+
+    return end_use_trade(product_bilateral, membership, shared_datasets / HS_BEC_FILE, shared_datasets / BEC_SNA_FILE,
+                         read_country_product_exports(FilesSource(shared_datasets)))
