@@ -211,11 +211,15 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             warehouse.stage_entry(context.run_id, entry(published))
         else:  # outside a run: published on its own, table and catalog entry in one switch
             published = write_table(args[0], self.root, *args[1:], entry=entry)
-        context.add_output_metadata(
-            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
-             "coverage": dg.MetadataValue.json(coverage),
-             "published": "with the run's other tables when the whole run has passed" if staged else "now"}
-        )
+        shown = {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
+                 "coverage": dg.MetadataValue.json(coverage),
+                 "published": "with the run's other tables when the whole run has passed" if staged else "now"}
+        if is_remote(self.root):  # `path` is this run's snapshot of the table; readers go through CURRENT
+            shown["read_current"] = (
+                f"path is the table in the snapshot this run publishes (removed by the second publish after it). The "
+                f"table readers see now: read {self.root.rstrip('/')}/CURRENT (one line, a snapshot URL), then "
+                f"<that URL>/{name} (README \"The warehouse on object storage\")")
+        context.add_output_metadata(shown)
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | PartitionedTable | None:
         """The table as this run staged it, else as published; for an input marked ``optional``

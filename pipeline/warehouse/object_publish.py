@@ -124,9 +124,9 @@ class ObjectWarehouse:
         previous = seen / name if seen is not None and self.fs.isdir((seen / name).path) else None
         base = self.stage_dir(run_id) / name
         written = write_files(frame, base, schema, partition_column, metadata, previous)
-        visible = self.root / name
-        return PublishedTable(name, visible, len(frame),
-                              tuple(visible / p.path[len(base.path) + 1:] for p in written), partition_column)
+        # Where the table is once the run publishes: its snapshot (the id is the run's), never
+        # the root prefix, which holds nothing but CURRENT.
+        return PublishedTable(name, base, len(frame), tuple(written), partition_column)
 
     def stage_entry(self, run_id: str, entry: dict[str, Any]) -> None:
         (self.stage_dir(run_id) / ENTRIES / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2))

@@ -134,6 +134,23 @@ def test_plain_readers_read_the_current_snapshot(published, s3, shared_datasets)
                        f"WHERE iso3 = 'IND' AND indicator_code = '{GDP}' AND year = 2019").fetchall() == [(gdp,)]
 
 
+def test_materialization_path_is_the_published_snapshot(published, s3):
+    """The ``path`` a user clicks in the UI (the macro table's materialization) is the table in the
+    snapshot CURRENT names, an existing prefix whose rows are the catalog's, not the root prefix
+    ``s3://bucket/wh/macro_indicators``, where nothing is; the note says how to read CURRENT."""
+    [meta] = [e.event_specific_data.materialization.metadata for e in published["result"].all_events
+              if e.event_type_value == "ASSET_MATERIALIZATION"
+              and e.event_specific_data.materialization.asset_key == dg.AssetKey("core__macro_indicators")]
+    fs = plain_fs(s3)
+    snapshot = f"s3://{published['bucket']}/wh.publish/snapshots/{published['result'].run_id}"  # CURRENT named it
+    path = meta["path"].value
+    assert path == f"{snapshot}/macro_indicators"
+    assert fs.isdir(path) and not fs.exists(f"{published['bucket']}/wh/macro_indicators")
+    rows = ds.dataset(path.split("://", 1)[1], filesystem=fs, partitioning="hive").count_rows()
+    assert rows == json.loads(fs.cat_file(f"{snapshot[5:]}/catalog.json"))["tables"]["macro_indicators"]["row_count"]
+    assert f"read {published['url']}/CURRENT" in meta["read_current"].value
+
+
 def test_project_reader_and_briefs_work_on_s3(published, s3):
     """The project's own reader resolves CURRENT (read_table equals the local publish), and
     ``make brief`` (publish_briefs) publishes a brief in a new snapshot that carries the tables
