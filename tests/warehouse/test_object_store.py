@@ -194,8 +194,9 @@ def test_secret_is_never_logged(published, s3):
 
 # A run of the macro selection in a Dagster instance of its own (argv: settings JSON,
 # DAGSTER_HOME, kill point). `switch`: SIGKILL itself just before the PUT of CURRENT (every
-# object of the snapshot written, catalog too); `copies`: after the carried objects were copied,
-# before the catalog; `none`: run on (the parent SIGKILLs it while it stages).
+# object of the snapshot written, catalog too); `switched`: just after it (before the old
+# snapshots are removed and the lock given back); `copies`: after the carried objects were
+# copied, before the catalog; `none`: run on (the parent SIGKILLs it while it stages).
 RUNNER = textwrap.dedent('''
     import json, os, signal, sys
     import dagster as dg
@@ -213,6 +214,8 @@ RUNNER = textwrap.dedent('''
 
     if point == "switch":
         dies("_switch")
+    elif point == "switched":
+        dies("_collect")
     elif point == "copies":
         dies("_write_catalog")
     with dg.DagsterInstance.from_config(home) as instance:
@@ -244,6 +247,14 @@ def _published_then_edited(s3, shared_datasets, tmp_path, factor: float):
         WDI_FILE: edited_wdi(shared_datasets, factor),
         f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
     return bucket, url, fs, first, visible_state(fs, bucket), edited
+
+
+def _killed_run(env: dict[str, str], home: Path, point: str) -> str:
+    """Run the macro selection in a process of its own that SIGKILLs itself at ``point`` (RUNNER)."""
+    child = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(env), str(home), point], cwd=REPO,
+                           capture_output=True, text=True, timeout=300, env={**os.environ, **env, "PYTHONPATH": str(REPO)})
+    assert child.returncode == -signal.SIGKILL and "dying at" in child.stdout, child.stdout[-3000:] + child.stderr[-3000:]
+    return child.stdout
 
 
 @pytest.mark.parametrize("point", ["staging", "copies", "switch"])
