@@ -61,9 +61,9 @@ def take_warehouse(context: dg.InitResourceContext, root: str) -> None:
         raise dg.Failure(description=f"the warehouse {root} (TRADE_WAREHOUSE_DIR) cannot be written "
                          f"({type(exc).__name__}: {exc.strerror or exc}): point TRADE_WAREHOUSE_DIR at a "
                          "directory you can write to; nothing was run") from None
-    for record in killed:  # the warehouse's lock and, on a plain root, the older layout's
-        context.log.warning(mark_killed_run_failed(context.instance, record, context.run_id))
     try:
+        for record in killed:  # the warehouse's lock and, on a plain root, the older layout's
+            context.log.warning(mark_killed_run_failed(context.instance, record, context.run_id, root))
         notes = Warehouse(root).recover()
     except BaseException:  # the step fails; the warehouse is not left locked by this process
         lock.release(root, context.run_id)
@@ -126,18 +126,34 @@ def _unpublished(warehouse: Warehouse, root: str, run_id: str, exc: Exception) -
         f"last good run left it. Fix the cause (free space, permissions of {warehouse.meta}), then run again.")
 
 
-def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any], by: str) -> str:
-    """Report run ``killed["run_id"]`` failed when this instance still has it unfinished."""
+def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any], by: str, root: str) -> str:
+    """Report run ``killed["run_id"]`` failed when this instance still has it unfinished, saying
+    whether its tables were published: a run killed after its switch (before it gave the
+    warehouse back) is published, as the switch (``CURRENT``, or the root link) says."""
     run = instance.get_run_by_id(killed.get("run_id", ""))
     said = (f"run {killed.get('run_id')} (pid {killed.get('pid')} on {killed.get('host')}, started "
             f"{killed.get('started_at')}) stopped while it held the warehouse, without finishing")
+    outcome, snapshot = _outcome(root, killed.get("run_id") or "")
     if run is None:
-        return f"{said}; it is not in this Dagster instance ({killed.get('dagster_home') or 'unknown'})"
+        return f"{said}; {outcome}; it is not in this Dagster instance ({killed.get('dagster_home') or 'unknown'})"
     if run.status in UNFINISHED:
-        instance.report_run_failed(run, message=f"{said}: marked failed by run {by}, which found it "
-                                   "killed; nothing it staged was published")
-        return f"{said}: marked failed; nothing it staged was published"
-    return f"{said}; its status is already {run.status.value}"
+        instance.report_run_failed(run, message=f"{said}: marked failed by run {by}, which found it killed; {outcome}")
+        if snapshot:
+            instance.add_run_tags(run.run_id, {"trade/published_snapshot": snapshot})
+        return f"{said}: marked failed; {outcome}"
+    return f"{said}; {outcome}; its status is already {run.status.value}"
+
+
+def _outcome(root: str, run_id: str) -> tuple[str, str | None]:
+    """What a killed run left: ("its tables were published: ...", its snapshot) when the switch
+    names its snapshot (killed after the switch), else ("nothing it staged was published", None)."""
+    warehouse = Warehouse(root)
+    if not run_id or not warehouse.published_by(run_id):
+        return "nothing it staged was published", None
+    current = warehouse.current()
+    switch = f"{root.rstrip('/')}/CURRENT" if is_remote(root) else f"the link {root}"
+    return (f"its tables were published: {switch} named its snapshot {current.name} (killed after the switch, "
+            "before it gave the warehouse back)"), current.name
 
 
 class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
@@ -211,11 +227,15 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
             warehouse.stage_entry(context.run_id, entry(published))
         else:  # outside a run: published on its own, table and catalog entry in one switch
             published = write_table(args[0], self.root, *args[1:], entry=entry)
-        context.add_output_metadata(
-            {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
-             "coverage": dg.MetadataValue.json(coverage),
-             "published": "with the run's other tables when the whole run has passed" if staged else "now"}
-        )
+        shown = {"path": dg.MetadataValue.path(str(published.path)), "files": len(published.files),
+                 "coverage": dg.MetadataValue.json(coverage),
+                 "published": "with the run's other tables when the whole run has passed" if staged else "now"}
+        if is_remote(self.root):  # `path` is this run's snapshot of the table; readers go through CURRENT
+            shown["read_current"] = (
+                f"path is the table in the snapshot this run publishes (removed by the second publish after it). The "
+                f"table readers see now: read {self.root.rstrip('/')}/CURRENT (one line, a snapshot URL), then "
+                f"<that URL>/{name} (README \"The warehouse on object storage\")")
+        context.add_output_metadata(shown)
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | PartitionedTable | None:
         """The table as this run staged it, else as published; for an input marked ``optional``

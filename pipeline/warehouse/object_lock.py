@@ -5,7 +5,10 @@ moto's server honours too): of two writers, exactly one creates it; the other ge
 Precondition Failed, reads the record (run id, process id, host, start time, Dagster instance)
 and is refused with it in the message (:class:`pipeline.warehouse.lock.WarehouseBusy`). The
 holder removes the object when its run ends, with ``If-Match`` on the ETag it created, so it
-never deletes a lock another writer took meanwhile.
+never deletes a lock another writer took meanwhile. When the lock is taken, the ETag ``CURRENT``
+has is recorded with it (:func:`pointer_at_take`): the run's switch is conditional on it
+(:mod:`pipeline.warehouse.object_publish`), so a run whose lock was broken while it ran cannot
+publish over a snapshot published since.
 
 A killed run cannot remove its lock (no kernel releases an object). The next writer finds it and
 decides whether it is stale:
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.sources.base import utc_now
-from pipeline.warehouse.objects import as_path, url
+from pipeline.warehouse.objects import POINTER, as_path, etag_of, url
 
 LOCK_OBJECT = "lock"
 
@@ -46,6 +49,7 @@ class _Held:
     etag: str
     run_id: str
     count: int
+    pointer: str | None = None  # CURRENT's ETag once the lock was taken (None: no publish yet)
 
 
 _HELD: dict[str, _Held] = {}
@@ -67,7 +71,16 @@ def _read(path) -> tuple[dict[str, Any], str | None]:
         record = json.loads(text or "{}")
     except ValueError:
         record = {}
-    return (record if isinstance(record, dict) else {}), info.get("ETag") or info.get("etag") or info.get("generation")
+    return (record if isinstance(record, dict) else {}), etag_of(info)
+
+
+def _pointer_etag(root: Any) -> str | None:
+    """The ETag ``CURRENT`` has now; None before the first publish."""
+    pointer = as_path(root) / POINTER
+    try:
+        return etag_of(pointer.fs.info(pointer.path))
+    except FileNotFoundError:
+        return None
 
 
 def holder(root: Any) -> dict[str, Any]:
@@ -138,7 +151,9 @@ def acquire(root: Any, run_id: str, dagster_home: str | None = None,
         mine = _read(path)[0]
         if mine.get("run_id") != run_id:  # pragma: no cover - a store without conditional writes
             raise WarehouseBusy(url(as_path(root)), mine, remote_lock=url(path))
-        _HELD[_key(root)] = _Held(etag, run_id, 1)
+        # What the run sees from now on: its commit's switch is conditional on this ETag, so a
+        # writer whose lock is broken later cannot publish over a snapshot published meanwhile.
+        _HELD[_key(root)] = _Held(etag, run_id, 1, _pointer_etag(root))
         return killed
 
 
@@ -158,6 +173,15 @@ def release(root: Any, run_id: str) -> None:
 def last_hold(root: Any, run_id: str) -> bool:
     held = _HELD.get(_key(root))
     return held is not None and held.run_id == run_id and held.count == 1
+
+
+def pointer_at_take(root: Any, run_id: str) -> tuple[bool, str | None]:
+    """``(held, etag)``: whether run ``run_id`` holds ``root`` in this process, and the ETag
+    ``CURRENT`` had when it took the lock (None: nothing was published then)."""
+    held = _HELD.get(_key(root))
+    if held is None or held.run_id != run_id:
+        return False, None
+    return True, held.pointer
 
 
 def held_by(root: Any) -> str | None:

@@ -10,16 +10,20 @@ the old object or the new one, never part of either. So (layout: :mod:`pipeline.
   (S3 CopyObject: no byte goes through this process; the briefs follow the rule of the local
   warehouse), the run's raw provenance is laid over ``_raw/``, ``catalog.json`` is written;
 - then the switch: ``<prefix>/CURRENT`` is PUT, last, naming the new snapshot, conditional on the
-  ETag it had when the commit began (``If-Match``; ``If-None-Match: *`` for the first publish), so
-  not even a writer that broke the lock wrongly can publish over a snapshot it did not see.
+  ETag it had when the run took the warehouse lock (``If-Match``; ``If-None-Match: *`` when
+  nothing was published then; recorded by :func:`pipeline.warehouse.object_lock.acquire`), so not
+  even a writer whose lock was broken wrongly (removed by hand, or taken over from a live run
+  marked failed) can publish over a snapshot published since it took the warehouse: every table
+  it read or staged came from the snapshot it saw then.
 
 A reader resolves ``CURRENT`` once and reads every table under that one snapshot
 (:func:`pipeline.warehouse.objects.resolve`; README "The warehouse on object storage" for
 pandas, pyarrow and DuckDB). Before the PUT nothing a reader can reach has changed; after it the
 whole run is visible. A run killed at any point leaves at most a snapshot prefix that no pointer
 names, which the next writer removes (:meth:`ObjectWarehouse.recover`); a failed run removes its
-own. The previous snapshot (named in ``<prefix>.publish/previous``) is kept for readers in
-flight; older ones are removed by the next publish. Snapshot ids are the run ids (unique), so a
+own. The snapshot CURRENT named just before (``previous_snapshot`` in the current snapshot's
+catalog, so it goes with the pointer whatever a kill interrupts) is never removed, for readers
+in flight; older ones are removed by the next publish or recovery. Snapshot ids are the run ids (unique), so a
 snapshot's prefix is fixed from the run's first staged table.
 """
 from __future__ import annotations
@@ -31,8 +35,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.warehouse import object_lock
 from pipeline.warehouse.catalog import CATALOG_FILE
-from pipeline.warehouse.objects import POINTER, as_path, url
+from pipeline.warehouse.objects import POINTER, as_path, etag_of, url
 from pipeline.warehouse.parquet import PublishedTable, write_files
 
 CARRIED = ("landing", "_raw")
@@ -43,7 +48,7 @@ PREVIOUS = "previous"
 
 
 class PointerMoved(RuntimeError):
-    """``CURRENT`` changed between the start of a commit and its switch (another writer)."""
+    """``CURRENT`` changed since the run took the warehouse (another writer, while this run's lock was broken)."""
 
 
 class ObjectWarehouse:
@@ -66,7 +71,7 @@ class ObjectWarehouse:
             text = self.fs.cat_file(self.pointer.path).decode().strip()
         except FileNotFoundError:
             return None, None
-        return text or None, info.get("ETag")
+        return text or None, etag_of(info)
 
     def current(self):
         """The published snapshot (a UPath), or None before the first publish."""
@@ -124,9 +129,9 @@ class ObjectWarehouse:
         previous = seen / name if seen is not None and self.fs.isdir((seen / name).path) else None
         base = self.stage_dir(run_id) / name
         written = write_files(frame, base, schema, partition_column, metadata, previous)
-        visible = self.root / name
-        return PublishedTable(name, visible, len(frame),
-                              tuple(visible / p.path[len(base.path) + 1:] for p in written), partition_column)
+        # Where the table is once the run publishes: its snapshot (the id is the run's), never
+        # the root prefix, which holds nothing but CURRENT.
+        return PublishedTable(name, base, len(frame), tuple(written), partition_column)
 
     def stage_entry(self, run_id: str, entry: dict[str, Any]) -> None:
         (self.stage_dir(run_id) / ENTRIES / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2))
@@ -165,9 +170,17 @@ class ObjectWarehouse:
         """Publish every table run ``run_id`` staged, together (module docstring); the snapshot
         id, or None when the run staged nothing. The caller holds the warehouse lock."""
         stage = self.stage_dir(run_id)
+        held, etag = object_lock.pointer_at_take(self.root, run_id)
+        if not held:
+            raise RuntimeError(f"run {run_id} does not hold the warehouse {url(self.root)} in this process: "
+                               "take it (pipeline.warehouse.lock.acquire) before staging, then commit")
+        target, now = self._pointer()
+        # Published meanwhile: the PUT below would fail too (after copying for nothing); checked
+        # before looking for the staging, which the other writer's recovery may have removed.
+        if now != etag:
+            raise self._moved(run_id, target)
         if not self.fs.isdir(stage.path):
             return None
-        target, etag = self._pointer()
         seen = self.current()
         staged = set(self.tables(stage))
         carried = [n for n in self.tables(seen) if n not in staged and not (n == BRIEFS_DIR and staged)]
@@ -179,11 +192,11 @@ class ObjectWarehouse:
             for key in self.fs.find(raw.path):
                 self.fs.copy(key, f"{(stage / '_raw').path}/{key.rsplit('/', 1)[-1]}")
             self.fs.rm(raw.path, recursive=True)
-        self._write_catalog(stage, run_id)
-        if seen is not None:
+        self._write_catalog(stage, run_id, seen.name if seen is not None else None)
+        if seen is not None:  # for the code before ``previous_snapshot`` (this code reads the catalog first)
             (self.meta / PREVIOUS).write_text(seen.name + "\n")
         self._switch(url(stage), etag)  # the switch
-        self._collect(keep=run_id)
+        self._collect({run_id, seen.name if seen is not None else run_id})
         return run_id
 
     def _copy_tree(self, source, target) -> None:
@@ -191,7 +204,11 @@ class ObjectWarehouse:
         for key in self.fs.find(source.path):
             self.fs.copy(key, target.path + key[len(source.path):])
 
-    def _write_catalog(self, stage, run_id: str) -> None:
+    def _write_catalog(self, stage, run_id: str, previous: str | None) -> None:
+        """The catalog with the run's entries, and ``previous_snapshot``: the snapshot CURRENT
+        names until this one's switch, kept for readers in flight (:meth:`kept`). In the
+        snapshot itself, so it always goes with what CURRENT names (a separate object written
+        before or after the PUT would be wrong after a kill between the two)."""
         catalog = self.catalog()
         entries = stage / ENTRIES
         if self.fs.isdir(entries.path):
@@ -199,7 +216,7 @@ class ObjectWarehouse:
                 entry = json.loads(self.fs.cat_file(key))
                 catalog.setdefault("tables", {})[entry["name"]] = entry
             self.fs.rm(entries.path, recursive=True)
-        catalog.update(snapshot=run_id, run_id=run_id,
+        catalog.update(snapshot=run_id, run_id=run_id, previous_snapshot=previous,
                        published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         held = set(self.tables(stage))
         catalog["tables"] = {k: catalog["tables"][k] for k in sorted(catalog.get("tables", {})) if k in held}
@@ -216,32 +233,44 @@ class ObjectWarehouse:
             self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=(target + "\n").encode(), **condition)
         except (OSError, FileExistsError) as exc:
             if "condition" in str(exc).lower() or isinstance(exc, FileExistsError):
-                raise PointerMoved(f"{url(self.pointer)} changed while this run committed (another writer "
-                                   "published meanwhile): nothing of this run was published") from exc
+                raise self._moved(target.rsplit("/", 1)[-1], self._pointer()[0]) from exc
             raise
 
-    def _collect(self, keep: str) -> None:
-        """Remove snapshots but ``keep`` and the previous one (readers in flight)."""
+    def _moved(self, run_id: str, now: str | None) -> PointerMoved:
+        return PointerMoved(
+            f"{url(self.pointer)} changed since run {run_id} took the warehouse (it names {now or 'nothing'} now): "
+            "another writer published while this run's lock was broken (removed by hand, or taken over from a run "
+            "thought dead). Nothing of this run was published, so the other run's snapshot stays; run again on it")
+
+    def kept(self) -> set[str]:
+        """The snapshots that are never removed: the one ``CURRENT`` names and the one it named
+        just before (readers in flight), from the current catalog's ``previous_snapshot``; also
+        the one in ``<prefix>.publish/previous`` (all a store of the code before has)."""
+        current = self.current()
+        keep = {current.name} if current is not None else set()
+        if current is not None and (before := self.catalog().get("previous_snapshot")):
+            keep.add(before)
         try:
-            previous = (self.meta / PREVIOUS).read_text().strip()
+            keep.add((self.meta / PREVIOUS).read_text().strip())
         except FileNotFoundError:
-            previous = None
+            pass
+        return keep
+
+    def _collect(self, keep: set[str]) -> None:
+        """Remove snapshots but ``keep`` (the new one and the one it replaced) and :meth:`kept`."""
+        keep = keep | self.kept()
         for name in self._dirs(self.snapshots):
-            if name not in (keep, previous):
+            if name not in keep:
                 self.fs.rm((self.snapshots / name).path, recursive=True)
 
     # -- after a crash ---------------------------------------------------------------------
     def recover(self) -> list[str]:
         """Remove the snapshot prefixes of runs that never switched (killed, or failed without
         cleaning up). The caller holds the lock, so none belongs to a live writer."""
-        current = self.current()
-        try:
-            previous = (self.meta / PREVIOUS).read_text().strip()
-        except FileNotFoundError:
-            previous = None
+        keep = self.kept()
         notes = []
         for name in self._dirs(self.snapshots):
-            if name not in ((current.name if current else None), previous):
+            if name not in keep:
                 self.fs.rm((self.snapshots / name).path, recursive=True)
                 notes.append(f"removed the staged tables of run {name}, which never finished")
         return notes

@@ -7,7 +7,8 @@ manager, the briefs) is the same for a directory and a prefix. Layout (:mod:`.ob
     s3://bucket/prefix/CURRENT                            THE switch: one line, the snapshot's URL
     s3://bucket/prefix.publish/snapshots/<id>/<table>/year=<y>/part-<hash>.parquet, catalog.json, _raw/, briefs/
     s3://bucket/prefix.publish/lock                       one writer at a time (:mod:`.object_lock`)
-    s3://bucket/prefix.publish/previous                   the snapshot the last switch replaced
+    s3://bucket/prefix.publish/previous                   the snapshot the last switch replaced (the code
+                                                          before; now catalog.json's previous_snapshot)
 
 Credentials come from the standard AWS environment variables only (``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``), passed explicitly so that no
@@ -96,6 +97,12 @@ def as_path(root: Any):
     from upath import UPath
 
     return UPath(str(root).rstrip("/"), **storage_options(str(root)))
+
+
+def etag_of(info: Mapping[str, Any]) -> str | None:
+    """An object's version tag in an fsspec ``info``, whatever the backend calls it (s3fs:
+    ``ETag``; gcsfs: ``etag`` or ``generation``)."""
+    return info.get("ETag") or info.get("etag") or info.get("generation")
 
 
 def url(path: Any) -> str:

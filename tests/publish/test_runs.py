@@ -24,7 +24,8 @@ from tests.publish.probes import (BILATERAL, MACRO, ONLY_PENPPML, PENPPML, WDI, 
 BOTH = BILATERAL + MACRO
 # Materialize bilateral and macro in a Dagster instance of its own (argv: settings JSON,
 # DAGSTER_HOME); with `hold` the commit first waits for a file `release` in DAGSTER_HOME (a slow
-# publish), with `die` the process SIGKILLs itself when the commit starts (every table staged).
+# publish), with `die` the process SIGKILLs itself when the commit starts (every table staged),
+# with `switched` when the commit has returned (the root links to its snapshot; the lock not given back).
 RUNNER = textwrap.dedent('''
     import json, os, signal, sys, time
     import dagster as dg
@@ -40,7 +41,10 @@ RUNNER = textwrap.dedent('''
             os.kill(os.getpid(), signal.SIGKILL)
         while mode == "hold" and not os.path.exists(os.path.join(home, "release")) and time.monotonic() - start < 120:
             time.sleep(0.2)
-        return real(self, run_id)
+        done = real(self, run_id)
+        if mode == "switched":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return done
 
     publish.Warehouse.commit = commit
     start = time.monotonic()
@@ -136,6 +140,31 @@ def test_a_run_killed_while_publishing_is_marked_failed_by_the_next(tmp_path, go
     assert not list(Warehouse(warehouse).staging.iterdir())
     assert digests(warehouse) == before  # the same data published again: the same bytes
     assert read_catalog(warehouse)["run_id"] == result.run_id
+
+
+def test_a_run_killed_after_its_switch_is_reported_published(tmp_path, good):
+    """Killed once its commit returned (the root links to its snapshot), before it gave the
+    warehouse back: the next run says its tables were published, and so does the failure the
+    instance records for it (not "nothing it staged was published")."""
+    warehouse = _copy(good[0], tmp_path)
+    home = _home(tmp_path)
+    env = settings(good[1], warehouse, TRADE_DISABLED_DATASETS=ONLY_PENPPML)
+    killed = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(env), str(home), "switched"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -9 and "committing" in killed.stdout, killed.stderr[-2000:]
+    killed_run = killed.stdout.split()[1]
+    assert read_catalog(warehouse)["run_id"] == killed_run  # what readers see is the killed run's
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = materialize(BOTH, env, instance=instance)
+        assert result.success, step_failure(result)
+        said = [e.user_message for e in instance.all_logs(result.run_id) if "stopped while it held" in e.user_message]
+        [failure] = instance.all_logs(killed_run, of_type=dg.DagsterEventType.RUN_FAILURE)
+        tags = instance.get_run_by_id(killed_run).tags
+    assert len(said) == 1
+    for text in (said[0], failure.dagster_event.message):
+        assert f"its tables were published: the link {warehouse} named its snapshot" in text, text
+        assert "nothing it staged was published" not in text
+    assert tags["trade/published_snapshot"].endswith(killed_run[:8])
 
 
 def test_a_second_run_is_refused_while_the_first_writes(tmp_path, good):

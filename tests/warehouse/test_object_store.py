@@ -134,6 +134,23 @@ def test_plain_readers_read_the_current_snapshot(published, s3, shared_datasets)
                        f"WHERE iso3 = 'IND' AND indicator_code = '{GDP}' AND year = 2019").fetchall() == [(gdp,)]
 
 
+def test_materialization_path_is_the_published_snapshot(published, s3):
+    """The ``path`` a user clicks in the UI (the macro table's materialization) is the table in the
+    snapshot CURRENT names, an existing prefix whose rows are the catalog's, not the root prefix
+    ``s3://bucket/wh/macro_indicators``, where nothing is; the note says how to read CURRENT."""
+    [meta] = [e.event_specific_data.materialization.metadata for e in published["result"].all_events
+              if e.event_type_value == "ASSET_MATERIALIZATION"
+              and e.event_specific_data.materialization.asset_key == dg.AssetKey("core__macro_indicators")]
+    fs = plain_fs(s3)
+    snapshot = f"s3://{published['bucket']}/wh.publish/snapshots/{published['result'].run_id}"  # CURRENT named it
+    path = meta["path"].value
+    assert path == f"{snapshot}/macro_indicators"
+    assert fs.isdir(path) and not fs.exists(f"{published['bucket']}/wh/macro_indicators")
+    rows = ds.dataset(path.split("://", 1)[1], filesystem=fs, partitioning="hive").count_rows()
+    assert rows == json.loads(fs.cat_file(f"{snapshot[5:]}/catalog.json"))["tables"]["macro_indicators"]["row_count"]
+    assert f"read {published['url']}/CURRENT" in meta["read_current"].value
+
+
 def test_project_reader_and_briefs_work_on_s3(published, s3):
     """The project's own reader resolves CURRENT (read_table equals the local publish), and
     ``make brief`` (publish_briefs) publishes a brief in a new snapshot that carries the tables
@@ -177,8 +194,9 @@ def test_secret_is_never_logged(published, s3):
 
 # A run of the macro selection in a Dagster instance of its own (argv: settings JSON,
 # DAGSTER_HOME, kill point). `switch`: SIGKILL itself just before the PUT of CURRENT (every
-# object of the snapshot written, catalog too); `copies`: after the carried objects were copied,
-# before the catalog; `none`: run on (the parent SIGKILLs it while it stages).
+# object of the snapshot written, catalog too); `switched`: just after it (before the old
+# snapshots are removed and the lock given back); `copies`: after the carried objects were
+# copied, before the catalog; `none`: run on (the parent SIGKILLs it while it stages).
 RUNNER = textwrap.dedent('''
     import json, os, signal, sys
     import dagster as dg
@@ -196,6 +214,8 @@ RUNNER = textwrap.dedent('''
 
     if point == "switch":
         dies("_switch")
+    elif point == "switched":
+        dies("_collect")
     elif point == "copies":
         dies("_write_catalog")
     with dg.DagsterInstance.from_config(home) as instance:
@@ -227,6 +247,14 @@ def _published_then_edited(s3, shared_datasets, tmp_path, factor: float):
         WDI_FILE: edited_wdi(shared_datasets, factor),
         f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
     return bucket, url, fs, first, visible_state(fs, bucket), edited
+
+
+def _killed_run(env: dict[str, str], home: Path, point: str) -> str:
+    """Run the macro selection in a process of its own that SIGKILLs itself at ``point`` (RUNNER)."""
+    child = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(env), str(home), point], cwd=REPO,
+                           capture_output=True, text=True, timeout=300, env={**os.environ, **env, "PYTHONPATH": str(REPO)})
+    assert child.returncode == -signal.SIGKILL and "dying at" in child.stdout, child.stdout[-3000:] + child.stderr[-3000:]
+    return child.stdout
 
 
 @pytest.mark.parametrize("point", ["staging", "copies", "switch"])
@@ -417,3 +445,115 @@ def test_failed_run_publishes_nothing(s3, shared_datasets, tmp_path):
     assert visible_state(fs, bucket) == before
     assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/")] == [first.run_id]
     assert not fs.exists(f"{bucket}/wh.publish/lock")
+
+
+# Another writer's whole run (argv: settings JSON), in a process of its own: a run elsewhere.
+OTHER_WRITER = textwrap.dedent('''
+    import json, sys
+    from tests.publish.probes import MACRO, materialize, step_failure
+    result = materialize(MACRO, json.loads(sys.argv[1]))
+    print(result.run_id if result.success else "failure " + step_failure(result), flush=True)
+''')
+
+
+@pytest.mark.parametrize("point", ["stage_table", "commit"])
+def test_writer_whose_lock_was_broken_cannot_publish_over_a_later_snapshot(point, s3, shared_datasets, tmp_path,
+                                                                          monkeypatch):
+    """Run A (GDP of 2000 x 2) takes the warehouse on snapshot S0; then, just before A stages the
+    macro table (``stage_table``) or just before its commit (``commit``), its lock is removed
+    (``object_lock unlock`` run from another host that thought A dead) and run W, in a process of
+    its own, takes the warehouse (its recovery removes what A had staged) and publishes S1 (GDP
+    of 2000 x 1.5). A must fail, publishing nothing: its switch is conditional on the ETag CURRENT
+    had when A took the warehouse. CURRENT still names W's snapshot and readers get W's GDP.
+    Before the fix the ETag was read when the commit began: A published its table over S1
+    (``stage_table``: W's publish silently lost), or reported success with nothing published
+    (``commit``: W's recovery had removed its staging)."""
+    from pipeline.warehouse import object_publish
+
+    bucket, url, fs, first, _, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
+    (tmp_path / "w").mkdir()
+    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, 1.5),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    w_env = run_env(s3, w_bulk, url)
+    real = getattr(object_publish.ObjectWarehouse, point)
+    other = {}
+
+    def after_another_writer(self, run_id, *args, **kwargs):
+        if not other:
+            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
+            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
+            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
+                                  capture_output=True, timeout=300,
+                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
+            other["run_id"] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
+            other["current"] = fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip()
+        return real(self, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    a = materialize(MACRO, run_env(s3, doubled, url))
+    assert other["current"].endswith(f"/snapshots/{other['run_id']}"), other  # W published S1
+    assert not a.success
+    [message] = failure_lines(a.all_events)
+    assert f"changed since run {a.run_id} took the warehouse" in message, message
+    assert fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip() == other["current"]
+    with environment(**s3.env()):
+        gdp_2000 = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    assert gdp_2000["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000) * 1.5, rel=1e-12)]
+    snapshots = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/"))
+    assert a.run_id not in snapshots and sorted([first.run_id, other["run_id"]]) == snapshots
+
+
+def test_run_killed_after_its_switch_is_reported_published(s3, shared_datasets, tmp_path):
+    """A run (GDP of 2000 x 1.5) SIGKILLed just after its PUT of CURRENT, before it gave the lock
+    back: CURRENT names its snapshot, so the next run, which takes the lock over, reports it
+    published (its warning and the killed run's failure in the Dagster instance say the snapshot
+    CURRENT names), not "nothing it staged was published"."""
+    bucket, url, fs, first, before, changed = _published_then_edited(s3, shared_datasets, tmp_path, 1.5)
+    home = _dagster_home(tmp_path)
+    env = run_env(s3, changed, url)
+    _killed_run(env, home, "switched")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [killed] = instance.get_runs()
+        assert fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip().endswith(f"/snapshots/{killed.run_id}")
+        again = materialize(MACRO, env, instance=instance)
+        assert again.success, step_failure(again)
+        said = [e.user_message for e in instance.all_logs(again.run_id) if "stopped while it held the warehouse" in (e.user_message or "")]
+        [failure] = instance.all_logs(killed.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        status, tags = instance.get_run_by_id(killed.run_id).status, instance.get_run_by_id(killed.run_id).tags
+    assert status == dg.DagsterRunStatus.FAILURE  # it did not finish (killed), but it did publish:
+    for text in [*said, failure.dagster_event.message]:
+        assert f"its tables were published: {url}/CURRENT named its snapshot" in text, text
+        assert "nothing it staged was published" not in text, text
+    assert len(said) == 1 and killed.run_id in said[0]
+    assert tags.get("trade/published_snapshot") == killed.run_id
+    with environment(**s3.env()):
+        gdp_2000 = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    assert gdp_2000["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000) * 1.5, rel=1e-12)]
+
+
+def test_snapshot_current_named_before_is_kept_after_a_kill_before_the_switch(s3, shared_datasets, tmp_path):
+    """S0 (the shared WDI), then S1 (GDP of 2000 x 1.5) published; a third run (x 2) SIGKILLed
+    just before its PUT of CURRENT; then a run that recovers and fails its contract (publishes
+    nothing). CURRENT still names S1, and S0, the snapshot it named just before (a reader that
+    resolved CURRENT before S1's switch is on it), is still there: only the killed run's prefix is
+    removed. (Before the fix ``previous`` was overwritten with S1 before the PUT, and recovery
+    removed S0.)"""
+    bucket, url, fs, first, _, changed = _published_then_edited(s3, shared_datasets, tmp_path, 1.5)
+    second = materialize(MACRO, run_env(s3, changed, url))
+    assert second.success, step_failure(second)
+    for name, factor in (("doubled", 2.0), ("bad", 1e288)):
+        (tmp_path / name).mkdir()
+    doubled, bad = (bulk_dir(tmp_path / name, shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, factor),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+        for name, factor in (("doubled", 2.0), ("bad", 1e288)))
+    _killed_run(run_env(s3, doubled, url), _dagster_home(tmp_path), "switch")
+    assert len(fs.ls(f"{bucket}/wh.publish/snapshots/")) == 3
+    failed = materialize(MACRO, run_env(s3, bad, url))
+    assert not failed.success and "macro_indicators" in step_failure(failed)
+    assert fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip().endswith(f"/snapshots/{second.run_id}")
+    snapshots = sorted(p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/"))
+    assert snapshots == sorted([first.run_id, second.run_id])
+    reader = fs.cat_file(f"{bucket}/wh.publish/snapshots/{first.run_id}/catalog.json")
+    assert json.loads(reader)["tables"]["macro_indicators"]["row_count"] > 0
