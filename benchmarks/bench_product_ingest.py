@@ -60,7 +60,10 @@ def generate(folder: str, years: int, rows: int) -> int:
     out.mkdir(parents=True, exist_ok=True)
     listing = pd.read_csv(CODE_LIST, dtype=str, keep_default_na=False, encoding="latin-1")
     iso = {c.alpha_3 for c in pycountry.countries}
-    countries = listing.loc[listing["iso_3digit_alpha"].isin(iso), "country_code"].astype(int).unique()
+    # one code per ISO3 code (the list keeps older codes beside current ones, 276 and 280 both DEU):
+    # two would give the same key twice, which the contract refuses
+    current = listing[listing["iso_3digit_alpha"].isin(iso)].drop_duplicates("iso_3digit_alpha", keep="last")
+    countries = current["country_code"].astype(int).unique()
     shutil.copy(CODE_LIST, out / CODE_LIST.name)
     hs = pd.read_csv(SHARED / "concordances/code_descriptions_hs_sitc_bec.csv.gz", dtype=str)
     hs = hs[(hs["classification"] == "HS1992") & (hs["code"].str.len() == 6)].drop_duplicates("code")
