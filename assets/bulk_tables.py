@@ -13,20 +13,24 @@ In bulk mode the API assets fetch nothing.
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from assets.contract_gate import gate, output_metadata, published_asset
+from assets.contract_gate import gate, gate_report, output_metadata, published_asset
 from assets.live_sources import API_ONLY_TABLES, LIVE_RAW_ASSETS
 from assets.resources import BulkFilesResource, SourceModeResource
 from pipeline.contracts import load_contract
 from pipeline.contracts.origin import tag_origin
+from pipeline.contracts.staged import check_staged
 from pipeline.sources.base import Provenance, RawInput, SourceError
-from pipeline.sources.files import missing_tokens, read_file_input
+from pipeline.sources.files import read_file_input
 from pipeline.sources.live import OECD_KEYS, fetch_frame, merge_update, replay_client
 from pipeline.transform import canonical
+from pipeline.transform.staging import missing_cells, stage_inputs
 from pipeline.warehouse import read_table
 
 BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
@@ -123,6 +127,10 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
         hint = (f"{table} comes only from the {LIVE_RAW_ASSETS[table]} API; TRADE_SOURCES resolves to bulk"
                 if table in API_ONLY_TABLES else "neither bulk files nor an API answer")
         raise dg.Failure(description=f"no input for {table}: {hint}")
+    updates = [i.spec["updated_after"] for i in items if i.spec.get("updated_after")]
+    if table in STAGED_TABLES and not updates:
+        yield from _publish_staged(key, table, sources, items)
+        return
     try:
         frames = [_api_rows(table, i, _read(i, sources)) for i in items]
     except SourceError as exc:
@@ -131,7 +139,6 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
     # Each row tagged with its file and row: a contract failure names where the bad row is.
     frame = finalize([tag_origin(f, i.provenance.location) for i, f in zip(items, frames, strict=True)])
     source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-    updates = [i.spec["updated_after"] for i in items if i.spec.get("updated_after")]
     if updates:
         published = read_table(sources.warehouse_dir, table, load_contract(table).arrow_schema())
         revised = len(frame)
@@ -144,18 +151,42 @@ def _publish(key: str, table: str, finalize: Callable[[list[pd.DataFrame]], pd.D
     yield dg.Output(frame, metadata={**output_metadata(frame, source, provenance, retrieved), **notes})
 
 
+# Tables ingested one input at a time, staged as Parquet and gated out of core (issue 17): never
+# whole in pandas. Their row-wise finishing step (the per-frame part of their BULK_TABLES entry).
+STAGED_TABLES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "bilateral_product_trade": canonical.bilateral_codes,
+}
+
+
+def _publish_staged(key: str, table: str, sources: SourceModeResource, items: list[RawInput]):
+    """:func:`_publish` for a table of :data:`STAGED_TABLES`: each input read, finished and
+    conformed alone and staged as Parquet (:func:`pipeline.transform.staging.stage_inputs`), the
+    contract run over the staged files (:func:`pipeline.contracts.staged.check_staged`), the staged
+    table handed to the IO manager, which writes it one partition at a time. Same check result,
+    failure message, published files and metadata as the pandas path. The staged files live in a
+    temporary directory removed when the step ends (after the IO manager wrote the table)."""
+    contract = load_contract(table)
+    source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
+    with tempfile.TemporaryDirectory(prefix=f"trade-staged-{table}-") as folder:
+        try:
+            staged = stage_inputs(items, lambda i: _api_rows(table, i, _read(i, sources)), STAGED_TABLES[table],
+                                  contract, Path(folder))
+        except SourceError as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        notes = {"missing_values": dg.MetadataValue.json(staged.missing)} if staged.missing else {}
+        yield from gate_report(key, check_staged(staged, contract, source), source, notes)
+        provenance = [i.provenance.as_dict() for i in items]
+        retrieved = max(p["retrieved_at"] for p in provenance)
+        yield dg.Output(staged, metadata={**output_metadata(staged, source, provenance, retrieved), **notes})
+
+
 def missing_values(items: list[RawInput], frames: list[pd.DataFrame]) -> dict[str, dict]:
     """Per input with any: how many cells of each canonical column held no value, and the
     tokens that meant so (a file's manifest ``missing_values``; an API's null). Reported with the
     check and the materialization, never dropped silently (macro_indicators keeps no row
     without a value: these counts are the rows left out)."""
-    out = {}
-    for item, frame in zip(items, frames, strict=True):
-        counts = {c: int(n) for c, n in frame.isna().sum().items() if n}
-        if counts:
-            tokens = ["null"] if item.spec.get("kind") == "api" else missing_tokens(item.spec)
-            out[item.provenance.location] = {"tokens": tokens, "cells": counts}
-    return out
+    return {i.provenance.location: cells for i, f in zip(items, frames, strict=True)
+            if (cells := missing_cells(i, f)) is not None}
 
 
 def _core_asset(table: str, finalize: Callable[[list[pd.DataFrame]], pd.DataFrame]) -> dg.AssetsDefinition:

@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.execution import step_tags
-from pipeline.contracts import Contract, check_frame, load_contract
+from pipeline.contracts import Contract, ContractReport, check_frame, load_contract
 
 
 def contract_check_spec(table: str, asset_key: str) -> dg.AssetCheckSpec:
@@ -64,6 +64,14 @@ def gate(
         # empty table with the contract's columns, not a frame without columns.
         frame = frame.reindex(columns=contract.column_names)
     conformed, report = check_frame(frame, contract, source)
+    yield from gate_report(asset_key, report, source, notes)
+    return conformed.reset_index(drop=True)
+
+
+def gate_report(asset_key: str, report: ContractReport, source: str, notes: dict[str, Any] | None = None
+                ) -> Generator[dg.AssetCheckResult, None, None]:
+    """Yield the check result of ``report`` (from :func:`gate`, or from the staged ingest's
+    :func:`pipeline.contracts.staged.check_staged`); raise ``dg.Failure`` if it failed."""
     findings = [
         {
             "expectation": f.expectation,
@@ -98,7 +106,6 @@ def gate(
     )
     if not report.passed:
         raise dg.Failure(description=report.message(), metadata={"failures": dg.MetadataValue.json(findings)})
-    return conformed.reset_index(drop=True)
 
 
 def output_metadata(frame: pd.DataFrame, source: str, provenance: list[dict] | None = None,

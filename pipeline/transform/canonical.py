@@ -38,10 +38,17 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def finalize_bilateral_goods_trade(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frame = _concat(frames)
+    return bilateral_codes(_concat(frames))
+
+
+def bilateral_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The row-wise step of :func:`finalize_bilateral_goods_trade` (ISO3 aliases rewritten), for
+    one input at a time (:mod:`pipeline.transform.staging`); a column the frame lacks is left to
+    the contract gate."""
     codes = country_codes()
     for col in ("reporter_iso3", "partner_iso3"):
-        frame[col] = codes.canonical(frame[col])
+        if col in frame:
+            frame[col] = codes.canonical(frame[col])
     return frame
 
 

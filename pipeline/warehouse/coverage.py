@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.contracts.odcs import Contract
+from pipeline.warehouse.staged import StagedTable, staged_coverage
 
 
 def coverage_columns(contract: Contract) -> dict[str, str | None]:
@@ -35,6 +36,8 @@ def table_coverage(frame: pd.DataFrame, contract: Contract) -> dict[str, Any]:
     """``{"rows", "columns", "sources": {source: {rows, entities, years, first_year, last_year,
     value_total}}}`` of ``frame`` (the conformed table about to be published)."""
     cols = coverage_columns(contract)
+    if isinstance(frame, StagedTable):  # out of core, one DuckDB scan of the staged files
+        return staged_coverage(frame, cols)
     groups = frame.groupby(frame[cols["by"]].astype(str), sort=True) if cols["by"] else [("all", frame)]
     sources = {}
     for source, part in groups:

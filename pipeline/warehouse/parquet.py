@@ -17,6 +17,7 @@ of written again, so the bytes (and the inode) of unchanged files stay the same.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.warehouse.objects import arrow_source, as_path, is_remote, resolve, url
+from pipeline.warehouse.staged import StagedTable
 
 METADATA_PREFIX = "trade_exposure."
 
@@ -45,10 +47,25 @@ class PublishedTable:
 def data_fingerprint(table: pa.Table) -> str:
     """sha256 of the table's data and schema, ignoring key-value metadata (timestamps)."""
     plain = table.replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, plain.schema) as writer:
+    digest = _Digest()  # the IPC stream hashed as it is written, never held whole (a BACI year: ~1 GB)
+    with pa.ipc.new_stream(pa.PythonFile(digest, mode="w"), plain.schema) as writer:
         writer.write_table(plain)
-    return hashlib.sha256(sink.getvalue()).hexdigest()
+    return digest.sha.hexdigest()
+
+
+class _Digest(io.RawIOBase):
+    """A write-only file object that feeds what is written to a sha256."""
+
+    def __init__(self):
+        super().__init__()
+        self.sha = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        return memoryview(data).nbytes
 
 
 HASH_DIGITS = 16  # of data_sha256 in a file's name: 64 bits, no clash among a table's files
@@ -122,6 +139,8 @@ def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_co
     if base.exists():
         raise FileExistsError(f"{base} exists: a table is staged once per run")
     written: list[Path] = []
+    if isinstance(frame, StagedTable):  # one partition at a time, never the whole table in memory
+        return _write_staged(frame, base, schema, partition_column, metadata, previous)
     if partition_column is None:
         return [_write_file(_to_arrow(frame, schema, metadata), base, previous)]
     value_schema = pa.schema([f for f in schema if f.name != partition_column])
@@ -132,6 +151,28 @@ def write_files(frame: pd.DataFrame, base: Path, schema: pa.Schema, partition_co
                                    previous and previous / folder))
     if not written:
         if is_remote(base):  # a prefix exists only with an object in it
+            (base / EMPTY_MARKER).write_bytes(b"")
+        else:
+            base.mkdir(parents=True)
+    return written
+
+
+def _write_staged(staged: StagedTable, base: Path, schema: pa.Schema, partition_column: str | None,
+                  metadata: dict[str, Any], previous: Path | None) -> list[Path]:
+    """:func:`write_files` of a staged table: each partition's rows as the Arrow table
+    :func:`_to_arrow` made of the frame's part (same values, types, chunking and metadata), so the
+    same file under the same name."""
+    value_schema = pa.schema([f for f in schema if f.name != partition_column]) if partition_column else schema
+    template = staged.template.drop(columns=[partition_column]) if partition_column else staged.template
+    kv = dict(_to_arrow(template, value_schema, metadata).schema.metadata or {})
+    written: list[Path] = []
+    for value, table in staged.arrow_partitions(value_schema, partition_column, kv):
+        if partition_column is None:
+            return [_write_file(table, base, previous)]
+        folder = f"{partition_column}={value}"
+        written.append(_write_file(table, base / folder, previous and previous / folder))
+    if not written:
+        if is_remote(base):
             (base / EMPTY_MARKER).write_bytes(b"")
         else:
             base.mkdir(parents=True)
