@@ -13,6 +13,7 @@ In bulk mode the API assets fetch nothing.
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -164,20 +165,27 @@ def _publish_staged(key: str, table: str, sources: SourceModeResource, items: li
     contract run over the staged files (:func:`pipeline.contracts.staged.check_staged`), the staged
     table handed to the IO manager, which writes it one partition at a time. Same check result,
     failure message, published files and metadata as the pandas path. The staged files live in a
-    temporary directory removed when the step ends (after the IO manager wrote the table)."""
+    temporary folder removed by the IO manager after it wrote or refused the table (issue 17 D1),
+    or here when the step fails before its output."""
     contract = load_contract(table)
     source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-    with tempfile.TemporaryDirectory(prefix=f"trade-staged-{table}-") as folder:
+    folder = Path(tempfile.mkdtemp(prefix=f"trade-staged-{table}-"))
+    try:
         try:
             staged = stage_inputs(items, lambda i: _api_rows(table, i, _read(i, sources)), STAGED_TABLES[table],
-                                  contract, Path(folder))
+                                  contract, folder)
         except SourceError as exc:
             raise dg.Failure(description=str(exc)) from exc
+        staged.remove_after_write = folder
         notes = {"missing_values": dg.MetadataValue.json(staged.missing)} if staged.missing else {}
         yield from gate_report(key, check_staged(staged, contract, source), source, notes)
         provenance = [i.provenance.as_dict() for i in items]
         retrieved = max(p["retrieved_at"] for p in provenance)
+        # The IO manager removes the folder once it wrote the table or refused it: when it raises,
+        # Dagster never resumes this generator past the yield.
         yield dg.Output(staged, metadata={**output_metadata(staged, source, provenance, retrieved), **notes})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def missing_values(items: list[RawInput], frames: list[pd.DataFrame]) -> dict[str, dict]:

@@ -24,6 +24,7 @@ from pipeline.warehouse.catalog import catalog_entry
 from pipeline.warehouse.coverage import coverage_drops, same_definition, table_coverage
 from pipeline.warehouse.objects import ObjectStoreSettingError, as_path, is_remote
 from pipeline.warehouse.parquet import PartitionedTable, partition_reader
+from pipeline.warehouse.staged import StagedTable
 
 LAYER_PREFIXES = ("core__", "out__")
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING)
@@ -197,7 +198,15 @@ class ParquetWarehouseIOManager(dg.ConfigurableIOManager):
                 metadata={"coverage": dg.MetadataValue.json(coverage),
                           "last_published_coverage": dg.MetadataValue.json(previous)})
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | StagedTable) -> None:
+        """Write ``obj``; a staged table's folder is removed after, written or refused (issue 17)."""
+        try:
+            self._handle_output(context, obj)
+        finally:
+            if isinstance(obj, StagedTable):
+                obj.remove_folder()
+
+    def _handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | StagedTable) -> None:
         name = table_name(context.asset_key)
         contract = load_contract(name)
         meta = context.definition_metadata or {}

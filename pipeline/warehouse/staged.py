@@ -16,6 +16,7 @@ file (``<folder>/<nnnnn>.parquet``, in input order, with the origin columns of
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,14 @@ class StagedTable:
     columns_seen: list[str] = field(default_factory=list)  # columns of the inputs, in order of appearance
     absent: list[str] = field(default_factory=list)  # contract columns that no input has
     inputs: list[str] = field(default_factory=list)  # the inputs that gave rows
+    # A folder the consumer removes once it wrote the table or failed to (the asset's staging
+    # folder: the IO manager removes it in a finally, issue 17 D1); None: the caller's own folder.
+    remove_after_write: Path | None = None
+
+    def remove_folder(self) -> None:
+        """Remove :attr:`remove_after_write` (and every staged file in it), if set."""
+        if self.remove_after_write is not None:
+            shutil.rmtree(self.remove_after_write, ignore_errors=True)
 
     def __len__(self) -> int:
         return self.rows

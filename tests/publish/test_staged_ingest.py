@@ -180,3 +180,43 @@ def test_a_truncated_year_file_stops_staging(tmp_path, shared_datasets):
     with pytest.raises(SourceError, match="Re-download the file") as error:
         staged_path(items_of(bulk), tmp_path / "stage")
     assert year.name in str(error.value)
+
+
+NO_ATLAS = "atlas_sections,atlas_hs2hs4_subset,baci_hs92_zaf_afg,baci_hs17_zaf_afg"  # the two BACI releases only
+
+
+@pytest.fixture()
+def own_tempdir(tmp_path, monkeypatch):
+    """The temporary directory of this test alone (``tempfile.tempdir``, ``TMPDIR``): the staging
+    folders other sessions' runs hold in /tmp are not looked at."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _ingest(bulk: Path, warehouse: Path):
+    from tests.publish.probes import PRODUCTS, materialize, settings
+
+    return materialize(PRODUCTS, settings(bulk, warehouse, TRADE_DISABLED_DATASETS=NO_ATLAS))
+
+
+def test_a_refused_staged_table_leaves_no_staging_folder(tmp_path, shared_datasets, own_tempdir):
+    """D1 of issue 17: the IO manager refuses the staged table (its coverage drops: the HS17 release
+    removed) and Dagster never resumes the asset past its output; the staging folder is removed all
+    the same (at BACI size, gigabytes of Parquet). The good run before leaves none either."""
+    import shutil
+
+    from tests.publish.probes import step_failure
+
+    bulk = release_bulk(tmp_path, shared_datasets, atlas=False)
+    assert _ingest(bulk, tmp_path / "wh").success
+    assert list(own_tempdir.glob("trade-staged-*")) == []
+    shutil.move(bulk / f"BACI_HS17_{VERSION}", tmp_path / "hs17_aside")
+    refused = _ingest(bulk, tmp_path / "wh")
+    assert not refused.success and "would cover less than its last publish" in step_failure(refused)
+    assert list(own_tempdir.glob("trade-staged-*")) == []
+
