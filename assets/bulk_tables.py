@@ -14,7 +14,6 @@ In bulk mode the API assets fetch nothing.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from pipeline.sources.base import Provenance, RawInput, SourceError
 from pipeline.sources.files import read_file_input
 from pipeline.sources.live import OECD_KEYS, fetch_frame, merge_update, replay_client
 from pipeline.transform import canonical
-from pipeline.transform.staging import missing_cells, stage_inputs
+from pipeline.transform.staging import missing_cells, stage_inputs, staging_folder
 from pipeline.warehouse import read_table
 
 BULK_TABLES: dict[str, Callable[[list[pd.DataFrame]], pd.DataFrame]] = {
@@ -165,11 +164,12 @@ def _publish_staged(key: str, table: str, sources: SourceModeResource, items: li
     contract run over the staged files (:func:`pipeline.contracts.staged.check_staged`), the staged
     table handed to the IO manager, which writes it one partition at a time. Same check result,
     failure message, published files and metadata as the pandas path. The staged files live in a
-    temporary folder removed by the IO manager after it wrote or refused the table (issue 17 D1),
+    temporary folder named after this process (:func:`pipeline.transform.staging.staging_folder`:
+    the next ingest removes the folder of a killed run, D2), removed by the IO manager after it wrote or refused the table (issue 17 D1),
     or here when the step fails before its output."""
     contract = load_contract(table)
     source = ", ".join(sorted({i.provenance.dataset_id for i in items}))
-    folder = Path(tempfile.mkdtemp(prefix=f"trade-staged-{table}-"))
+    folder = staging_folder(table)  # trade-staged-<table>-<pid>-...; dead processes' folders removed first
     try:
         try:
             staged = stage_inputs(items, lambda i: _api_rows(table, i, _read(i, sources)), STAGED_TABLES[table],

@@ -12,6 +12,10 @@ concatenation of the staged inputs holds the rows the pandas path checked, in it
 """
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,6 +29,46 @@ from pipeline.contracts.origin import split_origin, tag_origin
 from pipeline.sources.base import RawInput
 from pipeline.sources.files import missing_tokens
 from pipeline.warehouse.staged import StagedTable, staging_schema
+
+
+# trade-staged-<table>-<pid>-<mkdtemp suffix>: the pid of the process that stages into the folder
+STAGING_PREFIX = "trade-staged-"
+_STAGING_FOLDER = re.compile(rf"^{STAGING_PREFIX}(?P<table>[^-]+)-(?P<pid>[0-9]+)-[^-]+$")
+
+
+def staging_folder(table: str) -> Path:
+    """A new folder of the temporary directory to stage ``table`` into, named
+    ``trade-staged-<table>-<pid>-...`` after this process, after the folders of processes no
+    longer alive were removed (:func:`remove_abandoned_folders`)."""
+    remove_abandoned_folders()
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{table}-{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_abandoned_folders(directory: str | Path | None = None) -> list[Path]:
+    """Remove the staging folders of ``directory`` (the temporary directory, ``TMPDIR``) whose
+    process is not alive on this host: a run killed while staging leaves its folder (issue 17),
+    the next one removes it. A folder of a live process is never touched (nor one without a pid
+    in its name: an older layout, whose owner cannot be known). A pid reused by a new process
+    keeps its folder (the safe side). Assumes the temporary directory is this host's own.
+    Returns the folders removed."""
+    root = Path(directory if directory is not None else tempfile.gettempdir())
+    removed = []
+    for path in root.glob(f"{STAGING_PREFIX}*"):
+        match = _STAGING_FOLDER.match(path.name)
+        if match and path.is_dir() and not path.is_symlink() and not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def missing_cells(item: RawInput, frame: pd.DataFrame) -> dict | None:

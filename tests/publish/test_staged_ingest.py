@@ -220,3 +220,26 @@ def test_a_refused_staged_table_leaves_no_staging_folder(tmp_path, shared_datase
     assert not refused.success and "would cover less than its last publish" in step_failure(refused)
     assert list(own_tempdir.glob("trade-staged-*")) == []
 
+
+def test_the_next_ingest_removes_the_staging_folder_of_a_dead_process_only(tmp_path, shared_datasets, own_tempdir):
+    """D2 of issue 17: a run killed while staging leaves its folder, named after its pid
+    (``trade-staged-<table>-<pid>-...``); the next ingest removes it, and keeps the folder of a
+    process still alive (a sleeping child), which may be staging now."""
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = subprocess.Popen(["sleep", "120"])
+    try:
+        killed = own_tempdir / f"trade-staged-{TABLE}-{dead.pid}-abcd1234"
+        running = own_tempdir / f"trade-staged-{TABLE}-{live.pid}-efgh5678"
+        for folder in (killed, running):
+            folder.mkdir()
+            (folder / "00000.parquet").write_bytes(b"staged rows")
+        assert _ingest(release_bulk(tmp_path, shared_datasets, atlas=False), tmp_path / "wh").success
+        assert not killed.exists()
+        assert (running / "00000.parquet").read_bytes() == b"staged rows"
+        assert sorted(p.name for p in own_tempdir.glob("trade-staged-*")) == [running.name]
+    finally:
+        live.kill()
+        live.wait()
