@@ -93,6 +93,7 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which names each test's group from its mark
 def pytest_collection_modifyitems(config, items):
     """Tests that read the session's `make run` go last, so that the run started in the
     background at the first test has finished (or nearly) when they need it; tests sharing an

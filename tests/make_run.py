@@ -5,7 +5,6 @@ tests use."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -105,7 +104,7 @@ class PendingRun:
                  'mv "$TRADE_RC_FILE.tmp" "$TRADE_RC_FILE"'
         with open(self._out, "w") as out, open(self._err, "w") as err:
             self._proc = subprocess.Popen(["sh", "-c", script, "sh", sys.executable], cwd=REPO_ROOT, env=env,
-                                          stdout=out, stderr=err, text=True, start_new_session=True)
+                                          stdout=out, stderr=err, text=True)  # Ctrl-C reaches it too
 
     @classmethod
     def joined(cls, settings: dict[str, str], home: Path, timeout: int = 1500) -> PendingRun:
@@ -118,13 +117,17 @@ class PendingRun:
                 self._proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 self.stop()
+                self._rc.write_text(f"killed after {self.timeout} s (timeout)")  # the other workers stop waiting
                 raise
         deadline = time.monotonic() + self.timeout
         while not self._rc.exists():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the session's `make run` into {self.home} did not end in {self.timeout} s")
             time.sleep(0.5)
-        return int(self._rc.read_text())
+        status = self._rc.read_text().strip()
+        if not status.lstrip("-").isdigit():  # written by the owner that stopped it
+            raise RuntimeError(f"the session's `make run` into {self.home} was stopped: {status}")
+        return int(status)
 
     def result(self) -> MakeRun:
         if self._result is None:
@@ -148,7 +151,11 @@ class PendingRun:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        os.killpg(self._proc.pid, signal.SIGKILL)
+        import psutil
+
+        for child in psutil.Process(self._proc.pid).children(recursive=True):  # the run under the shell
+            child.kill()
+        self._proc.kill()
         self._proc.wait()
 
 

@@ -25,7 +25,7 @@ from pipeline.metrics.dependency import (
 from pipeline.metrics.commodity import world_weights
 from pipeline.metrics.goods_sources import TotalsSource, declared_exports, load_totals_precedence
 from pipeline.metrics.product_coverage import reference_exports
-from pipeline.metrics.product_flows import classifications, goods_and_products
+from pipeline.metrics.product_flows import goods_and_products, product_classifications_present
 from pipeline.metrics.product_flows_sql import (
     classifications_in, declared_product_rows, year_export_reporters, year_exporter_sources, year_exports_by_product,
     year_pair_flows,
@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 
 
 def present_by_year(con, products: PartitionedTable) -> tuple[dict[int, list[str]], list[str]]:
-    """Classifications of each year partition and of the whole table, finest first (ties in
-    the order first met, years ascending: the order of the table read whole)."""
+    """Classifications of each year partition and of the whole table, finest first, equal detail
+    by name (:func:`~pipeline.metrics.product_flows.product_classifications_present`: the order of
+    the table read whole, whatever the row order)."""
     by_year = {int(y): classifications_in(con, products.files(y)) for y in products.values()}
     seen = list(dict.fromkeys(c for names in by_year.values() for c in names))
-    return by_year, sorted(seen, key=lambda c: -classifications()[c]["detail"])
+    return by_year, product_classifications_present(pd.DataFrame({"product_classification": seen}))
 
 
 def world_weights_by_year(con, products: PartitionedTable, by_year: dict[int, list[str]], present: list[str],

@@ -121,3 +121,29 @@ def test_classifications_of_equal_detail_come_in_one_order_whatever_the_rows(fir
     with session() as con:
         in_sql = classifications_in(con, [str(tmp_path / "rows.parquet")])
     assert product_classifications_present(frame) == in_sql == ["HS17_6", "HS92_6", "HS92_2_4"]
+
+
+def test_the_whole_table_order_of_the_partitions_is_the_pandas_order(tmp_path):
+    """Two year partitions, HS92_6 alone in the first, HS17_6 and HS92_6 in the second (as the BACI
+    extracts could be): the classifications of the whole table from the partitions
+    (``present_by_year``) in the pandas path's order of the same rows read whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.metrics.product_concentration_sql import present_by_year
+    from pipeline.metrics.product_flows import product_classifications_present
+
+    class Partitions:  # the two methods of PartitionedTable present_by_year reads
+        def values(self):
+            return [2016, 2017]
+
+        def files(self, year):
+            return [str(tmp_path / f"{year}.parquet")]
+
+    rows = {2016: ["HS92_6", "TOTAL"], 2017: ["HS17_6", "HS92_6", "HS92_2_4"]}
+    for year, names in rows.items():
+        pq.write_table(pa.table({"product_classification": names}), tmp_path / f"{year}.parquet")
+    whole = pd.DataFrame({"product_classification": rows[2016] + rows[2017]})
+    with session() as con:
+        _, present = present_by_year(con, Partitions())
+    assert present == product_classifications_present(whole) == ["HS17_6", "HS92_6", "HS92_2_4"]
