@@ -223,7 +223,9 @@ class ObjectWarehouse:
         (stage / CATALOG_FILE).write_text(json.dumps(catalog, indent=2) + "\n")
 
     def _switch(self, target: str, etag: str | None) -> None:
-        """PUT ``CURRENT`` = ``target``, conditional on the pointer being as the commit found it."""
+        """PUT ``CURRENT`` = ``target``, conditional on the pointer being as the commit found it.
+        A failed condition when ``CURRENT`` names ``target`` is this PUT's own retry (botocore
+        resends a PUT whose response was lost after the store applied it): the switch is done."""
         if not hasattr(self.fs, "call_s3"):  # gs:// (untested): a plain PUT, the lock alone keeps writers apart
             self.fs.pipe_file(self.pointer.path, (target + "\n").encode())
             return
@@ -233,7 +235,10 @@ class ObjectWarehouse:
             self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=(target + "\n").encode(), **condition)
         except (OSError, FileExistsError) as exc:
             if "condition" in str(exc).lower() or isinstance(exc, FileExistsError):
-                raise self._moved(target.rsplit("/", 1)[-1], self._pointer()[0]) from exc
+                now = self._pointer()[0]
+                if now == target:
+                    return
+                raise self._moved(target.rsplit("/", 1)[-1], now) from exc
             raise
 
     def _moved(self, run_id: str, now: str | None) -> PointerMoved:

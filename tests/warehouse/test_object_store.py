@@ -557,3 +557,41 @@ def test_snapshot_current_named_before_is_kept_after_a_kill_before_the_switch(s3
     assert snapshots == sorted([first.run_id, second.run_id])
     reader = fs.cat_file(f"{bucket}/wh.publish/snapshots/{first.run_id}/catalog.json")
     assert json.loads(reader)["tables"]["macro_indicators"]["row_count"] > 0
+
+
+def test_switch_whose_response_was_lost_is_published(s3, versions, shared_datasets, monkeypatch):
+    """Review of issue 18 (D4): the conditional PUT of CURRENT reaches the store, which applies
+    it, but its response is lost (a read timeout, injected in the HTTP session: the request is
+    real); botocore resends the same PUT, whose condition now fails (412). CURRENT names the
+    run's snapshot, so the commit succeeds, for the first publish (``If-None-Match: *``) and a
+    later one (``If-Match``), instead of raising PointerMoved ("nothing of this run was
+    published") over a published snapshot. Real WDI macro indicators, versions 1 and 2."""
+    import aiobotocore.httpsession as httpsession
+    from botocore.exceptions import ReadTimeoutError
+
+    from pipeline.warehouse import Warehouse
+    from tests.warehouse.conftest import publish_here
+
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    real_send = httpsession.AIOHTTPSession.send
+    lost = []
+
+    async def send(self, request):
+        response = await real_send(self, request)
+        if request.method == "PUT" and request.url.split("?")[0].endswith(f"/{bucket}/wh/CURRENT") and lost == []:
+            lost.append(response.status_code)
+            raise ReadTimeoutError(endpoint_url=request.url, error="response lost after the store applied it")
+        return response
+
+    monkeypatch.setattr(httpsession.AIOHTTPSession, "send", send)
+    with environment(**s3.env()):
+        for run, frames in (("run-first", versions[0]), ("run-second", versions[1])):
+            lost.clear()
+            publish_here(url, {"macro_indicators": frames["macro_indicators"]}, run)
+            assert lost == [200], lost  # the first PUT was applied; its response dropped
+            assert Warehouse(url).published_by(run)
+            assert Warehouse(url).catalog()["run_id"] == run
+        gdp = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    # version 2: every macro value of 2000 + 1 (tests/warehouse/conftest.py), against the World Bank's file
+    assert gdp["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000) + 1, rel=1e-12)]
