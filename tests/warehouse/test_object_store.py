@@ -595,3 +595,44 @@ def test_switch_whose_response_was_lost_is_published(s3, versions, shared_datase
         gdp = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
     # version 2: every macro value of 2000 + 1 (tests/warehouse/conftest.py), against the World Bank's file
     assert gdp["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000) + 1, rel=1e-12)]
+
+
+def test_run_killed_on_another_host_after_its_switch_is_tagged_published(s3, versions):
+    """Review of issue 18 (D3): run K, on another host (a pod), is killed just after its PUT of
+    CURRENT; run monitoring marks it FAILURE (what a takeover from another host requires); the
+    next run N takes the lock over. K's snapshot is what CURRENT names, so K gets the
+    ``trade/published_snapshot`` tag although it was FAILURE already (before the fix only a run
+    still unfinished got it). Real WDI macro indicators."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from assets.io_manager import _ended, mark_killed_run_failed
+    from pipeline.contracts import load_contract
+    from pipeline.warehouse import Warehouse, object_lock
+    from pipeline.warehouse.catalog import catalog_entry
+
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    contract = load_contract("macro_indicators")
+    with environment(**s3.env()), dg.instance_for_test() as instance:
+        killed = instance.add_run(DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED)).run_id
+        warehouse = Warehouse(url)
+        lock.acquire(url, killed)
+        staged = warehouse.stage_table(killed, versions[0]["macro_indicators"], "macro_indicators",
+                                       contract.arrow_schema(), contract.partition_column, {"source": "test"})
+        warehouse.stage_entry(killed, catalog_entry(staged, contract, Path(url), "2026-12-01T00:00:00+00:00", "test"))
+        assert warehouse.commit(killed) == killed  # K's switch is done; then K's pod is killed:
+        key = f"{bucket}/wh.publish/lock"
+        record = json.loads(warehouse.fs.cat_file(key))
+        warehouse.fs.pipe_file(key, json.dumps({**record, "host": "pod-k-7f9c"}).encode())  # as K's pod wrote it
+        object_lock._HELD.pop(object_lock._key(url))  # K's process is gone
+        instance.report_run_failed(instance.get_run_by_id(killed), message="run monitoring: run worker not found")
+        [found] = lock.acquire(url, "run-next", stale=lambda r: _ended(instance, r))
+        try:
+            said = mark_killed_run_failed(instance, found, "run-next", url)
+        finally:
+            lock.release(url, "run-next")
+        tags = instance.get_run_by_id(killed).tags
+    assert found["run_id"] == killed and found["host"] == "pod-k-7f9c"
+    assert f"its tables were published: {url}/CURRENT named its snapshot {killed}" in said, said
+    assert "its status is already FAILURE" in said, said
+    assert tags.get("trade/published_snapshot") == killed, tags
