@@ -51,6 +51,11 @@ class PointerMoved(RuntimeError):
     """``CURRENT`` changed since the run took the warehouse (another writer, while this run's lock was broken)."""
 
 
+class LockBroken(RuntimeError):
+    """The run's warehouse lock was broken while it ran (removed by hand, or taken over from a
+    run thought dead): what it staged may have been removed by the other writer's recovery."""
+
+
 class ObjectWarehouse:
     """The published warehouse under an object-store URL (module docstring); the same methods as
     :class:`pipeline.warehouse.publish.Warehouse`, which returns this class for such a root."""
@@ -180,6 +185,7 @@ class ObjectWarehouse:
         if now != etag:
             raise self._moved(run_id, target)
         if not self.fs.isdir(stage.path):
+            self._check_held(run_id)  # staged nothing, or its staging removed by another writer's recovery
             return None
         seen = self.current()
         staged = set(self.tables(stage))
@@ -195,6 +201,7 @@ class ObjectWarehouse:
         self._write_catalog(stage, run_id, seen.name if seen is not None else None)
         if seen is not None:  # for the code before ``previous_snapshot`` (this code reads the catalog first)
             (self.meta / PREVIOUS).write_text(seen.name + "\n")
+        self._check_held(run_id)  # a broken lock, though the other writer published nothing
         self._switch(url(stage), etag)  # the switch
         self._collect({run_id, seen.name if seen is not None else run_id})
         return run_id
@@ -240,6 +247,15 @@ class ObjectWarehouse:
                     return
                 raise self._moved(target.rsplit("/", 1)[-1], now) from exc
             raise
+
+    def _check_held(self, run_id: str) -> None:
+        """Raise :class:`LockBroken` unless the lock object is still the one run ``run_id`` created."""
+        if not object_lock.still_held(self.root, run_id):
+            raise LockBroken(
+                f"the lock of run {run_id} on {url(self.root)} was broken while it ran (removed by hand with "
+                "`python -m pipeline.warehouse.object_lock unlock`, or taken over from a run thought dead); another "
+                "writer may have removed or replaced what it staged, so nothing of this run was published and "
+                f"{url(self.pointer)} is unchanged; run again")
 
     def _moved(self, run_id: str, now: str | None) -> PointerMoved:
         return PointerMoved(

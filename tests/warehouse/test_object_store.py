@@ -636,3 +636,46 @@ def test_run_killed_on_another_host_after_its_switch_is_tagged_published(s3, ver
     assert f"its tables were published: {url}/CURRENT named its snapshot {killed}" in said, said
     assert "its status is already FAILURE" in said, said
     assert tags.get("trade/published_snapshot") == killed, tags
+
+
+@pytest.mark.parametrize("point", ["stage_table", "commit"])
+def test_writer_whose_lock_was_broken_publishes_nothing_when_the_other_writer_failed(point, s3, shared_datasets,
+                                                                                   tmp_path, monkeypatch):
+    """Review of issue 18 (D1): as the test above, but run W (GDP of 2000 near 1e300) fails its
+    contract after its recovery removed what A had staged, so CURRENT (and its ETag) is unchanged
+    and A's conditional switch alone cannot stop A. A must fail, naming its broken lock, with
+    CURRENT still on S0 and readers on the World Bank's GDP. Before the fix A published its
+    macro table without the raw provenance W had removed (``stage_table``), or reported success
+    with nothing published (``commit``: its staging was gone)."""
+    from pipeline.warehouse import object_publish
+
+    bucket, url, fs, first, before, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
+    (tmp_path / "w").mkdir()
+    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, 1e288),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    w_env = run_env(s3, w_bulk, url)
+    real = getattr(object_publish.ObjectWarehouse, point)
+    other = {}
+
+    def after_another_writer(self, run_id, *args, **kwargs):
+        if not other:
+            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
+            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
+            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
+                                  capture_output=True, timeout=300,
+                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
+            other["out"] = done.stdout + done.stderr[-2000:]
+        return real(self, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    a = materialize(MACRO, run_env(s3, doubled, url))
+    assert "failure " in other["out"] and "macro_indicators" in other["out"], other  # W failed its contract
+    assert not a.success
+    [message] = failure_lines(a.all_events)
+    assert f"the lock of run {a.run_id} on {url} was broken" in message and "nothing of this run" in message, message
+    assert visible_state(fs, bucket) == before
+    with environment(**s3.env()):
+        gdp_2000 = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    assert gdp_2000["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000), rel=1e-12)]
+    assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/")] == [first.run_id]
