@@ -456,6 +456,38 @@ OTHER_WRITER = textwrap.dedent('''
 ''')
 
 
+def _another_writer_breaks_the_lock(monkeypatch, point: str, s3, shared_datasets, tmp_path, bucket: str, url: str,
+                                    fs, factor: float) -> dict[str, str]:
+    """Just before run A's ``ObjectWarehouse.<point>`` first runs, A's lock is removed (what
+    ``object_lock unlock`` on another host does) and run W (GDP of 2000 x ``factor``) runs whole
+    in a process of its own; returns what W printed (``out``; ``run_id``: its last line) and what
+    CURRENT named after it, filled in once A gets there."""
+    from pipeline.warehouse import object_publish
+
+    (tmp_path / "w").mkdir()
+    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, factor),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    w_env = run_env(s3, w_bulk, url)
+    real = getattr(object_publish.ObjectWarehouse, point)
+    other: dict[str, str] = {}
+
+    def after_another_writer(self, run_id, *args, **kwargs):
+        if not other:
+            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
+            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
+            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
+                                  capture_output=True, timeout=300,
+                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
+            other["out"] = done.stdout + done.stderr[-2000:]
+            other["run_id"] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
+            other["current"] = fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip()
+        return real(self, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    return other
+
+
 @pytest.mark.parametrize("point", ["stage_table", "commit"])
 def test_writer_whose_lock_was_broken_cannot_publish_over_a_later_snapshot(point, s3, shared_datasets, tmp_path,
                                                                           monkeypatch):
@@ -468,29 +500,8 @@ def test_writer_whose_lock_was_broken_cannot_publish_over_a_later_snapshot(point
     Before the fix the ETag was read when the commit began: A published its table over S1
     (``stage_table``: W's publish silently lost), or reported success with nothing published
     (``commit``: W's recovery had removed its staging)."""
-    from pipeline.warehouse import object_publish
-
     bucket, url, fs, first, _, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
-    (tmp_path / "w").mkdir()
-    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
-        WDI_FILE: edited_wdi(shared_datasets, 1.5),
-        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
-    w_env = run_env(s3, w_bulk, url)
-    real = getattr(object_publish.ObjectWarehouse, point)
-    other = {}
-
-    def after_another_writer(self, run_id, *args, **kwargs):
-        if not other:
-            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
-            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
-            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
-                                  capture_output=True, timeout=300,
-                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
-            other["run_id"] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
-            other["current"] = fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip()
-        return real(self, run_id, *args, **kwargs)
-
-    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    other = _another_writer_breaks_the_lock(monkeypatch, point, s3, shared_datasets, tmp_path, bucket, url, fs, 1.5)
     a = materialize(MACRO, run_env(s3, doubled, url))
     assert other["current"].endswith(f"/snapshots/{other['run_id']}"), other  # W published S1
     assert not a.success
@@ -647,28 +658,8 @@ def test_writer_whose_lock_was_broken_publishes_nothing_when_the_other_writer_fa
     CURRENT still on S0 and readers on the World Bank's GDP. Before the fix A published its
     macro table without the raw provenance W had removed (``stage_table``), or reported success
     with nothing published (``commit``: its staging was gone)."""
-    from pipeline.warehouse import object_publish
-
     bucket, url, fs, first, before, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
-    (tmp_path / "w").mkdir()
-    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
-        WDI_FILE: edited_wdi(shared_datasets, 1e288),
-        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
-    w_env = run_env(s3, w_bulk, url)
-    real = getattr(object_publish.ObjectWarehouse, point)
-    other = {}
-
-    def after_another_writer(self, run_id, *args, **kwargs):
-        if not other:
-            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
-            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
-            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
-                                  capture_output=True, timeout=300,
-                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
-            other["out"] = done.stdout + done.stderr[-2000:]
-        return real(self, run_id, *args, **kwargs)
-
-    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    other = _another_writer_breaks_the_lock(monkeypatch, point, s3, shared_datasets, tmp_path, bucket, url, fs, 1e288)
     a = materialize(MACRO, run_env(s3, doubled, url))
     assert "failure " in other["out"] and "macro_indicators" in other["out"], other  # W failed its contract
     assert not a.success
