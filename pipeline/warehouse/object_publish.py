@@ -14,7 +14,10 @@ the old object or the new one, never part of either. So (layout: :mod:`pipeline.
   nothing was published then; recorded by :func:`pipeline.warehouse.object_lock.acquire`), so not
   even a writer whose lock was broken wrongly (removed by hand, or taken over from a live run
   marked failed) can publish over a snapshot published since it took the warehouse: every table
-  it read or staged came from the snapshot it saw then.
+  it read or staged came from the snapshot it saw then. When the other writer published nothing
+  (it recovered, removing this run's staging, then failed), the commit still refuses: it checks
+  the lock object is still the one the run created (:func:`pipeline.warehouse.object_lock.still_held`)
+  before the switch and when it finds no staging (:class:`LockBroken`).
 
 A reader resolves ``CURRENT`` once and reads every table under that one snapshot
 (:func:`pipeline.warehouse.objects.resolve`; README "The warehouse on object storage" for
