@@ -137,10 +137,10 @@ def mark_killed_run_failed(instance: dg.DagsterInstance, killed: dict[str, Any],
     outcome, snapshot = _outcome(root, killed.get("run_id") or "")
     if run is None:
         return f"{said}; {outcome}; it is not in this Dagster instance ({killed.get('dagster_home') or 'unknown'})"
+    if snapshot:  # whatever its status: a run killed on another host is FAILURE already (run monitoring)
+        instance.add_run_tags(run.run_id, {"trade/published_snapshot": snapshot})
     if run.status in UNFINISHED:
         instance.report_run_failed(run, message=f"{said}: marked failed by run {by}, which found it killed; {outcome}")
-        if snapshot:
-            instance.add_run_tags(run.run_id, {"trade/published_snapshot": snapshot})
         return f"{said}: marked failed; {outcome}"
     return f"{said}; {outcome}; its status is already {run.status.value}"
 

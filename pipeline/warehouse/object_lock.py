@@ -184,6 +184,20 @@ def pointer_at_take(root: Any, run_id: str) -> tuple[bool, str | None]:
     return True, held.pointer
 
 
+def still_held(root: Any, run_id: str) -> bool:
+    """Whether the lock object of ``root`` is still the one run ``run_id`` created in this process
+    (HEAD: the same ETag); False once it was broken (removed by ``unlock``, or taken over by a
+    writer that thought the run dead), whether or not that writer published since."""
+    held = _HELD.get(_key(root))
+    if held is None or held.run_id != run_id:
+        return False
+    path = lock_object(root)
+    try:
+        return etag_of(path.fs.info(path.path)) == held.etag
+    except FileNotFoundError:
+        return False
+
+
 def held_by(root: Any) -> str | None:
     held = _HELD.get(_key(root))
     return held.run_id if held else None

@@ -14,7 +14,10 @@ the old object or the new one, never part of either. So (layout: :mod:`pipeline.
   nothing was published then; recorded by :func:`pipeline.warehouse.object_lock.acquire`), so not
   even a writer whose lock was broken wrongly (removed by hand, or taken over from a live run
   marked failed) can publish over a snapshot published since it took the warehouse: every table
-  it read or staged came from the snapshot it saw then.
+  it read or staged came from the snapshot it saw then. When the other writer published nothing
+  (it recovered, removing this run's staging, then failed), the commit still refuses: it checks
+  the lock object is still the one the run created (:func:`pipeline.warehouse.object_lock.still_held`)
+  before the switch and when it finds no staging (:class:`LockBroken`).
 
 A reader resolves ``CURRENT`` once and reads every table under that one snapshot
 (:func:`pipeline.warehouse.objects.resolve`; README "The warehouse on object storage" for
@@ -49,6 +52,11 @@ PREVIOUS = "previous"
 
 class PointerMoved(RuntimeError):
     """``CURRENT`` changed since the run took the warehouse (another writer, while this run's lock was broken)."""
+
+
+class LockBroken(RuntimeError):
+    """The run's warehouse lock was broken while it ran (removed by hand, or taken over from a
+    run thought dead): what it staged may have been removed by the other writer's recovery."""
 
 
 class ObjectWarehouse:
@@ -180,6 +188,7 @@ class ObjectWarehouse:
         if now != etag:
             raise self._moved(run_id, target)
         if not self.fs.isdir(stage.path):
+            self._check_held(run_id)  # staged nothing, or its staging removed by another writer's recovery
             return None
         seen = self.current()
         staged = set(self.tables(stage))
@@ -195,6 +204,7 @@ class ObjectWarehouse:
         self._write_catalog(stage, run_id, seen.name if seen is not None else None)
         if seen is not None:  # for the code before ``previous_snapshot`` (this code reads the catalog first)
             (self.meta / PREVIOUS).write_text(seen.name + "\n")
+        self._check_held(run_id)  # a broken lock, though the other writer published nothing
         self._switch(url(stage), etag)  # the switch
         self._collect({run_id, seen.name if seen is not None else run_id})
         return run_id
@@ -223,7 +233,9 @@ class ObjectWarehouse:
         (stage / CATALOG_FILE).write_text(json.dumps(catalog, indent=2) + "\n")
 
     def _switch(self, target: str, etag: str | None) -> None:
-        """PUT ``CURRENT`` = ``target``, conditional on the pointer being as the commit found it."""
+        """PUT ``CURRENT`` = ``target``, conditional on the pointer being as the commit found it.
+        A failed condition when ``CURRENT`` names ``target`` is this PUT's own retry (botocore
+        resends a PUT whose response was lost after the store applied it): the switch is done."""
         if not hasattr(self.fs, "call_s3"):  # gs:// (untested): a plain PUT, the lock alone keeps writers apart
             self.fs.pipe_file(self.pointer.path, (target + "\n").encode())
             return
@@ -233,8 +245,20 @@ class ObjectWarehouse:
             self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=(target + "\n").encode(), **condition)
         except (OSError, FileExistsError) as exc:
             if "condition" in str(exc).lower() or isinstance(exc, FileExistsError):
-                raise self._moved(target.rsplit("/", 1)[-1], self._pointer()[0]) from exc
+                now = self._pointer()[0]
+                if now == target:
+                    return
+                raise self._moved(target.rsplit("/", 1)[-1], now) from exc
             raise
+
+    def _check_held(self, run_id: str) -> None:
+        """Raise :class:`LockBroken` unless the lock object is still the one run ``run_id`` created."""
+        if not object_lock.still_held(self.root, run_id):
+            raise LockBroken(
+                f"the lock of run {run_id} on {url(self.root)} was broken while it ran (removed by hand with "
+                "`python -m pipeline.warehouse.object_lock unlock`, or taken over from a run thought dead); another "
+                "writer may have removed or replaced what it staged, so nothing of this run was published and "
+                f"{url(self.pointer)} is unchanged; run again")
 
     def _moved(self, run_id: str, now: str | None) -> PointerMoved:
         return PointerMoved(

@@ -219,9 +219,16 @@ class Warehouse:
         return self.stage_dir(run_id).exists()
 
     def published_by(self, run_id: str) -> bool:
-        """True when the current snapshot is run ``run_id``'s."""
+        """True when the current snapshot is run ``run_id``'s: its id ends with the run id's first
+        8 characters and its catalog names the run (the full id: ``brief-12001-...`` and
+        ``brief-12345-...`` share those 8 characters)."""
         current = self.current()
-        return current is not None and current.name.endswith(f"-{run_id[:8]}")
+        if current is None or not current.name.endswith(f"-{run_id[:8]}"):
+            return False
+        try:
+            return json.loads((current / CATALOG_FILE).read_text()).get("run_id") == run_id
+        except (FileNotFoundError, ValueError):
+            return False
 
     # -- the switch ------------------------------------------------------------------------
     def commit(self, run_id: str) -> str | None:

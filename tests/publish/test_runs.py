@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.io_manager import mark_killed_run_failed
 from assets.run import failure_lines
 from pipeline.warehouse import Warehouse, lock, read_catalog
 from tests.conftest import REPO_ROOT
@@ -216,3 +217,38 @@ def test_a_run_whose_publish_fails_is_a_failed_run(tmp_path, good):
     assert [line for line in failure_lines(result.all_events) if "publishing its tables" in line]  # `make run` says it
     assert Warehouse(warehouse).current() is None and not list(Warehouse(warehouse).staging.glob("*"))
     assert [p.name for p in warehouse.rglob("*")] == [".publish", "lock"]  # only the older layout's lock
+
+
+KILLED_WHILE_STAGING = textwrap.dedent('''
+    import os, signal, sys
+    from pipeline.warehouse import Warehouse, lock
+    root, run_id = sys.argv[1:]
+    lock.acquire(root, run_id)
+    Warehouse(root).stage_raw(run_id, "x", "{}")
+    os.kill(os.getpid(), signal.SIGKILL)  # killed before its commit: nothing of it published
+''')
+
+
+def test_a_killed_run_is_not_taken_for_an_earlier_one_sharing_its_first_8_characters(tmp_path):
+    """Review of issue 18 (D2): ``make brief`` run ids are ``brief-{pid}-{uuid8}``
+    (pipeline/briefs/publish.py), so their first 8 characters, all a local snapshot id keeps,
+    are ``brief-12`` for pids 12001 and 12345. A brief killed while staging, after an earlier
+    one of pid 12001 published, is reported as publishing nothing (the catalog's full run id)."""
+    root = tmp_path / "warehouse"
+    earlier, killed = "brief-12001-aaaaaaaa", "brief-12345-bbbbbbbb"
+    lock.acquire(root, earlier)
+    Warehouse(root).stage_raw(earlier, "x", "{}")
+    assert Warehouse(root).commit(earlier).endswith("-brief-12")
+    lock.release(root, earlier)
+    proc = subprocess.run([sys.executable, "-c", KILLED_WHILE_STAGING, str(root), killed], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert Warehouse(root).published_by(earlier) and not Warehouse(root).published_by(killed)
+    with dg.instance_for_test() as instance:
+        [record] = lock.acquire(root, "next-run")
+        try:
+            said = mark_killed_run_failed(instance, record, "next-run", str(root))
+        finally:
+            lock.release(root, "next-run")
+    assert record["run_id"] == killed
+    assert "nothing it staged was published" in said and "its tables were published" not in said, said

@@ -456,6 +456,38 @@ OTHER_WRITER = textwrap.dedent('''
 ''')
 
 
+def _another_writer_breaks_the_lock(monkeypatch, point: str, s3, shared_datasets, tmp_path, bucket: str, url: str,
+                                    fs, factor: float) -> dict[str, str]:
+    """Just before run A's ``ObjectWarehouse.<point>`` first runs, A's lock is removed (what
+    ``object_lock unlock`` on another host does) and run W (GDP of 2000 x ``factor``) runs whole
+    in a process of its own; returns what W printed (``out``; ``run_id``: its last line) and what
+    CURRENT named after it, filled in once A gets there."""
+    from pipeline.warehouse import object_publish
+
+    (tmp_path / "w").mkdir()
+    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
+        WDI_FILE: edited_wdi(shared_datasets, factor),
+        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
+    w_env = run_env(s3, w_bulk, url)
+    real = getattr(object_publish.ObjectWarehouse, point)
+    other: dict[str, str] = {}
+
+    def after_another_writer(self, run_id, *args, **kwargs):
+        if not other:
+            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
+            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
+            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
+                                  capture_output=True, timeout=300,
+                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
+            other["out"] = done.stdout + done.stderr[-2000:]
+            other["run_id"] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
+            other["current"] = fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip()
+        return real(self, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    return other
+
+
 @pytest.mark.parametrize("point", ["stage_table", "commit"])
 def test_writer_whose_lock_was_broken_cannot_publish_over_a_later_snapshot(point, s3, shared_datasets, tmp_path,
                                                                           monkeypatch):
@@ -468,29 +500,8 @@ def test_writer_whose_lock_was_broken_cannot_publish_over_a_later_snapshot(point
     Before the fix the ETag was read when the commit began: A published its table over S1
     (``stage_table``: W's publish silently lost), or reported success with nothing published
     (``commit``: W's recovery had removed its staging)."""
-    from pipeline.warehouse import object_publish
-
     bucket, url, fs, first, _, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
-    (tmp_path / "w").mkdir()
-    w_bulk = bulk_dir(tmp_path / "w", shared_datasets, files={
-        WDI_FILE: edited_wdi(shared_datasets, 1.5),
-        f"{WDI}/indicators.csv": (shared_datasets / WDI / "indicators.csv").read_bytes()})
-    w_env = run_env(s3, w_bulk, url)
-    real = getattr(object_publish.ObjectWarehouse, point)
-    other = {}
-
-    def after_another_writer(self, run_id, *args, **kwargs):
-        if not other:
-            assert json.loads(fs.cat_file(f"{bucket}/wh.publish/lock"))["run_id"] == run_id  # A holds it
-            fs.rm(f"{bucket}/wh.publish/lock")  # what `object_lock unlock` on another host does
-            done = subprocess.run([sys.executable, "-c", OTHER_WRITER, json.dumps(w_env)], cwd=REPO, text=True,
-                                  capture_output=True, timeout=300,
-                                  env={**os.environ, **w_env, "PYTHONPATH": str(REPO)})
-            other["run_id"] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
-            other["current"] = fs.cat_file(f"{bucket}/wh/CURRENT").decode().strip()
-        return real(self, run_id, *args, **kwargs)
-
-    monkeypatch.setattr(object_publish.ObjectWarehouse, point, after_another_writer)
+    other = _another_writer_breaks_the_lock(monkeypatch, point, s3, shared_datasets, tmp_path, bucket, url, fs, 1.5)
     a = materialize(MACRO, run_env(s3, doubled, url))
     assert other["current"].endswith(f"/snapshots/{other['run_id']}"), other  # W published S1
     assert not a.success
@@ -557,3 +568,105 @@ def test_snapshot_current_named_before_is_kept_after_a_kill_before_the_switch(s3
     assert snapshots == sorted([first.run_id, second.run_id])
     reader = fs.cat_file(f"{bucket}/wh.publish/snapshots/{first.run_id}/catalog.json")
     assert json.loads(reader)["tables"]["macro_indicators"]["row_count"] > 0
+
+
+def test_switch_whose_response_was_lost_is_published(s3, versions, shared_datasets, monkeypatch):
+    """Review of issue 18 (D4): the conditional PUT of CURRENT reaches the store, which applies
+    it, but its response is lost (a read timeout, injected in the HTTP session: the request is
+    real); botocore resends the same PUT, whose condition now fails (412). CURRENT names the
+    run's snapshot, so the commit succeeds, for the first publish (``If-None-Match: *``) and a
+    later one (``If-Match``), instead of raising PointerMoved ("nothing of this run was
+    published") over a published snapshot. Real WDI macro indicators, versions 1 and 2."""
+    import aiobotocore.httpsession as httpsession
+    from botocore.exceptions import ReadTimeoutError
+
+    from pipeline.warehouse import Warehouse
+    from tests.warehouse.conftest import publish_here
+
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    real_send = httpsession.AIOHTTPSession.send
+    lost = []
+
+    async def send(self, request):
+        response = await real_send(self, request)
+        if request.method == "PUT" and request.url.split("?")[0].endswith(f"/{bucket}/wh/CURRENT") and lost == []:
+            lost.append(response.status_code)
+            raise ReadTimeoutError(endpoint_url=request.url, error="response lost after the store applied it")
+        return response
+
+    monkeypatch.setattr(httpsession.AIOHTTPSession, "send", send)
+    with environment(**s3.env()):
+        for run, frames in (("run-first", versions[0]), ("run-second", versions[1])):
+            lost.clear()
+            publish_here(url, {"macro_indicators": frames["macro_indicators"]}, run)
+            assert lost == [200], lost  # the first PUT was applied; its response dropped
+            assert Warehouse(url).published_by(run)
+            assert Warehouse(url).catalog()["run_id"] == run
+        gdp = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    # version 2: every macro value of 2000 + 1 (tests/warehouse/conftest.py), against the World Bank's file
+    assert gdp["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000) + 1, rel=1e-12)]
+
+
+def test_run_killed_on_another_host_after_its_switch_is_tagged_published(s3, versions):
+    """Review of issue 18 (D3): run K, on another host (a pod), is killed just after its PUT of
+    CURRENT; run monitoring marks it FAILURE (what a takeover from another host requires); the
+    next run N takes the lock over. K's snapshot is what CURRENT names, so K gets the
+    ``trade/published_snapshot`` tag although it was FAILURE already (before the fix only a run
+    still unfinished got it). Real WDI macro indicators."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from assets.io_manager import _ended, mark_killed_run_failed
+    from pipeline.contracts import load_contract
+    from pipeline.warehouse import Warehouse, object_lock
+    from pipeline.warehouse.catalog import catalog_entry
+
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/wh"
+    contract = load_contract("macro_indicators")
+    with environment(**s3.env()), dg.instance_for_test() as instance:
+        killed = instance.add_run(DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED)).run_id
+        warehouse = Warehouse(url)
+        lock.acquire(url, killed)
+        staged = warehouse.stage_table(killed, versions[0]["macro_indicators"], "macro_indicators",
+                                       contract.arrow_schema(), contract.partition_column, {"source": "test"})
+        warehouse.stage_entry(killed, catalog_entry(staged, contract, Path(url), "2026-12-01T00:00:00+00:00", "test"))
+        assert warehouse.commit(killed) == killed  # K's switch is done; then K's pod is killed:
+        key = f"{bucket}/wh.publish/lock"
+        record = json.loads(warehouse.fs.cat_file(key))
+        warehouse.fs.pipe_file(key, json.dumps({**record, "host": "pod-k-7f9c"}).encode())  # as K's pod wrote it
+        object_lock._HELD.pop(object_lock._key(url))  # K's process is gone
+        instance.report_run_failed(instance.get_run_by_id(killed), message="run monitoring: run worker not found")
+        [found] = lock.acquire(url, "run-next", stale=lambda r: _ended(instance, r))
+        try:
+            said = mark_killed_run_failed(instance, found, "run-next", url)
+        finally:
+            lock.release(url, "run-next")
+        tags = instance.get_run_by_id(killed).tags
+    assert found["run_id"] == killed and found["host"] == "pod-k-7f9c"
+    assert f"its tables were published: {url}/CURRENT named its snapshot {killed}" in said, said
+    assert "its status is already FAILURE" in said, said
+    assert tags.get("trade/published_snapshot") == killed, tags
+
+
+@pytest.mark.parametrize("point", ["stage_table", "commit"])
+def test_writer_whose_lock_was_broken_publishes_nothing_when_the_other_writer_failed(point, s3, shared_datasets,
+                                                                                   tmp_path, monkeypatch):
+    """Review of issue 18 (D1): as the test above, but run W (GDP of 2000 near 1e300) fails its
+    contract after its recovery removed what A had staged, so CURRENT (and its ETag) is unchanged
+    and A's conditional switch alone cannot stop A. A must fail, naming its broken lock, with
+    CURRENT still on S0 and readers on the World Bank's GDP. Before the fix A published its
+    macro table without the raw provenance W had removed (``stage_table``), or reported success
+    with nothing published (``commit``: its staging was gone)."""
+    bucket, url, fs, first, before, doubled = _published_then_edited(s3, shared_datasets, tmp_path, 2.0)
+    other = _another_writer_breaks_the_lock(monkeypatch, point, s3, shared_datasets, tmp_path, bucket, url, fs, 1e288)
+    a = materialize(MACRO, run_env(s3, doubled, url))
+    assert "failure " in other["out"] and "macro_indicators" in other["out"], other  # W failed its contract
+    assert not a.success
+    [message] = failure_lines(a.all_events)
+    assert f"the lock of run {a.run_id} on {url} was broken" in message and "nothing of this run" in message, message
+    assert visible_state(fs, bucket) == before
+    with environment(**s3.env()):
+        gdp_2000 = read_table(url, "macro_indicators").query("iso3 == 'IND' and indicator_code == @GDP and year == 2000")
+    assert gdp_2000["value"].tolist() == [pytest.approx(source_gdp(shared_datasets, "IND", 2000), rel=1e-12)]
+    assert [p.rsplit("/", 1)[-1] for p in fs.ls(f"{bucket}/wh.publish/snapshots/")] == [first.run_id]
